@@ -1,0 +1,246 @@
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { decodeEnvelope, encodeEnvelope } from "../contract/envelope-codec.js";
+import type { Keyspace } from "../contract/keyspace.js";
+import { hashSlot } from "../contract/partitioning.js";
+import { AgentMessageSchema, DeadLetterReason, DeadLetterSchema } from "../gen/acapy_bridge/v1/envelopes_pb.js";
+import { closeRedisClient, createRedisClient, type RedisClient, waitUntilReady } from "./connection.js";
+import { GroupReader } from "./group-reader.js";
+import {
+  ackEntries,
+  autoClaim,
+  buryEntry,
+  enqueueEnvelope,
+  ensureGroup,
+  readGroup,
+  type StreamEntry,
+} from "./streams.js";
+import { ensureTopology } from "./topology.js";
+
+const deployments = [
+  { name: "standalone", url: () => inject("redisUrl"), cluster: false },
+  { name: "cluster", url: () => inject("redisClusterUrl"), cluster: true },
+];
+
+function message(mid: string) {
+  return encodeEnvelope(
+    AgentMessageSchema,
+    create(AgentMessageSchema, { mid, recipientKey: "rk", body: Uint8Array.from([0, 1, 255]) }),
+  );
+}
+
+describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster }) => {
+  let client: RedisClient;
+  let keyspace: Keyspace;
+  const prefix = `t-streams-${name}-${Date.now()}`;
+
+  beforeAll(async () => {
+    client = createRedisClient({ url: url(), cluster }, "commands");
+    await waitUntilReady(client);
+    keyspace = await ensureTopology(client, prefix, {
+      inboundPartitions: 4,
+      outboundPartitions: 4,
+      eventPartitions: 1,
+      adminPartitions: 1,
+    });
+  });
+  afterAll(async () => closeRedisClient(client));
+
+  it("enqueues once per dedup key and refuses at the high-water mark", async () => {
+    const stream = keyspace.key("inboundQueue", { partition: 1 });
+    const seenKey = keyspace.key("inboundSeen", { partition: 1, digest: "d1" });
+    const field = keyspace.spec("inboundQueue").entryField;
+    const first = await enqueueEnvelope(client, {
+      stream,
+      seenKey,
+      seenTtlMs: 60_000,
+      entryField: field,
+      payload: message("m1"),
+      highWaterMark: 2,
+    });
+    expect(first.status).toBe("queued");
+    const again = await enqueueEnvelope(client, {
+      stream,
+      seenKey,
+      seenTtlMs: 60_000,
+      entryField: field,
+      payload: message("m1"),
+      highWaterMark: 2,
+    });
+    expect(again.status).toBe("duplicate");
+    await enqueueEnvelope(client, { stream, entryField: field, payload: message("m2"), highWaterMark: 2 });
+    const busy = await enqueueEnvelope(client, { stream, entryField: field, payload: message("m3"), highWaterMark: 2 });
+    expect(busy).toEqual({ status: "busy", backlog: 2 });
+    expect(await client.xlen(stream)).toBe(2);
+  });
+
+  it("keeps an entry pending until acknowledged, then deletes it", async () => {
+    const stream = keyspace.key("inboundQueue", { partition: 2 });
+    const { consumerGroup: group, entryField } = keyspace.spec("inboundQueue");
+    await ensureGroup(client, stream, group);
+    await enqueueEnvelope(client, { stream, entryField, payload: message("m-ack"), highWaterMark: 0 });
+    const [entry] = await readGroup(client, { stream, group, consumer: "c1", entryField, count: 10, after: ">" });
+    expect(decodeEnvelope(AgentMessageSchema, entry?.payload as Buffer).mid).toBe("m-ack");
+    expect(Buffer.from(decodeEnvelope(AgentMessageSchema, entry?.payload as Buffer).body)).toEqual(
+      Buffer.from([0, 1, 255]),
+    );
+    // A crash before the ack leaves it in this consumer's pending list.
+    const pending = await readGroup(client, { stream, group, consumer: "c1", entryField, count: 10, after: "0" });
+    expect(pending.map((e) => e.id)).toEqual([entry?.id]);
+    expect(await ackEntries(client, stream, group, [entry?.id as string])).toBe(1);
+    expect(await client.xlen(stream)).toBe(0);
+  });
+
+  it("hands a dead consumer's pending entries to another with XAUTOCLAIM", async () => {
+    const stream = keyspace.key("inboundQueue", { partition: 3 });
+    const { consumerGroup: group, entryField } = keyspace.spec("inboundQueue");
+    await ensureGroup(client, stream, group);
+    for (const mid of ["a", "b", "c"])
+      await enqueueEnvelope(client, { stream, entryField, payload: message(mid), highWaterMark: 0 });
+    await readGroup(client, { stream, group, consumer: "dead", entryField, count: 10, after: ">" });
+    const claimed = await autoClaim(client, {
+      stream,
+      group,
+      consumer: "alive",
+      minIdleMs: 0,
+      cursor: "0-0",
+      count: 100,
+      entryField,
+    });
+    expect(claimed.entries.map((e) => decodeEnvelope(AgentMessageSchema, e.payload as Buffer).mid)).toEqual([
+      "a",
+      "b",
+      "c",
+    ]);
+    await ackEntries(
+      client,
+      stream,
+      group,
+      claimed.entries.map((e) => e.id),
+    );
+  });
+
+  it("moves a poison entry to the dead-letter stream of its partition in one step", async () => {
+    const stream = keyspace.key("inboundQueue", { partition: 0 });
+    const deadLetterStream = keyspace.key("inboundDeadLetters", { partition: 0 });
+    expect(hashSlot(stream)).toBe(hashSlot(deadLetterStream));
+    const { consumerGroup: group, entryField } = keyspace.spec("inboundQueue");
+    await ensureGroup(client, stream, group);
+    await enqueueEnvelope(client, { stream, entryField, payload: message("poison"), highWaterMark: 0 });
+    const [entry] = await readGroup(client, { stream, group, consumer: "c1", entryField, count: 1, after: ">" });
+    const deadLetter = create(DeadLetterSchema, {
+      mid: "poison",
+      reason: DeadLetterReason.POISON,
+      detail: "failed 3 times",
+      attempts: 3,
+      original: { case: "agentMessage", value: decodeEnvelope(AgentMessageSchema, entry?.payload as Buffer) },
+    });
+    await buryEntry(client, {
+      stream,
+      deadLetterStream,
+      group,
+      entryId: entry?.id as string,
+      entryField,
+      deadLetter: encodeEnvelope(DeadLetterSchema, deadLetter),
+      deadLetterCap: 1000,
+    });
+    expect(await client.xlen(stream)).toBe(0);
+    const [[, [[, fields]]]] = (await client.xrangeBuffer(deadLetterStream, "-", "+")).map((e) => [0, [e]]) as never;
+    expect(decodeEnvelope(DeadLetterSchema, (fields as Buffer[])[1] as Buffer).reason).toBe(DeadLetterReason.POISON);
+  });
+
+  it("reads its own pending entries first after a restart, then new ones", async () => {
+    const stream = keyspace.key("outboundQueue", { partition: 1 });
+    const { consumerGroup: group, entryField } = keyspace.spec("outboundQueue");
+    await ensureGroup(client, stream, group);
+    for (const mid of ["p1", "p2"])
+      await enqueueEnvelope(client, { stream, entryField, payload: message(mid), highWaterMark: 0 });
+    await readGroup(client, { stream, group, consumer: "worker", entryField, count: 10, after: ">" });
+    await enqueueEnvelope(client, { stream, entryField, payload: message("p3"), highWaterMark: 0 });
+
+    const blocking = createRedisClient({ url: url(), cluster }, "blocking");
+    const seen: string[] = [];
+    const done = new Promise<void>((resolve) => {
+      const reader = new GroupReader({
+        client: blocking,
+        stream,
+        group,
+        consumer: "worker",
+        entryField,
+        count: 1,
+        blockMs: 200,
+        onError: (e) => {
+          throw e;
+        },
+        onBatch: async (entries: StreamEntry[]) => {
+          for (const e of entries) seen.push(decodeEnvelope(AgentMessageSchema, e.payload as Buffer).mid);
+          await ackEntries(
+            client,
+            stream,
+            group,
+            entries.map((e) => e.id),
+          );
+          if (seen.length === 3) {
+            void reader.stop().then(resolve);
+          }
+        },
+      });
+      reader.start();
+    });
+    await done;
+    await closeRedisClient(blocking);
+    expect(seen).toEqual(["p1", "p2", "p3"]);
+  });
+});
+
+describe("Redis Cluster slots", () => {
+  it("runs every multi-key script with keys of one slot on the node that owns it", async () => {
+    const client = createRedisClient({ url: inject("redisClusterUrl"), cluster: true }, "commands");
+    await waitUntilReady(client);
+    const keyspace = await ensureTopology(client, `t-slots-${Date.now()}`, {
+      inboundPartitions: 16,
+      outboundPartitions: 16,
+      eventPartitions: 1,
+      adminPartitions: 1,
+    });
+    const masters = new Set<string>();
+    for (let partition = 0; partition < 16; partition++) {
+      const pairs: [string, string][] = [
+        [keyspace.key("inboundQueue", { partition }), keyspace.key("inboundSeen", { partition, digest: "x" })],
+        [keyspace.key("inboundQueue", { partition }), keyspace.key("inboundDeadLetters", { partition })],
+        [keyspace.key("outboundQueue", { partition }), keyspace.key("outboundSeen", { partition, mid: "m" })],
+        [keyspace.key("outboundQueue", { partition }), keyspace.key("outboundDeadLetters", { partition })],
+        [keyspace.key("outboundQueue", { partition }), keyspace.key("outboundParked", { partition, recipient: "rk" })],
+        [keyspace.key("outboundRetrySchedule", { partition }), keyspace.key("outboundLease", { partition })],
+      ];
+      for (const [a, b] of pairs) {
+        // Redis itself agrees with our slot computation.
+        const [slotA, slotB] = (await Promise.all([
+          (client as import("ioredis").Cluster).nodes("master")[0]?.cluster("KEYSLOT", a),
+          (client as import("ioredis").Cluster).nodes("master")[0]?.cluster("KEYSLOT", b),
+        ])) as number[];
+        expect(slotA).toBe(hashSlot(a));
+        expect(slotB).toBe(slotA);
+      }
+      const stream = keyspace.key("outboundQueue", { partition });
+      const outcome = await enqueueEnvelope(client, {
+        stream,
+        seenKey: keyspace.key("outboundSeen", { partition, mid: "m" }),
+        seenTtlMs: 1000,
+        entryField: "e",
+        payload: message(`m${partition}`),
+        highWaterMark: 10,
+      });
+      expect(outcome.status).toBe("queued");
+      const slot = hashSlot(stream);
+      const node = (client as import("ioredis").Cluster).nodes("master")[0] as import("ioredis").Redis;
+      const owner = ((await node.cluster("SLOTS")) as [number, number, [string, number]][]).find(
+        ([from, to]) => slot >= from && slot <= to,
+      );
+      masters.add(`${owner?.[2][0]}:${owner?.[2][1]}`);
+    }
+    // The precomputed tags spread partitions over all three masters.
+    expect(masters.size).toBe(3);
+    await closeRedisClient(client);
+  });
+});

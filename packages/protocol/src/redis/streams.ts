@@ -1,0 +1,192 @@
+import type { RedisClient } from "./connection.js";
+import { runScript } from "./scripts.js";
+
+/** What happened to an envelope offered to a work stream. */
+export type EnqueueOutcome =
+  | { status: "queued"; entryId: string }
+  | { status: "duplicate" }
+  | { status: "busy"; backlog: number };
+
+export interface EnqueueRequest {
+  stream: string;
+  /** Dedup marker in the stream's slot; omit to skip deduplication. */
+  seenKey?: string | undefined;
+  seenTtlMs?: number;
+  entryField: string;
+  payload: Uint8Array;
+  /** Refuse (outcome "busy") when the backlog has reached this; 0 = unbounded. */
+  highWaterMark: number;
+}
+
+/** Appends one envelope atomically with its dedup marker and backlog check. */
+export async function enqueueEnvelope(client: RedisClient, request: EnqueueRequest): Promise<EnqueueOutcome> {
+  const keys = request.seenKey ? [request.stream, request.seenKey] : [request.stream];
+  const reply = (await runScript(client, "enqueue", keys, [
+    request.entryField,
+    request.payload,
+    request.highWaterMark,
+    request.seenTtlMs ?? 0,
+  ])) as [string, string];
+  switch (reply[0]) {
+    case "OK":
+      return { status: "queued", entryId: reply[1] };
+    case "DUP":
+      return { status: "duplicate" };
+    case "BUSY":
+      return { status: "busy", backlog: Number(reply[1]) };
+    default:
+      throw new Error(`enqueue script returned ${JSON.stringify(reply)}`);
+  }
+}
+
+/** One stream entry; `payload` is absent when the entry was deleted while pending. */
+export interface StreamEntry {
+  id: string;
+  payload: Buffer | undefined;
+}
+
+type RawEntry = [Buffer, Buffer[] | null];
+
+function toEntries(raw: RawEntry[], entryField: string): StreamEntry[] {
+  return raw.map(([id, fields]) => {
+    let payload: Buffer | undefined;
+    if (fields) {
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if ((fields[i] as Buffer).toString() === entryField) {
+          payload = fields[i + 1];
+          break;
+        }
+      }
+    }
+    return { id: id.toString(), payload };
+  });
+}
+
+/** Creates the consumer group (and the stream) unless it exists. */
+export async function ensureGroup(client: RedisClient, stream: string, group: string): Promise<void> {
+  try {
+    await client.xgroup("CREATE", stream, group, "0", "MKSTREAM");
+  } catch (error) {
+    if (!String((error as Error).message).includes("BUSYGROUP")) throw error;
+  }
+}
+
+export interface ReadGroupRequest {
+  stream: string;
+  group: string;
+  consumer: string;
+  entryField: string;
+  count: number;
+  /** Block up to this long for new entries; 0 or undefined = do not block. */
+  blockMs?: number | undefined;
+  /** ">" for new entries, or an id to re-read this consumer's own pending entries after it. */
+  after: string;
+}
+
+/** XREADGROUP for one stream, entries decoded to their payload field. */
+export async function readGroup(client: RedisClient, request: ReadGroupRequest): Promise<StreamEntry[]> {
+  const args: (string | number)[] = ["GROUP", request.group, request.consumer, "COUNT", request.count];
+  if (request.blockMs && request.after === ">") args.push("BLOCK", request.blockMs);
+  args.push("STREAMS", request.stream, request.after);
+  const reply = (await (client.xreadgroupBuffer as (...a: (string | number)[]) => Promise<unknown>)(...args)) as
+    | [Buffer, RawEntry[]][]
+    | null;
+  if (!reply || reply.length === 0) return [];
+  return toEntries((reply[0] as [Buffer, RawEntry[]])[1], request.entryField);
+}
+
+/** Acknowledges and deletes entries (XLEN stays equal to the backlog). */
+export async function ackEntries(
+  client: RedisClient,
+  stream: string,
+  group: string,
+  ids: readonly string[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  return Number(await runScript(client, "ack", [stream], [group, ...ids]));
+}
+
+export interface BuryRequest {
+  stream: string;
+  deadLetterStream: string;
+  group: string;
+  entryId: string;
+  entryField: string;
+  deadLetter: Uint8Array;
+  /** Approximate cap on the dead-letter stream; 0 = none. */
+  deadLetterCap: number;
+}
+
+/** Moves a pending entry to the dead-letter stream; returns the dead letter's id. */
+export async function buryEntry(client: RedisClient, request: BuryRequest): Promise<string> {
+  return String(
+    await runScript(
+      client,
+      "bury",
+      [request.stream, request.deadLetterStream],
+      [request.group, request.entryId, request.entryField, request.deadLetter, request.deadLetterCap],
+    ),
+  );
+}
+
+export interface ClaimResult {
+  cursor: string;
+  entries: StreamEntry[];
+  /** Ids that were pending but had been deleted from the stream. */
+  deletedIds: string[];
+}
+
+/** One XAUTOCLAIM step; follow `cursor` until it is "0-0". */
+export async function autoClaim(
+  client: RedisClient,
+  request: {
+    stream: string;
+    group: string;
+    consumer: string;
+    minIdleMs: number;
+    cursor: string;
+    count: number;
+    entryField: string;
+  },
+): Promise<ClaimResult> {
+  const reply = (await client.callBuffer(
+    "XAUTOCLAIM",
+    request.stream,
+    request.group,
+    request.consumer,
+    request.minIdleMs,
+    request.cursor,
+    "COUNT",
+    request.count,
+  )) as unknown as [Buffer, RawEntry[], Buffer[]?];
+  return {
+    cursor: reply[0].toString(),
+    entries: toEntries(reply[1], request.entryField),
+    deletedIds: (reply[2] ?? []).map((b) => b.toString()),
+  };
+}
+
+/** Pending entries of one consumer, with their delivery counts. */
+export async function pendingOf(
+  client: RedisClient,
+  stream: string,
+  group: string,
+  consumer: string,
+  count: number,
+): Promise<{ id: string; idleMs: number; deliveries: number }[]> {
+  const rows = (await client.xpending(stream, group, "-", "+", count, consumer)) as [string, string, number, number][];
+  return rows.map(([id, , idleMs, deliveries]) => ({ id, idleMs: Number(idleMs), deliveries: Number(deliveries) }));
+}
+
+/** Delivery counts of given pending entries (any consumer). */
+export async function deliveryCounts(
+  client: RedisClient,
+  stream: string,
+  group: string,
+  fromId: string,
+  toId: string,
+  count: number,
+): Promise<Map<string, number>> {
+  const rows = (await client.xpending(stream, group, fromId, toId, count)) as [string, string, number, number][];
+  return new Map(rows.map(([id, , , deliveries]) => [id, Number(deliveries)]));
+}

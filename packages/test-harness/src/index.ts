@@ -1,0 +1,5 @@
+export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
+export { freeClusterPort, freePort } from "./free-port.js";
+export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";
+export { uniquePrefix } from "./test-prefix.js";
+export { waitFor } from "./wait-for.js";

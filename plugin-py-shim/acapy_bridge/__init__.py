@@ -1,0 +1,1 @@
+"""The acapy-bridge contract, generated from proto/. Do not edit."""

@@ -1,0 +1,150 @@
+"""Typed operations on the contract's work streams (enqueue, read, ack, bury, claim)."""
+
+from dataclasses import dataclass
+
+from redis.exceptions import ResponseError
+
+from acapy_bridge.scripts import Scripts
+
+
+@dataclass(frozen=True)
+class Queued:
+    entry_id: str
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    pass
+
+
+@dataclass(frozen=True)
+class Busy:
+    backlog: int
+
+
+EnqueueOutcome = Queued | Duplicate | Busy
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    id: str
+    # None when the entry was deleted while pending.
+    payload: bytes | None
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def enqueue_envelope(
+    scripts: Scripts,
+    *,
+    stream: str,
+    entry_field: str,
+    payload: bytes,
+    high_water_mark: int,
+    seen_key: str | None = None,
+    seen_ttl_ms: int = 0,
+) -> EnqueueOutcome:
+    keys = [stream, seen_key] if seen_key else [stream]
+    status, detail = await scripts.run("enqueue", keys, [entry_field, payload, high_water_mark, seen_ttl_ms])
+    status = _text(status)
+    if status == "OK":
+        return Queued(_text(detail))
+    if status == "DUP":
+        return Duplicate()
+    if status == "BUSY":
+        return Busy(int(_text(detail)))
+    raise RuntimeError(f"enqueue script returned {status!r}")
+
+
+async def ensure_group(client, stream: str, group: str) -> None:
+    try:
+        await client.xgroup_create(stream, group, id="0", mkstream=True)
+    except ResponseError as error:
+        if "BUSYGROUP" not in str(error):
+            raise
+
+
+def _entries(raw, entry_field: str) -> list[StreamEntry]:
+    field = entry_field.encode()
+    out = []
+    for entry_id, fields in raw:
+        payload = None
+        if fields:
+            payload = fields.get(field)
+        out.append(StreamEntry(_text(entry_id), payload))
+    return out
+
+
+async def read_group(
+    client,
+    *,
+    stream: str,
+    group: str,
+    consumer: str,
+    entry_field: str,
+    count: int,
+    after: str = ">",
+    block_ms: int | None = None,
+) -> list[StreamEntry]:
+    reply = await client.xreadgroup(
+        group, consumer, {stream: after}, count=count, block=block_ms if after == ">" else None
+    )
+    if not reply:
+        return []
+    _, raw = reply[0]
+    return _entries(raw, entry_field)
+
+
+async def ack_entries(scripts: Scripts, stream: str, group: str, ids: list[str]) -> int:
+    if not ids:
+        return 0
+    return int(await scripts.run("ack", [stream], [group, *ids]))
+
+
+async def bury_entry(
+    scripts: Scripts,
+    *,
+    stream: str,
+    dead_letter_stream: str,
+    group: str,
+    entry_id: str,
+    entry_field: str,
+    dead_letter: bytes,
+    dead_letter_cap: int = 100_000,
+) -> str:
+    return _text(
+        await scripts.run(
+            "bury",
+            [stream, dead_letter_stream],
+            [group, entry_id, entry_field, dead_letter, dead_letter_cap],
+        )
+    )
+
+
+async def auto_claim(
+    client,
+    *,
+    stream: str,
+    group: str,
+    consumer: str,
+    min_idle_ms: int,
+    entry_field: str,
+    cursor: str = "0-0",
+    count: int = 100,
+) -> tuple[str, list[StreamEntry], list[str]]:
+    """One XAUTOCLAIM step: (next cursor, claimed entries, ids deleted while pending)."""
+    reply = await client.execute_command("XAUTOCLAIM", stream, group, consumer, min_idle_ms, cursor, "COUNT", count)
+    next_cursor, raw, *rest = reply
+    entries = []
+    field = entry_field.encode()
+    for entry_id, flat in raw:
+        payload = None
+        if flat:
+            # redis-py parses the reply into a dict; a raw reply is a flat list.
+            pairs = flat if isinstance(flat, dict) else dict(zip(flat[::2], flat[1::2], strict=False))
+            payload = pairs.get(field)
+        entries.append(StreamEntry(_text(entry_id), payload))
+    deleted = [_text(i) for i in rest[0]] if rest else []
+    return _text(next_cursor), entries, deleted

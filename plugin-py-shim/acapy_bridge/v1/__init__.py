@@ -1,0 +1,1 @@
+"""Generated from proto/acapy_bridge/v1. Do not edit."""

@@ -1,0 +1,169 @@
+"""The shim's settings, read from ACA-Py's plugin config and validated up front.
+
+ACA-Py only logs a plugin that fails, so the transports call `load_config`
+in their constructors: a bad setting then aborts ACA-Py's start with this
+module's message instead of leaving an agent that silently moves nothing.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+from acapy_bridge.redis_connection import RedisConfigError, RedisConnectionConfig, validate_redis_config
+from acapy_bridge.topology import PartitionPlan
+
+PLUGIN_NAME = "acapy_bridge_shim"
+
+
+class ShimConfigError(ValueError):
+    """A setting under `acapy_bridge_shim` is missing or invalid."""
+
+
+@dataclass(frozen=True)
+class InboundSettings:
+    # Messages handed to ACA-Py at once by one ACA-Py process.
+    concurrency: int = 32
+    # Deliveries of one entry before it is dead-lettered as poison.
+    max_deliveries: int = 3
+    # How long to wait for ACA-Py to finish processing one message.
+    processing_timeout_s: float = 30.0
+    # A pending entry idle this long is taken from its (presumed dead) consumer.
+    claim_idle_ms: int = 60_000
+    block_ms: int = 2_000
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    # Refuse (raise to ACA-Py) when a partition holds this many jobs; 0 = unbounded.
+    high_water_mark: int = 100_000
+    # Jobs not delivered by then are dead-lettered as expired.
+    expiry_s: int = 72 * 3600
+    seen_ttl_ms: int = 600_000
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    # Regexes over ACA-Py event topics that become webhook jobs / stream events.
+    topics: tuple[str, ...] = (r"^acapy::record::", r"^acapy::basicmessage::", r"^acapy::webhook::", r"^acapy::ping::")
+    # Write events to the events streams for controllers that read Redis.
+    to_stream: bool = False
+    stream_max_length: int = 100_000
+    # Post events to the webhook URLs through the deliverer (instead of ACA-Py's -ot http).
+    webhooks_via_deliverer: bool = False
+
+
+@dataclass(frozen=True)
+class ShimConfig:
+    redis: RedisConnectionConfig
+    prefix: str = "br"
+    partitions: PartitionPlan = field(default_factory=PartitionPlan)
+    inbound: InboundSettings = field(default_factory=InboundSettings)
+    outbound: OutboundSettings = field(default_factory=OutboundSettings)
+    events: EventSettings = field(default_factory=EventSettings)
+
+
+def _section(raw: dict, name: str) -> dict:
+    value = raw.get(name) or {}
+    if not isinstance(value, dict):
+        raise ShimConfigError(f"{PLUGIN_NAME}.{name} must be a mapping")
+    return value
+
+
+def _positive_int(section: str, raw: dict, key: str, default: int, *, allow_zero: bool = False) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or (value == 0 and not allow_zero):
+        raise ShimConfigError(f"{PLUGIN_NAME}.{section}{key} must be a positive integer, got {value!r}")
+    return value
+
+
+def _positive_float(section: str, raw: dict, key: str, default: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ShimConfigError(f"{PLUGIN_NAME}.{section}{key} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _bool(section: str, raw: dict, key: str, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ShimConfigError(f"{PLUGIN_NAME}.{section}{key} must be true or false, got {value!r}")
+    return value
+
+
+def parse_config(raw: dict | None) -> ShimConfig:
+    """Builds a validated ShimConfig from the `acapy_bridge_shim` plugin settings."""
+    raw = dict(raw or {})
+    url = raw.get("redis_url") or os.environ.get("ACAPY_BRIDGE_REDIS_URL")
+    if not url or not isinstance(url, str):
+        raise ShimConfigError(
+            f"{PLUGIN_NAME}.redis_url is required (e.g. -o {PLUGIN_NAME}.redis_url=redis://127.0.0.1:6379)"
+        )
+    redis = RedisConnectionConfig(
+        url=url,
+        cluster=_bool("", raw, "cluster", False),
+        username=raw.get("redis_username") or os.environ.get("ACAPY_BRIDGE_REDIS_USERNAME"),
+        password=raw.get("redis_password") or os.environ.get("ACAPY_BRIDGE_REDIS_PASSWORD"),
+        tls_ca_file=raw.get("redis_tls_ca_file"),
+    )
+    try:
+        validate_redis_config(redis)
+    except RedisConfigError as error:
+        raise ShimConfigError(f"{PLUGIN_NAME}.redis_url: {error}") from error
+    prefix = raw.get("prefix", "br")
+    if not isinstance(prefix, str) or not prefix or any(c in prefix for c in "{} \t\n"):
+        raise ShimConfigError(f"{PLUGIN_NAME}.prefix must be a non-empty string without braces or spaces")
+
+    parts = _section(raw, "partitions")
+    defaults = PartitionPlan()
+    partitions = PartitionPlan(
+        inbound_partitions=_positive_int("partitions.", parts, "inbound", defaults.inbound_partitions),
+        outbound_partitions=_positive_int("partitions.", parts, "outbound", defaults.outbound_partitions),
+        event_partitions=_positive_int("partitions.", parts, "events", defaults.event_partitions),
+        admin_partitions=_positive_int("partitions.", parts, "admin", defaults.admin_partitions),
+    )
+
+    inbound_raw = _section(raw, "inbound")
+    d_in = InboundSettings()
+    inbound = InboundSettings(
+        concurrency=_positive_int("inbound.", inbound_raw, "concurrency", d_in.concurrency),
+        max_deliveries=_positive_int("inbound.", inbound_raw, "max_deliveries", d_in.max_deliveries),
+        processing_timeout_s=_positive_float(
+            "inbound.", inbound_raw, "processing_timeout_s", d_in.processing_timeout_s
+        ),
+        claim_idle_ms=_positive_int("inbound.", inbound_raw, "claim_idle_ms", d_in.claim_idle_ms),
+        block_ms=_positive_int("inbound.", inbound_raw, "block_ms", d_in.block_ms),
+    )
+
+    outbound_raw = _section(raw, "outbound")
+    d_out = OutboundSettings()
+    outbound = OutboundSettings(
+        high_water_mark=_positive_int(
+            "outbound.", outbound_raw, "high_water_mark", d_out.high_water_mark, allow_zero=True
+        ),
+        expiry_s=_positive_int("outbound.", outbound_raw, "expiry_s", d_out.expiry_s),
+        seen_ttl_ms=_positive_int("outbound.", outbound_raw, "seen_ttl_ms", d_out.seen_ttl_ms),
+    )
+
+    events_raw = _section(raw, "events")
+    d_ev = EventSettings()
+    topics = events_raw.get("topics", list(d_ev.topics))
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise ShimConfigError(f"{PLUGIN_NAME}.events.topics must be a list of regexes")
+    events = EventSettings(
+        topics=tuple(topics),
+        to_stream=_bool("events.", events_raw, "to_stream", d_ev.to_stream),
+        stream_max_length=_positive_int("events.", events_raw, "stream_max_length", d_ev.stream_max_length),
+        webhooks_via_deliverer=_bool("events.", events_raw, "webhooks_via_deliverer", d_ev.webhooks_via_deliverer),
+    )
+    unknown = set(raw) - {
+        "redis_url", "cluster", "redis_username", "redis_password", "redis_tls_ca_file",
+        "prefix", "partitions", "inbound", "outbound", "events",
+    }  # fmt: skip
+    if unknown:
+        raise ShimConfigError(f"unknown {PLUGIN_NAME} settings: {', '.join(sorted(unknown))}")
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events)
+
+
+def load_config(settings) -> ShimConfig:
+    """Reads `plugin_config.acapy_bridge_shim` from ACA-Py settings (a Settings or a dict)."""
+    plugin_config = settings.get("plugin_config") or {}
+    return parse_config(plugin_config.get(PLUGIN_NAME))

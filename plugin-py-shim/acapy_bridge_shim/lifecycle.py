@@ -1,0 +1,23 @@
+"""Connects at ACA-Py's startup and closes at its shutdown."""
+
+import logging
+import re
+
+from acapy_bridge_shim.runtime import BridgeRuntime
+
+LOGGER = logging.getLogger(__name__)
+
+
+def register_lifecycle(context, runtime: BridgeRuntime) -> None:
+    from acapy_agent.core.event_bus import EventBus
+
+    bus = context.inject(EventBus)
+
+    async def on_startup(profile, event) -> None:
+        await runtime.connect()
+
+    async def on_shutdown(profile, event) -> None:
+        await runtime.close()
+
+    bus.subscribe(re.compile(r"^acapy::core::startup$"), on_startup)
+    bus.subscribe(re.compile(r"^acapy::core::shutdown$"), on_shutdown)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs everything the tests and the local deployment need, on a fresh
+# Debian machine with Node 20 and Python 3.13: redis-server, the npm
+# workspaces, and a Python venv (.venv) with ACA-Py and the shim.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '[setup] %s\n' "$*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+  say "installing redis-server and redis-tools (apt)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server redis-tools >/dev/null
+fi
+say "redis: $(redis-server --version | awk '{print $3}')"
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm workspaces (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+find_python() {
+  for candidate in "${PYTHON313:-}" python3.13 "$(command -v pyenv >/dev/null && pyenv root)"/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
+    [ -n "$candidate" ] || continue
+    if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+stamp=.venv/.installed-$(cat plugin-py-shim/pyproject.toml plugin-py-shim/constraints.txt | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  py=$(find_python) || { echo "[setup] Python 3.13 not found (set PYTHON313=/path/to/python3.13)" >&2; exit 1; }
+  say "creating .venv with $py and installing ACA-Py + the shim (takes a minute)"
+  rm -rf .venv
+  "$py" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -c plugin-py-shim/constraints.txt -e 'plugin-py-shim[acapy,test,gen]'
+  touch "$stamp"
+fi
+say "python: $(.venv/bin/python --version), ACA-Py $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("acapy-agent"))')"

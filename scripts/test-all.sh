@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Every check and every test, from a fresh clone: setup, build, lint, the
+# stale-generated-code check, the TypeScript suites and the Python suite.
+# Ends with one line "N passed, N failed, N skipped" over both suites.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n=== %s\n' "$*"; }
+failed_steps=()
+
+step "setup"
+bash scripts/setup.sh || exit 1
+
+step "build (tsc -b)"
+npx tsc -b || failed_steps+=("build")
+
+step "lint (biome, buf, ruff)"
+{ npx biome ci . && npx buf lint proto && npx buf format proto --diff --exit-code \
+  && .venv/bin/ruff check plugin-py-shim && .venv/bin/ruff format --check plugin-py-shim; } || failed_steps+=("lint")
+
+step "generated code is up to date (npm run gen:check)"
+PYTHON=.venv/bin/python node scripts/gen.mjs --check || failed_steps+=("gen:check")
+
+rm -rf .test-results && mkdir -p .test-results
+step "TypeScript tests (vitest)"
+npx vitest run || failed_steps+=("vitest")
+
+step "Python tests (pytest)"
+bash scripts/test-py.sh || failed_steps+=("pytest")
+
+step "summary"
+node scripts/test-summary.mjs
+summary_rc=$?
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  echo "failed steps: ${failed_steps[*]}"
+  exit 1
+fi
+exit $summary_rc

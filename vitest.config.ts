@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Every package is its own vitest project; the harness starts one real
+// redis-server (and a 3-master cluster) for the whole run.
+export default defineConfig({
+  test: {
+    projects: ["packages/*"],
+    globalSetup: ["packages/test-harness/src/global-setup.ts"],
+    reporters: ["default", "json"],
+    outputFile: { json: ".test-results/vitest.json" },
+  },
+});
