@@ -54,4 +54,10 @@ export {
   readGroup,
   type StreamEntry,
 } from "./redis/streams.js";
-export { DEFAULT_PARTITIONS, ensureTopology, type PartitionPlan, TopologyMismatchError } from "./redis/topology.js";
+export {
+  type BridgeConnectionConfig,
+  DEFAULT_PARTITIONS,
+  ensureTopology,
+  type PartitionPlan,
+  TopologyMismatchError,
+} from "./redis/topology.js";

@@ -56,3 +56,10 @@ export async function ensureTopology(
   }
   return new Keyspace(prefix, partitionCountsOf(actual));
 }
+
+/** Where a bridge process finds its deployment: the Redis, the key prefix, the partition plan. */
+export interface BridgeConnectionConfig {
+  redis: import("./connection.js").RedisConnectionConfig;
+  prefix: string;
+  partitions: PartitionPlan;
+}

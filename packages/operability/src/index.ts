@@ -1,0 +1,16 @@
+export { Health, type ReadinessCheck } from "./health.js";
+export { createLogger, type Logger, type LogLevel, silentLogger } from "./logger.js";
+export { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, Registry } from "./metrics.js";
+export { OpsServer } from "./ops-server.js";
+export { ShutdownCoordinator } from "./shutdown.js";
+export {
+  check,
+  formatHelp,
+  type OptionSpec,
+  OptionsError,
+  type OptionValue,
+  type ParsedOptions,
+  parseOptions,
+  redactOptions,
+} from "./options.js";
+export type { ProcessServices, RunningPart } from "./process-services.js";
