@@ -1,0 +1,121 @@
+import { timingSafeEqual } from "node:crypto";
+import {
+  ControlService,
+  DEFAULT_DEAD_AFTER_MS,
+  DropDeadLettersResponseSchema,
+  type Keyspace,
+  ListDeadLettersResponseSchema,
+  ListInstancesResponseSchema,
+  ListPartitionsResponseSchema,
+  type RedisClient,
+  RequeueDeadLettersResponseSchema,
+} from "@acapy-bridge/protocol";
+import { create } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
+import { ControlError, ControlQueries } from "./control-queries.js";
+import { grpcImplementation, grpcServiceDefinition } from "./grpc-adapter.js";
+
+export interface ControlServerOptions {
+  client: RedisClient;
+  keyspace: Keyspace;
+  /** True while the process can do its job (Redis reachable, loops running). */
+  isServing: () => boolean;
+  /** Optional bearer token; when set every ControlService call must present it. */
+  token?: string | undefined;
+  healthPollMs?: number;
+}
+
+function authorized(token: string | undefined, metadata: grpc.Metadata): boolean {
+  if (!token) return true;
+  const presented = String(metadata.get("authorization")[0] ?? "").replace(/^Bearer /i, "");
+  const a = Buffer.from(presented);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * grpc.health.v1.Health (overall "" and per service) plus the ControlService,
+ * on a separate, normally loopback-only port.
+ */
+export class ControlServer {
+  private readonly server = new grpc.Server();
+  private readonly health = new HealthImplementation({ "": "NOT_SERVING", [ControlService.typeName]: "NOT_SERVING" });
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ControlServerOptions) {
+    const queries = new ControlQueries(options.client, options.keyspace);
+    this.health.addToServer(this.server);
+    const guard =
+      <T>(fn: (request: T) => Promise<unknown>) =>
+      async (request: T) => {
+        try {
+          return await fn(request);
+        } catch (error) {
+          if (error instanceof ControlError) throw error;
+          throw Object.assign(new Error(`control request failed: ${(error as Error).message}`), {
+            code: grpc.status.UNAVAILABLE,
+          });
+        }
+      };
+    const implementation = grpcImplementation(ControlService, {
+      listPartitions: guard(async (r: { family: number }) =>
+        create(ListPartitionsResponseSchema, { partitions: await queries.listPartitions(r.family) }),
+      ),
+      listInstances: guard(async () => {
+        const { instances, lastHeartbeatMs } = await queries.listInstances();
+        return create(ListInstancesResponseSchema, { instances, lastHeartbeatMs });
+      }),
+      listDeadLetters: guard(async (r: { family: number; limit: number }) =>
+        create(ListDeadLettersResponseSchema, { entries: await queries.listDeadLetters(r.family, r.limit || 100) }),
+      ),
+      requeueDeadLetters: guard(async (r: { refs: never[] }) =>
+        create(RequeueDeadLettersResponseSchema, { requeued: await queries.requeueDeadLetters(r.refs) }),
+      ),
+      dropDeadLetters: guard(async (r: { refs: never[] }) =>
+        create(DropDeadLettersResponseSchema, { dropped: await queries.dropDeadLetters(r.refs) }),
+      ),
+      getWallet: guard(async (r: { recipientKey: string }) => queries.getWallet(r.recipientKey, DEFAULT_DEAD_AFTER_MS)),
+    } as never);
+    // Authorization is checked before any handler runs.
+    const guarded: grpc.UntypedServiceImplementation = {};
+    for (const [name, handler] of Object.entries(implementation)) {
+      guarded[name] = ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        if (!authorized(options.token, call.metadata)) {
+          callback({
+            code: grpc.status.UNAUTHENTICATED,
+            details: "missing or wrong bearer token",
+          } as grpc.ServiceError);
+          return;
+        }
+        (handler as grpc.handleUnaryCall<unknown, unknown>)(call, callback);
+      }) as grpc.UntypedHandleCall;
+    }
+    this.server.addService(grpcServiceDefinition(ControlService), guarded);
+  }
+
+  /** Binds (port 0 = any free port) and starts reporting health. Returns the bound port. */
+  async listen(host: string, port: number): Promise<number> {
+    const bound = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+        error ? reject(error) : resolve(p),
+      ),
+    );
+    this.refreshHealth();
+    this.timer = setInterval(() => this.refreshHealth(), this.options.healthPollMs ?? 500);
+    this.timer.unref();
+    return bound;
+  }
+
+  private refreshHealth(): void {
+    const status = this.options.isServing() ? "SERVING" : "NOT_SERVING";
+    this.health.setStatus("", status);
+    this.health.setStatus(ControlService.typeName, status);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.health.setStatus("", "NOT_SERVING");
+    await new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}
