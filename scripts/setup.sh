@@ -17,6 +17,12 @@ if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; th
 fi
 say "redis: $(redis-server --version | awk '{print $3}')"
 
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  say "installing postgresql (apt) for the multi-instance wallet tests"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq postgresql >/dev/null
+fi
+
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm workspaces (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error

@@ -9,8 +9,20 @@ async function plainAgent(label: string): Promise<AcaPyProcess> {
   const port = await freePort();
   return AcaPyProcess.start({
     label,
-    args: ["-it", "http", "127.0.0.1", String(port), "-ot", "http", "-e", `http://127.0.0.1:${port}`,
-      "--auto-accept-invites", "--auto-accept-requests", "--auto-respond-messages", "--monitor-ping"],
+    args: [
+      "-it",
+      "http",
+      "127.0.0.1",
+      String(port),
+      "-ot",
+      "http",
+      "-e",
+      `http://127.0.0.1:${port}`,
+      "--auto-accept-invites",
+      "--auto-accept-requests",
+      "--auto-respond-messages",
+      "--monitor-ping",
+    ],
   });
 }
 

@@ -72,10 +72,13 @@ export class AcaPyProcess {
       ]),
       ...options.args,
     ];
-    const env = { ...process.env, ACAPY_HOME: home, RUST_LOG: "warn", PYTHONUNBUFFERED: "1", ...(options.env ?? {}) } as Record<
-      string,
-      string
-    >;
+    const env = {
+      ...process.env,
+      ACAPY_HOME: home,
+      RUST_LOG: "warn",
+      PYTHONUNBUFFERED: "1",
+      ...(options.env ?? {}),
+    } as Record<string, string>;
     const acapy = new AcaPyProcess(options.label, adminPort, home, argv, env);
     await acapy.launch(options.readyTimeoutMs ?? 90_000);
     return acapy;
