@@ -1,0 +1,177 @@
+// The local deployment: Redis, `acapy-bridge all` (Design 2), ACA-Py Alice
+// entirely behind the bridge, and a plain ACA-Py Bob. It connects them, sends
+// basic messages Bob -> Alice -> Bob (Alice auto-replies) and prints progress
+// and a latency summary. `npm start` runs it; `-- --messages 200` for more,
+// `-- --keep-running` to leave everything up for your own curl/admin calls.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  AcaPyAdmin,
+  AcaPyProcess,
+  BridgeProcess,
+  connectAgents,
+  freePort,
+  killAllChildren,
+  RedisServer,
+  WebhookSink,
+} from "@acapy-bridge/test-harness";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const args = process.argv.slice(2);
+const messages = Number(args[args.indexOf("--messages") + 1]) || 50;
+const keepRunning = args.includes("--keep-running");
+const bridgeConfig = JSON.parse(readFileSync(join(here, "bridge.json"), "utf8")) as Record<string, string | number>;
+
+const started = Date.now();
+let step = 0;
+const TOTAL_STEPS = 7;
+function say(text: string): void {
+  step++;
+  console.log(`[${step}/${TOTAL_STEPS}] ${text}  (+${((Date.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function progress(done: number, total: number): void {
+  const width = 30;
+  const filled = Math.round((done / total) * width);
+  process.stdout.write(`\r      [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total}`);
+  if (done === total) process.stdout.write("\n");
+}
+
+async function main(): Promise<void> {
+  const redis = await RedisServer.start({
+    args: readFileSync(join(here, "redis.conf"), "utf8")
+      .split("\n")
+      .filter((l) => l && !l.startsWith("#"))
+      .flatMap((l) => {
+        const [k, ...v] = l.split(" ");
+        return [`--${k}`, ...v];
+      }),
+  });
+  say(
+    `Redis ${await redis.cli("info", "server").then((i) => i.match(/redis_version:(\S+)/)?.[1])} on ${redis.url} (AOF on)`,
+  );
+
+  const bridge = await BridgeProcess.start("all", ["--config", join(here, "bridge.json"), "--redis-url", redis.url]);
+  const relayUrl = `http://${bridge.address("http")}`;
+  say(
+    `acapy-bridge all: DIDComm ${relayUrl}, metrics http://${bridge.address("ops")}/metrics, control ${bridge.address("grpc")}`,
+  );
+
+  const aliceHooks = await WebhookSink.start();
+  const bobHooks = await WebhookSink.start();
+  const alice = await AcaPyProcess.start({
+    label: "alice",
+    args: [
+      "--plugin",
+      "acapy_bridge_shim",
+      "--plugin-config",
+      join(here, "alice-plugin-config.yml"),
+      "-o",
+      `acapy_bridge_shim.redis_url=${redis.url}`,
+      "-it",
+      "acapy_bridge_shim.inbound",
+      "127.0.0.1",
+      "0",
+      "-ot",
+      "acapy_bridge_shim.outbound",
+      "-ot",
+      "http",
+      "-e",
+      relayUrl,
+      "--webhook-url",
+      aliceHooks.url,
+      "--auto-accept-invites",
+      "--auto-accept-requests",
+      "--auto-respond-messages",
+      "--monitor-ping",
+    ],
+  });
+  say(`ACA-Py Alice behind the bridge: admin ${alice.adminUrl}, endpoint ${relayUrl}`);
+
+  const bobPort = await freePort();
+  const bob = await AcaPyProcess.start({
+    label: "bob",
+    args: [
+      "-it",
+      "http",
+      "127.0.0.1",
+      String(bobPort),
+      "-ot",
+      "http",
+      "-e",
+      `http://127.0.0.1:${bobPort}`,
+      "--webhook-url",
+      bobHooks.url,
+      "--auto-accept-invites",
+      "--auto-accept-requests",
+      "--monitor-ping",
+    ],
+  });
+  say(`ACA-Py Bob (plain HTTP): admin ${bob.adminUrl}, endpoint http://127.0.0.1:${bobPort}`);
+
+  const aliceAdmin = new AcaPyAdmin(alice.adminUrl);
+  const bobAdmin = new AcaPyAdmin(bob.adminUrl);
+  const connectStart = Date.now();
+  const { inviteeConnectionId: bobToAlice } = await connectAgents(aliceAdmin, bobAdmin);
+  say(`Bob accepted Alice's invitation; DID Exchange complete in ${Date.now() - connectStart} ms`);
+
+  console.log(
+    `      sending ${messages} basic messages Bob -> Alice; Alice's auto-reply comes back through the deliverer`,
+  );
+  const sentAt = new Map<string, number>();
+  const roundTrips: number[] = [];
+  for (let i = 0; i < messages; i++) {
+    const content = `demo message ${i}`;
+    sentAt.set(content, Date.now());
+    await bobAdmin.sendMessage(bobToAlice, content);
+  }
+  const deadline = Date.now() + 120_000;
+  let seen = 0;
+  while (seen < messages && Date.now() < deadline) {
+    const replies = bobHooks.byTopic("basicmessages");
+    while (seen < replies.length) {
+      const reply = replies[seen++];
+      roundTrips.push((reply?.at ?? 0) - (sentAt.get(`demo message ${roundTrips.length}`) ?? 0));
+    }
+    progress(Math.min(seen, messages), messages);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const arrivedAtAlice = aliceHooks.byTopic("basicmessages").length;
+  say(`Alice received ${arrivedAtAlice}/${messages}; Bob received ${seen}/${messages} replies`);
+
+  const sorted = [...roundTrips].sort((a, b) => a - b);
+  const metrics = await (await fetch(`http://${bridge.address("ops")}/metrics`)).text();
+  const metric = (name: string) =>
+    metrics
+      .split("\n")
+      .filter((l) => l.startsWith(name) && !l.startsWith("#"))
+      .reduce((sum, l) => sum + Number(l.split(" ").pop()), 0);
+  console.log(
+    `\nsummary: ${messages} messages, ${arrivedAtAlice} at Alice, ${seen} replies at Bob; ` +
+      `round trip Bob -> Alice -> Bob p50 ${percentile(sorted, 50)} ms, p99 ${percentile(sorted, 99)} ms\n` +
+      `         bridge counters: ${JSON.stringify(Object.fromEntries(["acapy_bridge_relay_requests_total", "acapy_bridge_deliverer_deliveries_total"].map((m) => [m, metric(m)])))}`,
+  );
+  if (arrivedAtAlice < messages || seen < messages) process.exitCode = 1;
+
+  if (keepRunning) {
+    console.log(
+      `\nstill running (Ctrl-C to stop): Alice admin ${alice.adminUrl}, Bob admin ${bob.adminUrl}, relay ${relayUrl}`,
+    );
+    await new Promise<void>((resolve) => process.once("SIGINT", () => resolve()));
+  }
+  await Promise.all([alice.stop(), bob.stop()]);
+  await bridge.stop();
+  await Promise.all([aliceHooks.close(), bobHooks.close()]);
+  await redis.stop();
+}
+
+main().catch((error: Error) => {
+  console.error(`\ndemo failed: ${error.message}`);
+  killAllChildren();
+  process.exit(1);
+});

@@ -1,0 +1,139 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { exited, killChildrenOnExit, trackChild } from "./child-processes.js";
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const CLI = join(repoRoot, "packages/cli/bin/acapy-bridge.js");
+
+/** One JSON log line of an acapy-bridge process. */
+export type BridgeLogLine = Record<string, unknown> & { event?: string; msg?: string; level?: string };
+
+/**
+ * A real `acapy-bridge relay|deliverer|all` process (the built CLI), started
+ * with the given flags; resolves once it logged `process.ready`.
+ */
+export class BridgeProcess {
+  private child: ChildProcess | undefined;
+  readonly lines: BridgeLogLine[] = [];
+  listeners: Record<string, string> = {};
+
+  private constructor(
+    readonly mode: string,
+    private readonly args: string[],
+    private readonly env: Record<string, string>,
+  ) {}
+
+  static async start(
+    mode: "relay" | "deliverer" | "all",
+    args: string[],
+    options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  ): Promise<BridgeProcess> {
+    killChildrenOnExit();
+    if (!existsSync(join(repoRoot, "packages/cli/dist/main.js"))) {
+      throw new Error("acapy-bridge is not built: run `npm run build` (npm test does)");
+    }
+    const bridge = new BridgeProcess(mode, args, options.env ?? {});
+    await bridge.launch(options.readyTimeoutMs ?? 30_000);
+    return bridge;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** host:port of a listener the process reported (http, ws, ops, grpc). */
+  address(name: string): string {
+    const value = this.listeners[name];
+    if (!value) throw new Error(`${this.mode} reported no "${name}" listener: ${JSON.stringify(this.listeners)}`);
+    return value;
+  }
+
+  private async launch(readyTimeoutMs: number): Promise<void> {
+    const child = spawn(process.execPath, [CLI, this.mode, ...this.args], {
+      env: { ...process.env, ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    trackChild(child);
+    this.child = child;
+    let buffered = "";
+    let stderr = "";
+    const ready = new Promise<void>((resolveReady, rejectReady) => {
+      const timer = setTimeout(
+        () => rejectReady(new Error(`${this.mode} not ready after ${readyTimeoutMs} ms:\n${stderr}\n${this.tail()}`)),
+        readyTimeoutMs,
+      );
+      child.stdout?.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString();
+        let newline = buffered.indexOf("\n");
+        while (newline !== -1) {
+          const line = buffered.slice(0, newline);
+          buffered = buffered.slice(newline + 1);
+          newline = buffered.indexOf("\n");
+          try {
+            const parsed = JSON.parse(line) as BridgeLogLine;
+            this.lines.push(parsed);
+            if (this.lines.length > 5000) this.lines.splice(0, 1000);
+            if (parsed.event === "process.ready") {
+              this.listeners = parsed.listeners as Record<string, string>;
+              clearTimeout(timer);
+              resolveReady();
+            }
+          } catch {
+            // not a JSON line (should not happen); keep for the failure message
+            stderr += `${line}\n`;
+          }
+          if (process.env.BRIDGE_TEST_LOGS) process.stderr.write(`[${this.mode}] ${line}\n`);
+        }
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr = (stderr + chunk.toString()).slice(-8000);
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        rejectReady(new Error(`${this.mode} exited with ${code} before ready:\n${stderr}\n${this.tail()}`));
+      });
+    });
+    await ready;
+  }
+
+  private tail(): string {
+    return this.lines
+      .slice(-20)
+      .map((l) => JSON.stringify(l))
+      .join("\n");
+  }
+
+  /** Log lines with this event name. */
+  events(name: string): BridgeLogLine[] {
+    return this.lines.filter((l) => l.event === name);
+  }
+
+  /** `kill -9`. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGKILL");
+    await exited(child);
+  }
+
+  /** SIGTERM (graceful shutdown); resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    const child = this.child;
+    if (!child) return null;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await exited(child);
+    }
+    return child.exitCode;
+  }
+
+  /** Starts again with the same flags. */
+  async restart(readyTimeoutMs = 30_000): Promise<void> {
+    await this.kill();
+    this.listeners = {};
+    await this.launch(readyTimeoutMs);
+  }
+}
