@@ -19,6 +19,8 @@ export interface DeploymentOptions {
   bridgeArgs?: string[];
   /** Extra ACA-Py flags for Alice. */
   aliceArgs?: string[];
+  /** Alice answers every basic message (default true). */
+  aliceAutoResponds?: boolean;
 }
 
 /** Alice's ACA-Py flags when she is entirely behind the bridge. */
@@ -132,7 +134,7 @@ export class BridgeDeployment {
             ...aliceBehindBridgeArgs(this.redis.url, this.prefix, this.balancer.url),
             "--webhook-url",
             this.aliceHooks.url,
-            "--auto-respond-messages",
+            ...(o.aliceAutoResponds === false ? [] : ["--auto-respond-messages"]),
             ...AUTO,
             ...(o.aliceArgs ?? []),
           ],

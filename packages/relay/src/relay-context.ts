@@ -1,0 +1,19 @@
+import type { Logger } from "@acapy-bridge/operability";
+import type { InboundWriter } from "./inbound-writer.js";
+import type { PendingReplies } from "./pending-replies.js";
+import type { RelayMetrics } from "./relay-metrics.js";
+import type { RelayConfig } from "./relay-options.js";
+import type { SocketRegistry } from "./websocket-ingress.js";
+
+/** What the ingress paths and the inbox reader of one relay share. */
+export interface RelayContext {
+  relayId: string;
+  config: RelayConfig;
+  logger: Logger;
+  metrics: RelayMetrics;
+  writer: InboundWriter;
+  pending: PendingReplies;
+  sockets: SocketRegistry;
+  /** Set once shutdown begins: new messages get 503 / close 1001. */
+  draining: boolean;
+}

@@ -1,0 +1,165 @@
+import {
+  ackEntries,
+  type DirectReply,
+  decodeEnvelope,
+  GroupReader,
+  InboundKind,
+  type Keyspace,
+  newMessageId,
+  type RedisClient,
+  RelayCommandSchema,
+  type StreamEntry,
+  Transport,
+} from "@acapy-bridge/protocol";
+import { isBase58Verkey } from "./envelope-recipient.js";
+import { agentMessage } from "./inbound-writer.js";
+import type { RelayContext } from "./relay-context.js";
+
+const JSON_TYPE = /^application\/json\b/i;
+
+/**
+ * Reads this relay's inbox (consumer group `relay`): ACA-Py's direct replies
+ * go to the HTTP request or socket waiting for them. A reply nobody waits for
+ * any more goes back to ACA-Py as an INBOUND_KIND_RETURNED_REPLY message, so
+ * it is re-routed, never dropped. An entry is acknowledged only after that.
+ */
+export class RelayInbox {
+  private readonly reader: GroupReader;
+  readonly key: string;
+
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly client: RedisClient,
+    keyspace: Keyspace,
+    blockMs = 2000,
+  ) {
+    const spec = keyspace.spec("relayInbox");
+    this.key = keyspace.key("relayInbox", { relay: ctx.relayId });
+    this.reader = new GroupReader({
+      client,
+      stream: this.key,
+      group: spec.consumerGroup,
+      consumer: ctx.relayId,
+      entryField: spec.entryField,
+      count: 100,
+      blockMs,
+      onBatch: (entries) => this.handleBatch(entries, spec.consumerGroup),
+      onError: (error) =>
+        ctx.logger.warn({ event: "relay.inbox_error", err: error.message }, "reading the relay inbox failed; retrying"),
+    });
+  }
+
+  start(): void {
+    this.reader.start();
+  }
+
+  /** Stops reading; entries read but not handled stay pending for this relay. */
+  async stop(): Promise<void> {
+    const stopped = this.reader.stop();
+    // Break a blocked XREADGROUP instead of waiting for its timeout.
+    this.client.disconnect();
+    await stopped;
+  }
+
+  private async handleBatch(entries: StreamEntry[], group: string): Promise<void> {
+    const done: string[] = [];
+    try {
+      for (const entry of entries) {
+        await this.handleEntry(entry);
+        done.push(entry.id);
+      }
+    } finally {
+      // What was handled is acknowledged even if a later entry failed (it is retried).
+      if (done.length > 0) await ackEntries(this.client, this.key, group, done);
+    }
+  }
+
+  private async handleEntry(entry: StreamEntry): Promise<void> {
+    const { ctx } = this;
+    if (!entry.payload) return; // deleted while pending
+    let command: ReturnType<typeof decodeEnvelope<typeof RelayCommandSchema>>;
+    try {
+      command = decodeEnvelope(RelayCommandSchema, entry.payload);
+    } catch (error) {
+      ctx.metrics.inboxCommands.inc({ command: "unknown", result: "malformed" });
+      ctx.logger.error(
+        { event: "relay.inbox_malformed", entry: entry.id, err: (error as Error).message },
+        "undecodable inbox entry dropped",
+      );
+      return;
+    }
+    switch (command.command.case) {
+      case "reply":
+        await this.handleReply(command.command.value);
+        return;
+      case "close": {
+        const { socketId, code, reason } = command.command.value;
+        const found = ctx.sockets.close(socketId, code || 1000, reason);
+        ctx.metrics.inboxCommands.inc({ command: "close", result: found ? "done" : "no_socket" });
+        return;
+      }
+      case "push": {
+        const push = command.command.value;
+        const body = push.message?.body ?? new Uint8Array();
+        const binary = !JSON_TYPE.test(push.message?.contentType ?? "");
+        const sent = await ctx.sockets.send(push.socketId, body, binary);
+        ctx.metrics.inboxCommands.inc({ command: "push", result: sent ? "sent" : "no_socket" });
+        if (!sent) {
+          // Wallet mailboxes (the mediator issue) will take these; until then say so.
+          ctx.logger.warn(
+            { event: "relay.push_undeliverable", mid: push.message?.mid, socket: push.socketId },
+            "push for a socket this relay does not hold",
+          );
+        }
+        return;
+      }
+      default:
+        ctx.metrics.inboxCommands.inc({ command: "unknown", result: "ignored" });
+    }
+  }
+
+  private async handleReply(reply: DirectReply): Promise<void> {
+    const { ctx } = this;
+    if (reply.requestId) {
+      const result = ctx.pending.deliver(reply);
+      ctx.metrics.inboxCommands.inc({ command: "reply", result });
+      if (result === "orphan") await this.returnToAgent(reply, "request_gone");
+      return;
+    }
+    if (reply.socketId) {
+      const sent =
+        reply.body.length > 0 &&
+        (await ctx.sockets.send(reply.socketId, reply.body, !JSON_TYPE.test(reply.contentType)));
+      ctx.metrics.inboxCommands.inc({ command: "reply", result: sent ? "sent" : "orphan" });
+      if (!sent) await this.returnToAgent(reply, "socket_gone");
+      return;
+    }
+    ctx.metrics.inboxCommands.inc({ command: "reply", result: "ignored" });
+  }
+
+  /** Hands an undeliverable direct response back to ACA-Py, which routes it another way. */
+  private async returnToAgent(reply: DirectReply, reason: "request_gone" | "socket_gone"): Promise<void> {
+    const { ctx } = this;
+    if (reply.body.length === 0) return; // nothing to deliver (an empty 200, a 400/500)
+    const mid = newMessageId();
+    await ctx.writer.write(
+      agentMessage({
+        mid,
+        kind: InboundKind.RETURNED_REPLY,
+        recipientKey: isBase58Verkey(reply.replyToVerkey) ? reply.replyToVerkey : `reply:${reply.mid}`,
+        contentType: reply.contentType,
+        receivedAtMs: BigInt(Date.now()),
+        transport: Transport.UNSPECIFIED,
+        relayId: ctx.relayId,
+        returnedReply: reply,
+      }),
+      undefined,
+      0, // never refuse: the reply exists only here now
+    );
+    ctx.metrics.returnedReplies.inc({ reason });
+    ctx.logger.info(
+      { event: "relay.reply_returned", mid, replyTo: reply.mid, reason, connection: reply.connectionId },
+      "direct response could not be delivered here; handed back to ACA-Py",
+    );
+  }
+}

@@ -1,0 +1,120 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@acapy-bridge/operability";
+
+/** Why a message got the answer it got (label `outcome`). */
+export type RequestOutcome =
+  | "answered" // HTTP: ACA-Py's reply (200 with or without body, 400, 500) went back
+  | "accepted" // HTTP: written, answered without waiting (anoncrypt) or 202 after the reply timeout
+  | "queued" // WebSocket frame written
+  | "duplicate"
+  | "bad_request"
+  | "too_large"
+  | "busy"
+  | "redis_unavailable"
+  | "client_gone"
+  | "shutting_down";
+
+export interface RelayMetrics {
+  requests: Counter<"transport" | "outcome">;
+  enqueueSeconds: Histogram<"transport">;
+  directResponseSeconds: Histogram<"status">;
+  returnedReplies: Counter<"reason">;
+  inboxCommands: Counter<"command" | "result">;
+  openSockets: Gauge;
+  pendingRequests: Gauge;
+  inboundBacklog: Gauge<"partition">;
+  inboxBacklog: Gauge;
+}
+
+/**
+ * The relay's Prometheus metrics. `backlog` reads XLEN per partition at
+ * scrape time: entries are deleted when acknowledged, so XLEN is exactly the
+ * consumers' lag (written, not yet processed).
+ */
+export function createRelayMetrics(
+  registry: Registry,
+  gauges: {
+    openSockets: () => number;
+    pendingRequests: () => number;
+    inboundBacklog: () => Promise<number[]>;
+    inboxBacklog: () => Promise<number>;
+  },
+): RelayMetrics {
+  return {
+    requests: new Counter({
+      name: "acapy_bridge_relay_messages_total",
+      help: "DIDComm messages received by the relay, by transport and outcome.",
+      labelNames: ["transport", "outcome"],
+      registers: [registry],
+    }),
+    enqueueSeconds: new Histogram({
+      name: "acapy_bridge_relay_enqueue_seconds",
+      help: "Time to write one message to its inbound partition.",
+      labelNames: ["transport"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    directResponseSeconds: new Histogram({
+      name: "acapy_bridge_relay_direct_response_seconds",
+      help: "From the inbound write to ACA-Py's reply reaching the waiting HTTP request.",
+      labelNames: ["status"],
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    returnedReplies: new Counter({
+      name: "acapy_bridge_relay_returned_replies_total",
+      help: "Direct responses handed back to ACA-Py because their request or socket was gone.",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    inboxCommands: new Counter({
+      name: "acapy_bridge_relay_inbox_commands_total",
+      help: "Entries read from this relay's inbox, by command and result.",
+      labelNames: ["command", "result"],
+      registers: [registry],
+    }),
+    openSockets: new Gauge({
+      name: "acapy_bridge_relay_open_websockets",
+      help: "WebSocket connections currently open.",
+      registers: [registry],
+      collect() {
+        this.set(gauges.openSockets());
+      },
+    }),
+    pendingRequests: new Gauge({
+      name: "acapy_bridge_relay_pending_requests",
+      help: "HTTP requests waiting for ACA-Py's answer.",
+      registers: [registry],
+      collect() {
+        this.set(gauges.pendingRequests());
+      },
+    }),
+    inboundBacklog: new Gauge({
+      name: "acapy_bridge_relay_inbound_backlog",
+      help: "Inbound messages written and not yet acknowledged by ACA-Py (consumer lag), per partition.",
+      labelNames: ["partition"],
+      registers: [registry],
+      async collect() {
+        try {
+          const lengths = await gauges.inboundBacklog();
+          lengths.forEach((n, p) => {
+            this.set({ partition: String(p) }, n);
+          });
+        } catch {
+          // Redis away: keep the last values; readiness says the rest.
+        }
+      },
+    }),
+    inboxBacklog: new Gauge({
+      name: "acapy_bridge_relay_inbox_backlog",
+      help: "Entries in this relay's inbox not yet handled.",
+      registers: [registry],
+      async collect() {
+        try {
+          this.set(await gauges.inboxBacklog());
+        } catch {
+          // as above
+        }
+      },
+    }),
+  };
+}

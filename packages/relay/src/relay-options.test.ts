@@ -1,0 +1,30 @@
+import { OptionsError, parseOptions } from "@acapy-bridge/operability";
+import { describe, expect, it } from "vitest";
+import { DEFAULT_RELAY_CONFIG, relayConfigFromOptions, relayOptionSpecs } from "./relay-options.js";
+
+describe("relay options", () => {
+  it("default to ACA-Py's limits (2 MiB, port 8020) and read flags and ACAPY_BRIDGE_ environment", () => {
+    expect(relayConfigFromOptions(parseOptions(relayOptionSpecs, [], {}))).toEqual(DEFAULT_RELAY_CONFIG);
+    const config = relayConfigFromOptions(
+      parseOptions(
+        relayOptionSpecs,
+        ["--http-port", "9000", "--ws-port=9001", "--allowed-origins", "https://a,https://b"],
+        {
+          ACAPY_BRIDGE_REPLY_TIMEOUT_MS: "5000",
+        },
+      ),
+    );
+    expect(config).toMatchObject({
+      httpPort: 9000,
+      wsPort: 9001,
+      replyTimeoutMs: 5000,
+      allowedOrigins: ["https://a", "https://b"],
+      maxMessageBytes: 2 * 1024 * 1024,
+    });
+  });
+
+  it("refuse invalid values with the flag's name", () => {
+    expect(() => parseOptions(relayOptionSpecs, ["--http-port", "70000"], {})).toThrow(OptionsError);
+    expect(() => parseOptions(relayOptionSpecs, ["--max-message-bytes", "0"], {})).toThrow(/max-message-bytes/);
+  });
+});

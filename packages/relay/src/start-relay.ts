@@ -1,0 +1,167 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { hostname } from "node:os";
+import type { ProcessServices, RunningPart } from "@acapy-bridge/operability";
+import {
+  type BridgeConnectionConfig,
+  closeRedisClient,
+  createRedisClient,
+  ensureTopology,
+  instanceInfo,
+  Membership,
+  type RedisClient,
+  waitUntilReady,
+} from "@acapy-bridge/protocol";
+import { createRequestHandler } from "./http-ingress.js";
+import { InboundWriter } from "./inbound-writer.js";
+import { PendingReplies } from "./pending-replies.js";
+import type { RelayContext } from "./relay-context.js";
+import { RelayInbox } from "./relay-inbox.js";
+import { createRelayMetrics } from "./relay-metrics.js";
+import type { RelayConfig } from "./relay-options.js";
+import { SocketRegistry, WebSocketIngress } from "./websocket-ingress.js";
+
+export interface RunningRelay extends RunningPart {
+  relayId: string;
+  httpAddress: AddressInfo;
+  /** The separate WebSocket listener, when `wsPort` is set. */
+  wsAddress: AddressInfo | undefined;
+  /** For the CLI's "ready" log line. */
+  listeners: Record<string, string>;
+}
+
+async function listen(server: Server, port: number, host: string): Promise<AddressInfo> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  return server.address() as AddressInfo;
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/**
+ * Starts one relay: the DIDComm HTTP/WebSocket listener, the writer to the
+ * inbound partitions and the reader of this relay's inbox. `stop()` stops
+ * accepting, lets waiting requests get their answer (or time out), closes
+ * sockets, then stops the inbox reader and leaves the membership.
+ */
+export async function startRelay(
+  config: RelayConfig,
+  connection: BridgeConnectionConfig,
+  services: ProcessServices,
+): Promise<RunningRelay> {
+  const relayId = services.instanceId;
+  const logger = services.logger.child({ part: "relay" });
+  const commands = createRedisClient({ ...connection.redis, connectionName: `${relayId}-relay` }, "commands");
+  const blocking = createRedisClient({ ...connection.redis, connectionName: `${relayId}-relay-inbox` }, "blocking");
+  const clients: RedisClient[] = [commands, blocking];
+  let redisDown = false;
+  commands.on("error", (error: Error) => {
+    if (!redisDown) logger.warn({ event: "relay.redis_error", err: error.message }, "Redis connection error");
+    redisDown = true;
+  });
+  commands.on("ready", () => {
+    if (redisDown) logger.info({ event: "relay.redis_ready" }, "Redis connection restored");
+    redisDown = false;
+  });
+  blocking.on("error", () => {}); // reported through the commands client and the inbox loop
+
+  try {
+    await waitUntilReady(commands, 30_000);
+    const keyspace = await ensureTopology(commands, connection.prefix, connection.partitions);
+    const pending = new PendingReplies();
+    const sockets = new SocketRegistry();
+    const writer = new InboundWriter(commands, keyspace, {
+      highWaterMark: config.inboundHighWaterMark,
+      dedupWindowMs: config.dedupWindowMs,
+    });
+    const inboxKey = keyspace.key("relayInbox", { relay: relayId });
+    const metrics = createRelayMetrics(services.metrics, {
+      openSockets: () => sockets.size,
+      pendingRequests: () => pending.size,
+      inboundBacklog: () => writer.backlog(),
+      inboxBacklog: () => commands.xlen(inboxKey),
+    });
+    const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
+
+    const inbox = new RelayInbox(ctx, blocking, keyspace);
+    inbox.start();
+
+    const ws = new WebSocketIngress(ctx);
+    ws.start();
+    const httpServer = createServer(createRequestHandler(ctx));
+    httpServer.keepAliveTimeout = 65_000;
+    httpServer.on("upgrade", ws.onUpgrade);
+    const httpAddress = await listen(httpServer, config.httpPort, config.httpHost);
+    let wsServer: Server | undefined;
+    let wsAddress: AddressInfo | undefined;
+    if (config.wsPort !== undefined) {
+      wsServer = createServer((_req, res) => {
+        res.writeHead(426, { Upgrade: "websocket", "Content-Type": "text/plain" }).end("WebSocket only\n");
+      });
+      wsServer.on("upgrade", ws.onUpgrade);
+      wsAddress = await listen(wsServer, config.wsPort, config.httpHost);
+    }
+
+    const listeners: Record<string, string> = { http: `${httpAddress.address}:${httpAddress.port}` };
+    if (wsAddress) listeners.ws = `${wsAddress.address}:${wsAddress.port}`;
+    const membership = new Membership({
+      client: commands,
+      keyspace,
+      info: instanceInfo({
+        instanceId: relayId,
+        role: "relay",
+        hostname: hostname(),
+        pid: process.pid,
+        startedAtMs: BigInt(Date.now()),
+        listeners,
+      }),
+      onError: (error) => logger.debug({ event: "relay.heartbeat_failed", err: error.message }, "heartbeat failed"),
+    });
+    await membership.start();
+    services.health.addReadinessCheck({ name: "relay-redis", check: () => commands.status === "ready" });
+    logger.info({ event: "relay.started", relayId, listeners, inbox: inboxKey }, "relay listening");
+
+    let stopping: Promise<void> | undefined;
+    const stop = async (): Promise<void> => {
+      ctx.draining = true;
+      logger.info({ event: "relay.stopping", waiting: pending.size, sockets: sockets.size }, "relay draining");
+      // 1. Stop accepting: no new connections; idle keep-alive connections close.
+      const closed = [closeServer(httpServer), ...(wsServer ? [closeServer(wsServer)] : [])];
+      httpServer.closeIdleConnections();
+      wsServer?.closeIdleConnections();
+      // 2. Requests in flight get their answer (or their timeout).
+      await pending.drain();
+      // 3. Sockets close with 1001 ("going away"); clients reconnect elsewhere.
+      await ws.stop();
+      httpServer.closeAllConnections();
+      wsServer?.closeAllConnections();
+      await Promise.all(closed);
+      // 4. Then the inbox reader (what it has not read stays for the janitor), the heartbeat, Redis.
+      await inbox.stop();
+      await membership.stop().catch(() => {});
+      await Promise.all(clients.map((c) => closeRedisClient(c)));
+      logger.info({ event: "relay.stopped" }, "relay stopped");
+    };
+
+    return {
+      relayId,
+      httpAddress,
+      wsAddress,
+      listeners,
+      stop: () => {
+        stopping ??= stop();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await Promise.all(clients.map((c) => closeRedisClient(c)));
+    throw error;
+  }
+}

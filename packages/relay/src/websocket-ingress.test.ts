@@ -1,0 +1,129 @@
+import {
+  closeRedisClient,
+  createRedisClient,
+  InboundKind,
+  Keyspace,
+  partitionCountsOf,
+  type RedisClient,
+  Transport,
+} from "@acapy-bridge/protocol";
+import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { WebSocket } from "ws";
+import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
+import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
+import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+
+function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+}
+
+describe("relay WebSocket ingress", () => {
+  let t: TestRelay;
+  let client: RedisClient;
+  let echo: EchoConsumer;
+  const blocking: RedisClient[] = [];
+
+  beforeAll(async () => {
+    t = await startTestRelay({
+      redisUrl: inject("redisUrl"),
+      prefix: uniquePrefix("relay-ws"),
+      config: { maxMessageBytes: 16 * 1024, allowedOrigins: ["https://wallet.example"], wsHeartbeatMs: 200 },
+    });
+    client = createRedisClient({ url: inject("redisUrl"), cluster: false }, "commands");
+    const keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
+    for (let i = 0; i < 4; i++)
+      blocking.push(createRedisClient({ url: inject("redisUrl"), cluster: false }, "blocking"));
+    echo = new EchoConsumer(blocking, client, keyspace, async (m) => {
+      if (m.kind !== InboundKind.AGENT_MESSAGE) return undefined;
+      const ask = JSON.parse(Buffer.from(m.body).toString()) as { ciphertext: string };
+      if (ask.ciphertext.startsWith("slow")) await new Promise((r) => setTimeout(r, 300));
+      return { status: 200, contentType: "application/didcomm-envelope-enc", body: Buffer.from(`reply-to-${m.mid}`) };
+    });
+    echo.start();
+  });
+  afterAll(async () => {
+    await echo.stop();
+    await t.relay.stop();
+    await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
+  });
+
+  it("writes each frame with its socket id and sends ACA-Py's reply down the same socket", async () => {
+    const ws = await open(t.wsUrl);
+    const replies: Buffer[] = [];
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      expect(isBinary).toBe(true);
+      replies.push(data);
+    });
+    const kid = randomVerkey();
+    ws.send(fakeJwe(kid), { binary: true });
+    ws.send(fakeJwe(kid).toString()); // a text frame
+    await waitFor("two replies", () => replies.length === 2, 5000);
+    const mine = echo.seen.filter((m) => m.recipientKey === kid);
+    expect(mine).toHaveLength(2);
+    expect(mine.every((m) => m.transport === Transport.WEBSOCKET && m.socketId.startsWith("ws-"))).toBe(true);
+    expect(new Set(mine.map((m) => m.socketId)).size).toBe(1);
+    expect(mine.map((m) => m.contentType).sort()).toEqual(["application/didcomm-envelope-enc", "application/json"]);
+    expect(replies.map((r) => r.toString()).sort()).toEqual(mine.map((m) => `reply-to-${m.mid}`).sort());
+    ws.close();
+  });
+
+  it("hands a reply for a socket that closed back to ACA-Py", async () => {
+    const ws = await open(t.wsUrl);
+    const kid = randomVerkey();
+    const body = JSON.parse(fakeJwe(kid).toString()) as Record<string, string>;
+    const gone = closed(ws);
+    ws.send(JSON.stringify({ ...body, ciphertext: "slow" }), () => ws.close());
+    await gone;
+    const returned = await waitFor(
+      "returned reply",
+      () =>
+        echo.seen.find(
+          (m) =>
+            m.kind === InboundKind.RETURNED_REPLY &&
+            m.recipientKey.includes(kid) === false &&
+            m.returnedReply?.socketId,
+        ),
+      10_000,
+    );
+    const original = echo.seen.find((m) => m.recipientKey === kid);
+    expect(returned.returnedReply?.mid).toBe(original?.mid);
+    expect(Buffer.from(returned.returnedReply?.body ?? []).toString()).toBe(`reply-to-${original?.mid}`);
+  });
+
+  it("closes with 1003 on a frame that is no DIDComm message, and with 1009 on an oversized frame", async () => {
+    const ws = await open(t.wsUrl);
+    const c1 = closed(ws);
+    ws.send("this is not json");
+    expect((await c1).code).toBe(1003);
+    const ws2 = await open(t.wsUrl);
+    const c2 = closed(ws2);
+    ws2.send(Buffer.alloc(16 * 1024 + 1, 0x61), { binary: true });
+    expect((await c2).code).toBe(1009);
+    expect(t.logs.filter((l) => l.event === "relay.rejected" && l.transport !== "http").length).toBeGreaterThan(0);
+  });
+
+  it("refuses an Origin that is not allowed and accepts an allowed one or none", async () => {
+    await expect(open(t.wsUrl, { Origin: "https://evil.example" })).rejects.toThrow(/403/);
+    (await open(t.wsUrl, { Origin: "https://wallet.example" })).close();
+    (await open(t.wsUrl)).close();
+  });
+
+  it("terminates a socket that stops answering pings", async () => {
+    const ws = await open(t.wsUrl);
+    // Stop answering pings: ws answers automatically, so pause the underlying socket.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const before = Date.now();
+    await waitFor("socket dropped by the relay", () => t.logs.some((l) => l.event === "relay.ws_swept"), 5000);
+    expect(Date.now() - before).toBeLessThan(2000);
+    ws.terminate();
+  });
+});

@@ -1,0 +1,258 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { InboundKind, newMessageId, Transport } from "@acapy-bridge/protocol";
+import { type RawData, WebSocket, WebSocketServer } from "ws";
+import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
+import { agentMessage } from "./inbound-writer.js";
+import type { RelayContext } from "./relay-context.js";
+
+/** Close codes (RFC 6455 and the IANA registry). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  tooLarge: 1009,
+  tryAgainLater: 1013,
+} as const;
+
+interface TrackedSocket {
+  ws: WebSocket;
+  alive: boolean;
+  lastActivity: number;
+  remote: string;
+}
+
+/** The open sockets of this relay, by socket id (the id travels with every frame through Redis). */
+export class SocketRegistry {
+  private readonly sockets = new Map<string, TrackedSocket>();
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  add(id: string, ws: WebSocket, remote: string): TrackedSocket {
+    const tracked = { ws, alive: true, lastActivity: Date.now(), remote };
+    this.sockets.set(id, tracked);
+    return tracked;
+  }
+
+  remove(id: string): void {
+    this.sockets.delete(id);
+  }
+
+  /** Sends one frame; resolves false when the socket is gone or the write failed. */
+  send(id: string, data: Uint8Array, binary: boolean): Promise<boolean> {
+    const tracked = this.sockets.get(id);
+    if (!tracked || tracked.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    tracked.lastActivity = Date.now();
+    return new Promise((resolve) => {
+      tracked.ws.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { binary }, (error) =>
+        resolve(!error),
+      );
+    });
+  }
+
+  close(id: string, code: number, reason: string): boolean {
+    const tracked = this.sockets.get(id);
+    if (!tracked) return false;
+    tracked.ws.close(code, reason);
+    return true;
+  }
+
+  /** One heartbeat round: terminate sockets that missed the last pong, close idle ones, ping the rest. */
+  sweep(idleTimeoutMs: number, now = Date.now()): { terminated: number; idle: number } {
+    let terminated = 0;
+    let idle = 0;
+    for (const [id, s] of this.sockets) {
+      if (!s.alive) {
+        s.ws.terminate();
+        this.sockets.delete(id);
+        terminated++;
+        continue;
+      }
+      if (idleTimeoutMs > 0 && now - s.lastActivity > idleTimeoutMs) {
+        s.ws.close(CLOSE.normal, "idle timeout");
+        idle++;
+        continue;
+      }
+      s.alive = false;
+      s.ws.ping();
+    }
+    return { terminated, idle };
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const s of this.sockets.values()) s.ws.close(code, reason);
+  }
+
+  terminateAll(): void {
+    for (const s of this.sockets.values()) s.ws.terminate();
+    this.sockets.clear();
+  }
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * WebSocket ingress: every text or binary frame is one DIDComm message,
+ * written with this socket's id so that ACA-Py's replies come back down the
+ * same socket. A frame that cannot be queued closes the socket with 1013.
+ */
+export class WebSocketIngress {
+  private readonly wss: WebSocketServer;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: RelayContext) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: ctx.config.maxMessageBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+    });
+  }
+
+  start(): void {
+    this.heartbeat = setInterval(() => {
+      const { terminated, idle } = this.ctx.sockets.sweep(this.ctx.config.wsIdleTimeoutMs);
+      if (terminated + idle > 0) {
+        this.ctx.logger.info({ event: "relay.ws_swept", terminated, idle }, "closed dead or idle sockets");
+      }
+    }, this.ctx.config.wsHeartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** The `upgrade` handler of an HTTP server. */
+  readonly onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const origin = req.headers.origin;
+    const allowed = this.ctx.config.allowedOrigins;
+    if (this.ctx.draining) {
+      rejectUpgrade(socket, 503, "Service Unavailable");
+      return;
+    }
+    if (origin && allowed.length > 0 && !allowed.includes("*") && !allowed.includes(origin)) {
+      this.ctx.logger.warn({ event: "relay.ws_origin_rejected", origin }, "WebSocket from a disallowed Origin");
+      rejectUpgrade(socket, 403, "Forbidden");
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req));
+  };
+
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const id = `ws-${newMessageId()}`;
+    const remote = req.socket.remoteAddress ?? "";
+    const tracked = this.ctx.sockets.add(id, ws, remote);
+    this.ctx.logger.debug({ event: "relay.ws_open", socket: id, remote }, "WebSocket opened");
+    ws.on("pong", () => {
+      tracked.alive = true;
+    });
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      tracked.lastActivity = Date.now();
+      tracked.alive = true;
+      void this.onFrame(id, ws, toBuffer(data), isBinary, remote);
+    });
+    ws.on("error", (error: Error & { code?: string }) => {
+      // ws closes with 1009 itself when a frame exceeds maxPayload.
+      const tooLarge = error.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH";
+      if (tooLarge) this.ctx.metrics.requests.inc({ transport: "ws", outcome: "too_large" });
+      this.ctx.logger.warn(
+        {
+          event: tooLarge ? "relay.rejected" : "relay.ws_error",
+          reason: tooLarge ? "too_large" : error.code,
+          socket: id,
+        },
+        error.message,
+      );
+    });
+    ws.on("close", (code: number) => {
+      this.ctx.sockets.remove(id);
+      this.ctx.logger.debug({ event: "relay.ws_close", socket: id, code }, "WebSocket closed");
+    });
+  }
+
+  private async onFrame(id: string, ws: WebSocket, body: Buffer, isBinary: boolean, remote: string): Promise<void> {
+    const ctx = this.ctx;
+    if (ctx.draining) {
+      ws.close(CLOSE.goingAway, "relay shutting down");
+      ctx.metrics.requests.inc({ transport: "ws", outcome: "shutting_down" });
+      return;
+    }
+    const inspection = inspectEnvelope(body);
+    if (!inspection.ok) {
+      ctx.logger.warn(
+        { event: "relay.rejected", transport: "ws", reason: inspection.reason, bytes: body.length, socket: id, remote },
+        `rejected frame: ${inspection.detail}; closing with 1003`,
+      );
+      ctx.metrics.requests.inc({ transport: "ws", outcome: "bad_request" });
+      ws.close(CLOSE.unsupportedData, inspection.reason);
+      return;
+    }
+    const mid = newMessageId();
+    const now = Date.now();
+    const message = agentMessage({
+      mid,
+      kind: InboundKind.AGENT_MESSAGE,
+      recipientKey: inspection.routingKey,
+      // ACA-Py's ws transport hands text frames to ACA-Py as str, binary ones as bytes.
+      contentType: isBinary ? "application/didcomm-envelope-enc" : "application/json",
+      body,
+      receivedAtMs: BigInt(now),
+      expiresAtMs: ctx.config.inboundTtlMs > 0 ? BigInt(now + ctx.config.inboundTtlMs) : 0n,
+      transport: Transport.WEBSOCKET,
+      relayId: ctx.relayId,
+      socketId: id,
+      remoteAddress: remote,
+    });
+    try {
+      const written = await ctx.writer.write(message, bodyDigest(body));
+      ctx.metrics.enqueueSeconds.observe({ transport: "ws" }, written.seconds);
+      if (written.outcome.status === "busy") {
+        ctx.logger.warn(
+          { event: "relay.partition_full", transport: "ws", mid, socket: id, partition: written.partition },
+          "inbound partition at its high-water mark; closing with 1013",
+        );
+        ctx.metrics.requests.inc({ transport: "ws", outcome: "busy" });
+        ws.close(CLOSE.tryAgainLater, "busy, try again later");
+        return;
+      }
+      ctx.metrics.requests.inc({
+        transport: "ws",
+        outcome: written.outcome.status === "duplicate" ? "duplicate" : "queued",
+      });
+    } catch (error) {
+      ctx.logger.error(
+        { event: "relay.redis_unavailable", transport: "ws", mid, socket: id, err: (error as Error).message },
+        "could not write the frame to Redis; closing with 1013",
+      );
+      ctx.metrics.requests.inc({ transport: "ws", outcome: "redis_unavailable" });
+      ws.close(CLOSE.tryAgainLater, "try again later");
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.ctx.sockets.closeAll(CLOSE.goingAway, "relay shutting down");
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearInterval(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.ctx.sockets.terminateAll();
+        finish();
+      }, 2000);
+      const check = setInterval(() => {
+        if (this.ctx.sockets.size === 0) finish();
+      }, 20);
+    });
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
