@@ -2,5 +2,6 @@ import { defineProject } from "vitest/config";
 
 export default defineProject({
   resolve: { conditions: ["@acapy-bridge/source"] },
+  ssr: { resolve: { conditions: ["@acapy-bridge/source"] } },
   test: { name: "test-harness", include: ["src/**/*.test.ts"], testTimeout: 60_000 },
 });
