@@ -21,7 +21,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const messages = Number(args[args.indexOf("--messages") + 1]) || 50;
 const keepRunning = args.includes("--keep-running");
-const bridgeConfig = JSON.parse(readFileSync(join(here, "bridge.json"), "utf8")) as Record<string, string | number>;
 
 const started = Date.now();
 let step = 0;

@@ -35,8 +35,7 @@ export class ControlClient {
 
   private call<K extends keyof typeof ControlService.method>(name: K, request: unknown) {
     const method = ControlService.method[name];
-    const fn = (this.client as unknown as { call: Function }).call;
-    return fn.call(this.client, method, request, 10_000, this.metadata()) as Promise<never>;
+    return this.client.call(method as never, request as never, 10_000, this.metadata()) as Promise<never>;
   }
 
   listPartitions(family: QueueFamily) {

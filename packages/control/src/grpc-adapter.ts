@@ -62,7 +62,13 @@ export function grpcClient<S extends DescService>(
       metadata: grpc.Metadata = new grpc.Metadata(),
     ): Promise<MessageShape<O>> {
       return new Promise((resolve, reject) => {
-        const fn = (client as unknown as Record<string, Function>)[method.localName] as Function;
+        type UnaryCall = (
+          request: unknown,
+          metadata: grpc.Metadata,
+          options: grpc.CallOptions,
+          callback: (error: grpc.ServiceError | null, response: MessageShape<O>) => void,
+        ) => void;
+        const fn = (client as unknown as Record<string, UnaryCall>)[method.localName] as UnaryCall;
         fn.call(
           client,
           request,

@@ -2,7 +2,6 @@ export { Health, type ReadinessCheck } from "./health.js";
 export { createLogger, type Logger, type LogLevel, silentLogger } from "./logger.js";
 export { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, Registry } from "./metrics.js";
 export { OpsServer } from "./ops-server.js";
-export { ShutdownCoordinator } from "./shutdown.js";
 export {
   check,
   formatHelp,
@@ -14,3 +13,4 @@ export {
   redactOptions,
 } from "./options.js";
 export type { ProcessServices, RunningPart } from "./process-services.js";
+export { ShutdownCoordinator } from "./shutdown.js";

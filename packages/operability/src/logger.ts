@@ -15,7 +15,7 @@ export function createLogger(options: { component: string; instance: string; lev
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     // Secrets never reach a log line, whatever a caller passes.
-    redact: { paths: ["password", "*.password", "apiKey", "*.apiKey", "headers[\"x-api-key\"]"], censor: "***" },
+    redact: { paths: ["password", "*.password", "apiKey", "*.apiKey", 'headers["x-api-key"]'], censor: "***" },
   });
 }
 

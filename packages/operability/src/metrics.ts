@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /** One registry per process (or per relay/deliverer in a combined process). */
 export function createMetricsRegistry(defaultLabels: Record<string, string>): Registry {
@@ -9,6 +9,8 @@ export function createMetricsRegistry(defaultLabels: Record<string, string>): Re
 }
 
 /** Latency buckets in seconds, from 100 µs (loopback Redis) to 30 s (slow endpoints). */
-export const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+export const LATENCY_BUCKETS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
 
 export { Counter, Gauge, Histogram, Registry };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { check, formatHelp, OptionsError, type OptionSpec, parseOptions, redactOptions } from "./options.js";
+import { check, formatHelp, type OptionSpec, OptionsError, parseOptions, redactOptions } from "./options.js";
 
 const specs: OptionSpec[] = [
   { name: "http-port", env: "T_HTTP_PORT", kind: "integer", default: 8020, description: "port", validate: check.port },

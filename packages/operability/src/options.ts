@@ -52,7 +52,11 @@ function convert(spec: OptionSpec, raw: string, source: string): OptionValue {
 }
 
 /** Parses `--name value`, `--name=value` and `--flag` / `--no-flag` for booleans. */
-export function parseOptions(specs: readonly OptionSpec[], argv: readonly string[], env: NodeJS.ProcessEnv): ParsedOptions {
+export function parseOptions(
+  specs: readonly OptionSpec[],
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+): ParsedOptions {
   const byName = new Map(specs.map((s) => [s.name, s]));
   const fromFlags = new Map<string, OptionValue>();
   for (let i = 0; i < argv.length; i++) {

@@ -54,7 +54,10 @@ export class ShutdownCoordinator {
         await step.run();
         this.logger.info({ event: "shutdown.step", step: step.name, ms: Date.now() - started }, `stopped ${step.name}`);
       } catch (error) {
-        this.logger.error({ event: "shutdown.step_failed", step: step.name, err: error }, `stopping ${step.name} failed`);
+        this.logger.error(
+          { event: "shutdown.step_failed", step: step.name, err: error },
+          `stopping ${step.name} failed`,
+        );
       }
     }
     clearTimeout(deadline);
