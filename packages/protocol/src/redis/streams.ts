@@ -149,8 +149,12 @@ export async function autoClaim(
     entryField: string;
   },
 ): Promise<ClaimResult> {
-  const reply = (await client.callBuffer(
-    "XAUTOCLAIM",
+  // A named command (not callBuffer) so that it also works on auto-pipelined clients:
+  // ioredis drops the command name of call/callBuffer when it auto-pipelines them.
+  type AutoClaimBuffer = (...args: (string | number)[]) => Promise<unknown>;
+  const xautoclaimBuffer = (client as unknown as { xautoclaimBuffer: AutoClaimBuffer }).xautoclaimBuffer;
+  const reply = (await xautoclaimBuffer.call(
+    client,
     request.stream,
     request.group,
     request.consumer,
@@ -158,7 +162,7 @@ export async function autoClaim(
     request.cursor,
     "COUNT",
     request.count,
-  )) as unknown as [Buffer, RawEntry[], Buffer[]?];
+  )) as [Buffer, RawEntry[], Buffer[]?];
   return {
     cursor: reply[0].toString(),
     entries: toEntries(reply[1], request.entryField),
