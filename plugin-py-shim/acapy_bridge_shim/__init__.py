@@ -26,7 +26,9 @@ def runtime_for(context_or_profile) -> BridgeRuntime:
 
 async def setup(context) -> None:
     """ACA-Py plugin entry point: validates settings and shares one BridgeRuntime."""
+    from acapy_bridge_shim.events import register_events
     from acapy_bridge_shim.lifecycle import register_lifecycle
 
     runtime = runtime_for(context)
     register_lifecycle(context, runtime)
+    register_events(context, runtime, runtime.config)

@@ -17,6 +17,11 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
         await runtime.connect()
 
     async def on_shutdown(profile, event) -> None:
+        from acapy_bridge_shim.events import EventPublisher
+
+        publisher = context.inject_or(EventPublisher)
+        if publisher is not None:
+            await publisher.close()  # events still queued reach Redis before the connection closes
         await runtime.close()
 
     bus.subscribe(re.compile(r"^acapy::core::startup$"), on_startup)

@@ -16,7 +16,7 @@ export interface OptionSpec<T extends OptionValue = OptionValue> {
   secret?: boolean;
   description: string;
   /** Returns an error message for an invalid value. */
-  validate?: (value: T) => string | undefined;
+  validate?: (value: T & never) => string | undefined;
 }
 
 export class OptionsError extends Error {
@@ -99,7 +99,7 @@ export function parseOptions(
 export function formatHelp(title: string, specs: readonly OptionSpec[]): string {
   const lines = [title, "", "Options (flag / environment variable, default):"];
   for (const spec of specs) {
-    const def = spec.default === undefined ? "required or unset" : spec.secret ? "***" : JSON.stringify(spec.default);
+    const def = spec.default === undefined ? "none" : spec.secret ? "***" : JSON.stringify(spec.default);
     lines.push(`  --${spec.name}  (${spec.env}, default ${def})`, `      ${spec.description}`);
   }
   return lines.join("\n");

@@ -90,14 +90,13 @@ export class BridgeDeployment {
     return [...new Set([...this.relays, ...this.deliverers])];
   }
 
-  private bridgeArgs(): string[] {
+  private bridgeArgs(mode: "relay" | "deliverer" | "all"): string[] {
     return [
       "--redis-url",
       this.redis.url,
       "--prefix",
       this.prefix,
-      "--http-port",
-      "0",
+      ...(mode === "deliverer" ? [] : ["--http-port", "0"]),
       "--ops-port",
       "0",
       "--grpc-port",
@@ -113,12 +112,12 @@ export class BridgeDeployment {
     this.redis = await RedisServer.start({ args: o.redisArgs ?? [] });
     for (let i = 0; i < o.bridgeInstances; i++) {
       if (o.shape === "combined") {
-        const all = await BridgeProcess.start("all", this.bridgeArgs());
+        const all = await BridgeProcess.start("all", this.bridgeArgs("all"));
         this.relays.push(all);
         this.deliverers.push(all);
       } else {
-        this.relays.push(await BridgeProcess.start("relay", this.bridgeArgs()));
-        this.deliverers.push(await BridgeProcess.start("deliverer", this.bridgeArgs()));
+        this.relays.push(await BridgeProcess.start("relay", this.bridgeArgs("relay")));
+        this.deliverers.push(await BridgeProcess.start("deliverer", this.bridgeArgs("deliverer")));
       }
     }
     this.balancer = await TcpLoadBalancer.start(this.relays.map((r) => r.address("http")));

@@ -58,7 +58,7 @@ DEAD_LETTER_REASON_POISON: DeadLetterReason
 DEAD_LETTER_REASON_MAILBOX_FULL: DeadLetterReason
 
 class AgentMessage(_message.Message):
-    __slots__ = ("mid", "kind", "recipient_key", "content_type", "body", "received_at_ms", "expires_at_ms", "transport", "relay_id", "request_id", "socket_id", "remote_address", "returned_reply")
+    __slots__ = ("mid", "kind", "recipient_key", "content_type", "body", "received_at_ms", "expires_at_ms", "transport", "relay_id", "request_id", "socket_id", "remote_address", "returned_reply", "session_epoch")
     MID_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_KEY_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class AgentMessage(_message.Message):
     SOCKET_ID_FIELD_NUMBER: _ClassVar[int]
     REMOTE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     RETURNED_REPLY_FIELD_NUMBER: _ClassVar[int]
+    SESSION_EPOCH_FIELD_NUMBER: _ClassVar[int]
     mid: str
     kind: InboundKind
     recipient_key: str
@@ -85,7 +86,8 @@ class AgentMessage(_message.Message):
     socket_id: str
     remote_address: str
     returned_reply: DirectReply
-    def __init__(self, mid: _Optional[str] = ..., kind: _Optional[_Union[InboundKind, str]] = ..., recipient_key: _Optional[str] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., received_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., transport: _Optional[_Union[Transport, str]] = ..., relay_id: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., remote_address: _Optional[str] = ..., returned_reply: _Optional[_Union[DirectReply, _Mapping]] = ...) -> None: ...
+    session_epoch: int
+    def __init__(self, mid: _Optional[str] = ..., kind: _Optional[_Union[InboundKind, str]] = ..., recipient_key: _Optional[str] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., received_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., transport: _Optional[_Union[Transport, str]] = ..., relay_id: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., remote_address: _Optional[str] = ..., returned_reply: _Optional[_Union[DirectReply, _Mapping]] = ..., session_epoch: _Optional[int] = ...) -> None: ...
 
 class DirectReply(_message.Message):
     __slots__ = ("mid", "request_id", "socket_id", "status", "content_type", "body", "reply_to_verkey", "connection_id", "error")

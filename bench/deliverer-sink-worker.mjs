@@ -1,0 +1,26 @@
+// The bench's HTTP sink, in its own thread: answers 204 at once and tells the
+// main thread which ids arrived (in batches), for the baseline and the deliverer alike.
+import { createServer } from "node:http";
+import { parentPort } from "node:worker_threads";
+
+let batch = [];
+let scheduled = false;
+function flush() {
+  scheduled = false;
+  const ids = batch;
+  batch = [];
+  parentPort.postMessage({ ids, at: Date.now() });
+}
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(204).end();
+    batch.push(req.headers["x-bench-id"]);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));

@@ -1,0 +1,2 @@
+export { main } from "./main.js";
+export { serverOptionSpecs } from "./run-server.js";

@@ -1,0 +1,45 @@
+import { OptionsError } from "@acapy-bridge/operability";
+import { TopologyMismatchError } from "@acapy-bridge/protocol";
+import { runDeadLetters, runStatus } from "./run-operator-commands.js";
+import { runServer } from "./run-server.js";
+
+const USAGE = `usage: acapy-bridge <command> [options]
+
+  relay       take DIDComm messages from agents (HTTP, WebSocket) into Redis; hold wallets' sockets
+  deliverer   deliver ACA-Py's outbound messages and webhooks from Redis, with retries and dead letters
+  all         relay and deliverer in one process (Design 2)
+  status      instances and queue depths of a running deployment (gRPC control API)
+  dlq         list, requeue or drop dead letters (gRPC control API)
+
+Every option can also be set by environment variable; see acapy-bridge <command> --help.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "relay":
+      case "deliverer":
+      case "all":
+        return await runServer(command, rest);
+      case "status":
+        return await runStatus(rest);
+      case "dlq":
+        return await runDeadLetters(rest);
+      case "help":
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        return 0;
+      default:
+        console.error(command ? `acapy-bridge: unknown command "${command}"\n\n${USAGE}` : USAGE);
+        return 2;
+    }
+  } catch (error) {
+    if (error instanceof OptionsError || error instanceof TopologyMismatchError) {
+      console.error(`acapy-bridge: ${error.message}`);
+      return 2;
+    }
+    console.error(`acapy-bridge: ${(error as Error).stack ?? error}`);
+    return 1;
+  }
+}

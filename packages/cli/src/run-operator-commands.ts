@@ -1,0 +1,164 @@
+import { ControlClient } from "@acapy-bridge/control";
+import { check, formatHelp, type OptionSpec } from "@acapy-bridge/operability";
+import { QueueFamily } from "@acapy-bridge/protocol";
+import { loadOptions } from "./load-options.js";
+
+const clientSpecs: OptionSpec[] = [
+  {
+    name: "control-address",
+    env: "ACAPY_BRIDGE_CONTROL_ADDRESS",
+    kind: "string",
+    default: "127.0.0.1:9465",
+    description: "host:port of a running process's gRPC control API",
+  },
+  {
+    name: "control-token",
+    env: "ACAPY_BRIDGE_CONTROL_TOKEN",
+    kind: "string",
+    secret: true,
+    description: "bearer token of the control API",
+  },
+  {
+    name: "json",
+    env: "ACAPY_BRIDGE_JSON",
+    kind: "boolean",
+    default: false,
+    description: "print JSON instead of tables",
+  },
+  {
+    name: "family",
+    env: "ACAPY_BRIDGE_FAMILY",
+    kind: "string",
+    default: "all",
+    description: "inbound, outbound or all",
+    validate: (v: string) => (["inbound", "outbound", "all"].includes(v) ? undefined : "inbound, outbound or all"),
+  },
+  {
+    name: "limit",
+    env: "ACAPY_BRIDGE_LIMIT",
+    kind: "integer",
+    default: 100,
+    description: "most dead letters to list",
+    validate: check.positive,
+  },
+  {
+    name: "partition",
+    env: "ACAPY_BRIDGE_PARTITION",
+    kind: "integer",
+    description: "partition of the dead letter (requeue/drop)",
+  },
+  {
+    name: "entry",
+    env: "ACAPY_BRIDGE_ENTRY",
+    kind: "string",
+    description: "dead-letter entry id (requeue/drop); omit to act on every listed one",
+  },
+];
+
+function familyOf(name: string): QueueFamily {
+  return name === "inbound"
+    ? QueueFamily.INBOUND
+    : name === "outbound"
+      ? QueueFamily.OUTBOUND
+      : QueueFamily.UNSPECIFIED;
+}
+
+function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? Number(v) : v), 2);
+}
+
+/** `acapy-bridge status`: instances and every partition's backlog, pending, lag and dead letters. */
+export async function runStatus(argv: string[]): Promise<number> {
+  if (argv.includes("--help")) {
+    console.log(formatHelp("acapy-bridge status [options]", clientSpecs));
+    return 0;
+  }
+  const o = loadOptions(clientSpecs, argv, process.env);
+  const client = new ControlClient(o["control-address"] as string, o["control-token"] as string | undefined);
+  try {
+    const health = await client.checkHealth();
+    const { instances, lastHeartbeatMs } = (await client.listInstances()) as {
+      instances: { instanceId: string; role: string; hostname: string; pid: number }[];
+      lastHeartbeatMs: Record<string, bigint>;
+    };
+    const { partitions } = (await client.listPartitions(familyOf(o.family as string))) as {
+      partitions: {
+        family: number;
+        partition: number;
+        backlog: bigint;
+        pending: bigint;
+        lag: bigint;
+        deadLetters: bigint;
+        parkedRecipients: bigint;
+        leaseHolder: string;
+      }[];
+    };
+    if (o.json) {
+      console.log(toJson({ health, instances, lastHeartbeatMs, partitions }));
+      return 0;
+    }
+    console.log(`health: ${health}\n\ninstances:`);
+    const now = Date.now();
+    for (const i of instances) {
+      const age = now - Number(lastHeartbeatMs[i.instanceId] ?? 0);
+      console.log(`  ${i.role.padEnd(10)} ${i.instanceId.padEnd(40)} ${i.hostname}:${i.pid}  heartbeat ${age} ms ago`);
+    }
+    console.log("\npartitions:\n  family    p  backlog  pending      lag      dlq   parked  lease");
+    for (const p of partitions) {
+      const family = p.family === QueueFamily.INBOUND ? "inbound" : "outbound";
+      console.log(
+        `  ${family.padEnd(8)} ${String(p.partition).padStart(2)} ${String(p.backlog).padStart(8)} ${String(p.pending).padStart(8)} ${String(p.lag).padStart(8)} ${String(p.deadLetters).padStart(8)} ${String(p.parkedRecipients).padStart(8)}  ${p.leaseHolder}`,
+      );
+    }
+    return 0;
+  } finally {
+    client.close();
+  }
+}
+
+/** `acapy-bridge dlq list|requeue|drop`. */
+export async function runDeadLetters(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  if (!action || !["list", "requeue", "drop"].includes(action) || rest.includes("--help")) {
+    console.log(formatHelp("acapy-bridge dlq list|requeue|drop [options]", clientSpecs));
+    return action ? 0 : 2;
+  }
+  const o = loadOptions(clientSpecs, rest, process.env);
+  const client = new ControlClient(o["control-address"] as string, o["control-token"] as string | undefined);
+  try {
+    const family = familyOf(o.family as string);
+    const { entries } = (await client.listDeadLetters(family, o.limit as number)) as {
+      entries: {
+        entryId: string;
+        partition: number;
+        deadLetter: { mid: string; reason: number; detail: string; attempts: number; original: { case?: string } };
+      }[];
+    };
+    if (action === "list") {
+      if (o.json) console.log(toJson(entries));
+      else
+        for (const e of entries)
+          console.log(
+            `${e.partition}\t${e.entryId}\t${e.deadLetter.mid}\treason=${e.deadLetter.reason}\tattempts=${e.deadLetter.attempts}\t${e.deadLetter.detail}`,
+          );
+      return 0;
+    }
+    const selected = entries.filter(
+      (e) =>
+        (o.entry === undefined || e.entryId === o.entry) && (o.partition === undefined || e.partition === o.partition),
+    );
+    const refs = selected.map((e) => ({
+      family: e.deadLetter.original.case === "agentMessage" ? QueueFamily.INBOUND : QueueFamily.OUTBOUND,
+      partition: e.partition,
+      entryId: e.entryId,
+    }));
+    const result =
+      action === "requeue"
+        ? ((await client.requeueDeadLetters(refs)) as { requeued: number })
+        : ((await client.dropDeadLetters(refs)) as { dropped: number });
+    console.log(toJson(result));
+    return 0;
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,88 @@
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@acapy-bridge/operability";
+
+export type DeliveryOutcomeLabel = "delivered" | "retry_scheduled" | "dead_letter" | "parked";
+
+export interface DelivererMetrics {
+  /** Attempts and what became of them, by job kind (didcomm, webhook). */
+  deliveries: Counter<"outcome" | "kind">;
+  /** One attempt: from send to answer. */
+  attemptSeconds: Histogram<"kind">;
+  /** From the shim's enqueue to the delivered answer (includes queueing and retries). */
+  endToEndSeconds: Histogram<"kind">;
+  /** Attempts a delivered job needed. */
+  attemptsPerDelivery: Histogram<"kind">;
+  deadLetters: Counter<"reason">;
+  ownedPartitions: Gauge;
+  inFlight: Gauge;
+  /** Entries of owned partitions not yet read (XINFO GROUPS lag) plus read but unacknowledged. */
+  lag: Gauge<"partition">;
+  parkedRecipients: Gauge<"partition">;
+  leaseEvents: Counter<"event">;
+}
+
+export function createDelivererMetrics(registry: Registry): DelivererMetrics {
+  const registers = [registry];
+  return {
+    deliveries: new Counter({
+      name: "acapy_bridge_deliverer_deliveries_total",
+      help: "Delivery attempts by outcome (delivered, retry_scheduled, dead_letter) and parked jobs",
+      labelNames: ["outcome", "kind"],
+      registers,
+    }),
+    attemptSeconds: new Histogram({
+      name: "acapy_bridge_deliverer_attempt_seconds",
+      help: "Duration of one delivery attempt",
+      labelNames: ["kind"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    endToEndSeconds: new Histogram({
+      name: "acapy_bridge_deliverer_delivery_latency_seconds",
+      help: "From enqueue by the shim to a 2xx from the endpoint",
+      labelNames: ["kind"],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    attemptsPerDelivery: new Histogram({
+      name: "acapy_bridge_deliverer_attempts",
+      help: "Attempts a delivered job needed",
+      labelNames: ["kind"],
+      buckets: [1, 2, 3, 5, 8, 13, 21],
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "acapy_bridge_deliverer_dead_letters_total",
+      help: "Jobs dead-lettered, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    ownedPartitions: new Gauge({
+      name: "acapy_bridge_deliverer_owned_partitions",
+      help: "Outbound partitions this deliverer holds the lease of",
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: "acapy_bridge_deliverer_in_flight",
+      help: "Delivery attempts in flight",
+      registers,
+    }),
+    lag: new Gauge({
+      name: "acapy_bridge_deliverer_lag",
+      help: "Backlog of an owned outbound partition: entries not yet read plus read but unacknowledged",
+      labelNames: ["partition"],
+      registers,
+    }),
+    parkedRecipients: new Gauge({
+      name: "acapy_bridge_deliverer_parked_recipients",
+      help: "Recipients in backoff in an owned outbound partition",
+      labelNames: ["partition"],
+      registers,
+    }),
+    leaseEvents: new Counter({
+      name: "acapy_bridge_deliverer_lease_events_total",
+      help: "Partition lease events (acquired, released, lost, self_fenced)",
+      labelNames: ["event"],
+      registers,
+    }),
+  };
+}

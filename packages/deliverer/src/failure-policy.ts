@@ -1,0 +1,110 @@
+import { DeadLetterReason } from "@acapy-bridge/protocol";
+
+/**
+ * The result of one delivery attempt.
+ *
+ * Policy (stated once, here):
+ * - any 2xx: delivered;
+ * - network errors (refused, reset, DNS), connect and total timeouts, 408, 425,
+ *   429 and every 5xx: retried with full-jitter backoff; a Retry-After
+ *   (seconds or HTTP date) on 408/425/429/503 is honoured up to a cap;
+ * - every other status (3xx is not followed, other 4xx): rejected, dead letter;
+ * - an endpoint that is not a URL, or not http/https/ws/wss: dead letter;
+ * - after the attempt limit, or once the job's expiry has passed: dead letter.
+ */
+export type AttemptOutcome =
+  | { ok: true; status: number }
+  | {
+      ok: false;
+      retryable: boolean;
+      /** For a dead letter when not retryable. */
+      reason: DeadLetterReason;
+      /** Status code or error, for logs and dead letters (never message content). */
+      detail: string;
+      retryAfterMs?: number | undefined;
+      status?: number | undefined;
+    };
+
+export type EndpointKind = "http" | "ws";
+
+export type EndpointCheck =
+  | { ok: true; url: URL; kind: EndpointKind }
+  | { ok: false; reason: DeadLetterReason; detail: string };
+
+const SCHEMES: Record<string, EndpointKind> = { "http:": "http", "https:": "http", "ws:": "ws", "wss:": "ws" };
+
+/** Parses an endpoint; anything the deliverer cannot deliver to is a dead letter with a reason. */
+export function checkEndpoint(endpoint: string): EndpointCheck {
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return { ok: false, reason: DeadLetterReason.INVALID_ENDPOINT, detail: `not a URL: ${truncate(endpoint)}` };
+  }
+  const kind = SCHEMES[url.protocol];
+  if (!kind) {
+    return { ok: false, reason: DeadLetterReason.UNSUPPORTED_SCHEME, detail: `unsupported scheme "${url.protocol}"` };
+  }
+  if (!url.hostname) {
+    return { ok: false, reason: DeadLetterReason.INVALID_ENDPOINT, detail: `no host in ${truncate(endpoint)}` };
+  }
+  return { ok: true, url, kind };
+}
+
+function truncate(s: string): string {
+  return s.length > 200 ? `${s.slice(0, 200)}...` : s;
+}
+
+const RETRYABLE_STATUS = new Set([408, 425, 429]);
+
+/** Parses Retry-After: delta seconds or an HTTP date. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+export function classifyStatus(status: number, retryAfter?: string): AttemptOutcome {
+  if (status >= 200 && status < 300) return { ok: true, status };
+  const retryable = status >= 500 || RETRYABLE_STATUS.has(status);
+  return {
+    ok: false,
+    retryable,
+    reason: DeadLetterReason.REJECTED,
+    detail: `HTTP ${status}`,
+    status,
+    retryAfterMs: retryable ? parseRetryAfter(retryAfter) : undefined,
+  };
+}
+
+/** Network-level failures (no usable HTTP status) are always worth another attempt. */
+export function classifyError(error: unknown): AttemptOutcome {
+  const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+  const code = e?.code ?? e?.cause?.code ?? e?.name ?? "Error";
+  return { ok: false, retryable: true, reason: DeadLetterReason.ATTEMPTS_EXHAUSTED, detail: `${code}: ${e?.message}` };
+}
+
+export interface BackoffPolicy {
+  baseMs: number;
+  capMs: number;
+  maxRetryAfterMs: number;
+}
+
+/**
+ * Delay before attempt `attempts + 1`, after `attempts` failed ones (>= 1):
+ * full jitter, random(0, min(cap, base * 2^(attempts - 1))); an endpoint's
+ * Retry-After wins when given (up to the cap on Retry-After).
+ */
+export function retryDelayMs(
+  policy: BackoffPolicy,
+  attempts: number,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
+  if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
+  const exponent = Math.min(Math.max(attempts - 1, 0), 40);
+  const ceiling = Math.min(policy.capMs, policy.baseMs * 2 ** exponent);
+  return Math.floor(random() * ceiling);
+}

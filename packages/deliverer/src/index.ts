@@ -1,0 +1,20 @@
+// The deliverer: outbound partitions in Redis -> agents' endpoints and controllers' webhook URLs.
+
+export { buildDeadLetter, readOutboundDeadLetters } from "./dead-letters.js";
+export { createDelivererMetrics, type DelivererMetrics } from "./deliverer-metrics.js";
+export {
+  DEFAULT_DELIVERER_CONFIG,
+  type DelivererConfig,
+  delivererConfigFromOptions,
+  delivererOptionSpecs,
+} from "./deliverer-options.js";
+export {
+  type AttemptOutcome,
+  checkEndpoint,
+  classifyError,
+  classifyStatus,
+  parseRetryAfter,
+  retryDelayMs,
+} from "./failure-policy.js";
+export { rendezvousOwner } from "./partition-ownership.js";
+export { DELIVERER_ROLE, type RunningDeliverer, startDeliverer } from "./start-deliverer.js";

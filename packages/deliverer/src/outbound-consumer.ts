@@ -1,0 +1,501 @@
+import { createHash } from "node:crypto";
+import type { Logger } from "@acapy-bridge/operability";
+import {
+  autoClaim,
+  DeadLetterReason,
+  decodeEnvelope,
+  EnvelopeDecodeError,
+  encodeEnvelope,
+  ensureGroup,
+  GroupReader,
+  JobKind,
+  type OutboundJob,
+  OutboundJobSchema,
+  type ParkedJob,
+  ParkedJobSchema,
+  pendingOf,
+  type RedisClient,
+  type StreamEntry,
+} from "@acapy-bridge/protocol";
+import { create } from "@bufbuild/protobuf";
+import { buildDeadLetter } from "./dead-letters.js";
+import type { DelivererMetrics } from "./deliverer-metrics.js";
+import type { DelivererConfig } from "./deliverer-options.js";
+import type { EndpointDelivery } from "./endpoint-delivery.js";
+import { type AttemptOutcome, retryDelayMs } from "./failure-policy.js";
+import { FencedError, type PartitionScripts } from "./partition-scripts.js";
+import { RecipientLanes } from "./recipient-lanes.js";
+import { RetryScheduler } from "./retry-scheduler.js";
+
+export interface PartitionWorkerOptions {
+  scripts: PartitionScripts;
+  /** The shared commands connection. */
+  commands: RedisClient;
+  /** Opens this partition's own blocking connection (XREADGROUP BLOCK occupies it). */
+  openBlocking: () => RedisClient;
+  delivery: EndpointDelivery;
+  config: DelivererConfig;
+  instanceId: string;
+  logger: Logger;
+  metrics: DelivererMetrics;
+  /** A script answered FENCED: the lease is gone, the owner must stop this worker. */
+  onFenced: () => void;
+}
+
+const SAFE_KEY = /^[^{}\s\p{Cc}]{1,200}$/u;
+
+/** The lane and park-list key of a job: its recipient key, hashed when it could not be part of a Redis key. */
+export function laneKeyOf(job: OutboundJob, entryId: string): string {
+  const rk = job.recipientKey;
+  if (!rk) return `entry:${entryId}`;
+  return SAFE_KEY.test(rk) ? rk : `sha256:${createHash("sha256").update(rk).digest("hex")}`;
+}
+
+function kindLabel(job: OutboundJob | undefined): string {
+  return job?.kind === JobKind.WEBHOOK ? "webhook" : "didcomm";
+}
+
+function isExpired(job: OutboundJob, now: number): boolean {
+  return job.expiresAtMs > 0n && Number(job.expiresAtMs) <= now;
+}
+
+/**
+ * Delivers one owned outbound partition: takes over what a previous owner
+ * left pending, reads the stream as the consumer group's member, keeps each
+ * recipient's jobs in order (a lane per recipient, a park list in Redis while
+ * the recipient is in backoff) and lets other recipients flow meanwhile.
+ */
+export class PartitionWorker {
+  private readonly lanes: RecipientLanes;
+  private readonly retries: RetryScheduler;
+  /** Recipients with a park list in Redis. Exact: only this owner changes park lists, one lane at a time. */
+  private parked = new Set<string>();
+  /** Entry ids held in memory (queued in a lane or in flight). */
+  private readonly held = new Set<string>();
+  /** Recipients with a drain queued in their lane. */
+  private readonly draining = new Set<string>();
+  private reader: GroupReader | undefined;
+  private blocking: RedisClient | undefined;
+  private stopped = false;
+  private roomWaiters: (() => void)[] = [];
+  private ackQueue: { id: string; done: (error?: unknown) => void }[] = [];
+  private ackScheduled = false;
+
+  constructor(private readonly o: PartitionWorkerOptions) {
+    this.lanes = new RecipientLanes((error, key) => this.onTaskError(error, key));
+    this.retries = new RetryScheduler({
+      scripts: o.scripts,
+      pollMs: o.config.retryPollMs,
+      onDue: (recipient) => this.scheduleDrain(recipient),
+      onError: (error) => this.onTaskError(error, "retry-scheduler"),
+    });
+  }
+
+  get partition(): number {
+    return this.o.scripts.partition;
+  }
+
+  get heldEntries(): number {
+    return this.held.size;
+  }
+
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
+  /** Takes over the partition: claims every pending entry, buries crash-looping ones, then reads. */
+  async start(): Promise<void> {
+    const { scripts, commands, instanceId, config } = this.o;
+    await ensureGroup(commands, scripts.stream, scripts.group);
+    this.parked = new Set(await scripts.parkedRecipients());
+    // The lease proves the previous owner has stopped: take its pending entries at once.
+    let cursor = "0-0";
+    let claimed = 0;
+    do {
+      const step = await autoClaim(commands, {
+        stream: scripts.stream,
+        group: scripts.group,
+        consumer: instanceId,
+        minIdleMs: 0,
+        cursor,
+        count: 100,
+        entryField: scripts.entryField,
+      });
+      claimed += step.entries.length;
+      cursor = step.cursor;
+    } while (cursor !== "0-0" && !this.stopped);
+    await this.buryPoison();
+    if (this.stopped) return;
+    this.blocking = this.o.openBlocking();
+    this.blocking.on("error", () => {}); // the reader reports errors
+    this.reader = new GroupReader({
+      client: this.blocking,
+      stream: scripts.stream,
+      group: scripts.group,
+      consumer: instanceId,
+      entryField: scripts.entryField,
+      count: config.readCount,
+      blockMs: config.blockMs,
+      onBatch: (entries) => this.onBatch(entries),
+      onError: (error) =>
+        this.o.logger.warn({ event: "deliverer.read_error", partition: this.partition, err: error.message }),
+      retryDelayMs: 500,
+    });
+    this.reader.start();
+    this.retries.start();
+    this.o.logger.info(
+      { event: "deliverer.partition_started", partition: this.partition, claimed, parked: this.parked.size },
+      `delivering outbound partition ${this.partition}`,
+    );
+  }
+
+  /** Entries handed out more than `maxDeliveries` times go to the dead letters as poison. */
+  private async buryPoison(): Promise<void> {
+    const { scripts, commands, instanceId, config } = this.o;
+    const pending = await pendingOf(commands, scripts.stream, scripts.group, instanceId, 10_000);
+    for (const p of pending) {
+      if (p.deliveries <= config.maxDeliveries || this.stopped) continue;
+      const raw = (await commands.xrangeBuffer(scripts.stream, p.id, p.id)) as [Buffer, Buffer[]][];
+      const fields = raw[0]?.[1] ?? [];
+      let payload: Buffer | undefined;
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
+      }
+      let job: OutboundJob | undefined;
+      try {
+        job = payload ? decodeEnvelope(OutboundJobSchema, payload) : undefined;
+      } catch {
+        job = undefined;
+      }
+      await this.buryEntry(p.id, {
+        reason: DeadLetterReason.POISON,
+        detail: `handed out ${p.deliveries} times (limit ${config.maxDeliveries})`,
+        attempts: p.deliveries,
+        job,
+        undecodable: job ? undefined : payload,
+      });
+    }
+  }
+
+  private async onBatch(entries: StreamEntry[]): Promise<void> {
+    for (const entry of entries) {
+      if (this.stopped) return;
+      if (this.held.has(entry.id)) continue;
+      let job: OutboundJob;
+      try {
+        // No envelope field: written by something else, or deleted while pending.
+        if (!entry.payload) throw new Error(`entry has no "${this.o.scripts.entryField}" field`);
+        job = decodeEnvelope(OutboundJobSchema, entry.payload);
+      } catch (error) {
+        const detail = error instanceof EnvelopeDecodeError ? error.message : (error as Error).message;
+        await this.buryEntry(entry.id, {
+          reason: DeadLetterReason.MALFORMED,
+          detail,
+          attempts: 0,
+          undecodable: entry.payload,
+          mid: `entry:${entry.id}`,
+        }).catch((e) => this.onTaskError(e, "bury"));
+        continue;
+      }
+      const id = entry.id;
+      this.held.add(id);
+      const lane = laneKeyOf(job, id);
+      this.lanes.push(lane, async () => {
+        try {
+          await this.processEntryPatiently(id, job, lane);
+        } finally {
+          this.release(id);
+        }
+      });
+    }
+    await this.room();
+  }
+
+  private release(id: string): void {
+    this.held.delete(id);
+    if (this.held.size < this.o.config.partitionBuffer && this.roomWaiters.length > 0) {
+      const waiters = this.roomWaiters;
+      this.roomWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves when fewer than `partitionBuffer` entries are held (backpressure on reading). */
+  private room(): Promise<void> {
+    if (this.held.size < this.o.config.partitionBuffer || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  /**
+   * A Redis error mid-way (not a lost lease) is retried in place, holding the
+   * recipient's lane so its order holds; a retried step may deliver twice.
+   */
+  private async processEntryPatiently(id: string, job: OutboundJob, lane: string): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await this.processEntry(id, job);
+        return;
+      } catch (error) {
+        if (error instanceof FencedError || this.stopped) throw error;
+        this.onTaskError(error, lane);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** failures)));
+      }
+    }
+  }
+
+  private async processEntry(id: string, job: OutboundJob): Promise<void> {
+    if (this.stopped) return; // stays pending: the next owner delivers it
+    const rk = laneKeyOf(job, id);
+    if (this.parked.has(rk)) {
+      const queued = create(ParkedJobSchema, { attempts: 0, job });
+      const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
+      if (verdict === "PARKED") {
+        this.o.metrics.deliveries.inc({ outcome: "parked", kind: kindLabel(job) });
+        return;
+      }
+      this.parked.delete(rk); // drained meanwhile
+    }
+    const now = Date.now();
+    if (isExpired(job, now)) {
+      await this.buryEntry(id, {
+        reason: DeadLetterReason.EXPIRED,
+        detail: "expired before delivery",
+        attempts: 0,
+        job,
+      });
+      return;
+    }
+    const outcome = await this.attempt(job);
+    if (outcome.ok) {
+      await this.ack(id);
+      this.recordDelivered(job, 1);
+      return;
+    }
+    if (!outcome.retryable || this.o.config.maxAttempts <= 1) {
+      await this.buryEntry(id, {
+        reason: outcome.retryable ? DeadLetterReason.ATTEMPTS_EXHAUSTED : outcome.reason,
+        detail: outcome.detail,
+        attempts: 1,
+        job,
+      });
+      return;
+    }
+    const delay = retryDelayMs(this.policy(), 1, outcome.retryAfterMs);
+    const parkedJob = create(ParkedJobSchema, {
+      attempts: 1,
+      lastError: outcome.detail,
+      firstAttemptAtMs: BigInt(now),
+      job,
+    });
+    await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, parkedJob), now + delay);
+    this.parked.add(rk);
+    this.retries.wakeAt(now + delay);
+    this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
+    this.o.logger.debug({ event: "deliverer.retry_scheduled", partition: this.partition, mid: job.mid, delay });
+  }
+
+  private scheduleDrain(rk: string): void {
+    if (this.stopped || this.draining.has(rk)) return;
+    this.draining.add(rk);
+    this.lanes.push(rk, async () => {
+      try {
+        await this.drain(rk);
+      } finally {
+        this.draining.delete(rk);
+      }
+    });
+  }
+
+  /** Delivers a parked recipient's jobs head first, until one fails again or none is left. */
+  private async drain(rk: string): Promise<void> {
+    const { scripts, config } = this.o;
+    while (!this.stopped) {
+      const head = await scripts.parkedHead(rk);
+      if (!head) {
+        await scripts.retryOk(rk); // nothing parked: clear the schedule
+        this.parked.delete(rk);
+        return;
+      }
+      let parkedJob: ParkedJob;
+      try {
+        parkedJob = decodeEnvelope(ParkedJobSchema, head);
+      } catch (error) {
+        const more = await this.buryParked(rk, {
+          reason: DeadLetterReason.MALFORMED,
+          detail: String((error as Error).message),
+          attempts: 0,
+          undecodable: head,
+          mid: `park:${rk}`,
+        });
+        if (!more) return;
+        continue;
+      }
+      const job = parkedJob.job as OutboundJob;
+      const now = Date.now();
+      if (isExpired(job, now)) {
+        const more = await this.buryParked(rk, {
+          reason: DeadLetterReason.EXPIRED,
+          detail: parkedJob.lastError ? `expired; last error: ${parkedJob.lastError}` : "expired before delivery",
+          attempts: parkedJob.attempts,
+          job,
+        });
+        if (!more) return;
+        continue;
+      }
+      const outcome = await this.attempt(job);
+      const attempts = parkedJob.attempts + 1;
+      if (outcome.ok) {
+        this.recordDelivered(job, attempts);
+        const more = await scripts.retryOk(rk);
+        if (!more) {
+          this.parked.delete(rk);
+          return;
+        }
+        continue;
+      }
+      if (!outcome.retryable || attempts >= config.maxAttempts) {
+        const more = await this.buryParked(rk, {
+          reason: outcome.retryable ? DeadLetterReason.ATTEMPTS_EXHAUSTED : outcome.reason,
+          detail: outcome.detail,
+          attempts,
+          job,
+        });
+        if (!more) return;
+        continue;
+      }
+      const delay = retryDelayMs(this.policy(), attempts, outcome.retryAfterMs);
+      const updated = create(ParkedJobSchema, {
+        attempts,
+        lastError: outcome.detail,
+        firstAttemptAtMs: parkedJob.firstAttemptAtMs || BigInt(now),
+        job,
+      });
+      await scripts.retryFail(rk, encodeEnvelope(ParkedJobSchema, updated), now + delay);
+      this.retries.wakeAt(now + delay);
+      this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
+      return;
+    }
+  }
+
+  private policy() {
+    const c = this.o.config;
+    return { baseMs: c.backoffBaseMs, capMs: c.backoffCapMs, maxRetryAfterMs: c.maxRetryAfterMs };
+  }
+
+  private async attempt(job: OutboundJob): Promise<AttemptOutcome> {
+    const started = performance.now();
+    this.o.metrics.inFlight.inc();
+    try {
+      return await this.o.delivery.deliver(job);
+    } finally {
+      this.o.metrics.inFlight.dec();
+      this.o.metrics.attemptSeconds.observe({ kind: kindLabel(job) }, (performance.now() - started) / 1000);
+    }
+  }
+
+  private recordDelivered(job: OutboundJob, attempts: number): void {
+    const kind = kindLabel(job);
+    this.o.metrics.deliveries.inc({ outcome: "delivered", kind });
+    this.o.metrics.attemptsPerDelivery.observe({ kind }, attempts);
+    if (job.createdAtMs > 0n) {
+      this.o.metrics.endToEndSeconds.observe({ kind }, Math.max(0, Date.now() - Number(job.createdAtMs)) / 1000);
+    }
+  }
+
+  private async buryEntry(
+    id: string,
+    facts: Omit<Parameters<typeof buildDeadLetter>[0], "sourceKey" | "instanceId">,
+  ): Promise<void> {
+    await this.o.scripts.buryEntry(
+      id,
+      buildDeadLetter({ ...facts, sourceKey: this.o.scripts.stream, instanceId: this.o.instanceId }),
+    );
+    this.recordDeadLetter(facts.reason, facts.job, facts.detail);
+  }
+
+  private async buryParked(
+    rk: string,
+    facts: Omit<Parameters<typeof buildDeadLetter>[0], "sourceKey" | "instanceId">,
+  ): Promise<boolean> {
+    const more = await this.o.scripts.buryParked(
+      rk,
+      buildDeadLetter({ ...facts, sourceKey: this.o.scripts.park(rk), instanceId: this.o.instanceId }),
+    );
+    this.recordDeadLetter(facts.reason, facts.job, facts.detail);
+    if (!more) this.parked.delete(rk);
+    return more;
+  }
+
+  private recordDeadLetter(reason: DeadLetterReason, job: OutboundJob | undefined, detail: string): void {
+    const reasonName = DeadLetterReason[reason] ?? String(reason);
+    this.o.metrics.deadLetters.inc({ reason: reasonName });
+    this.o.metrics.deliveries.inc({ outcome: "dead_letter", kind: kindLabel(job) });
+    this.o.logger.warn(
+      { event: "deliverer.dead_letter", partition: this.partition, mid: job?.mid, reason: reasonName, detail },
+      "message dead-lettered",
+    );
+  }
+
+  /** Acknowledgements are batched: one fenced script per turn of the event loop. */
+  private ack(id: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.ackQueue.push({ id, done: (error) => (error ? reject(error) : resolve()) });
+      if (!this.ackScheduled) {
+        this.ackScheduled = true;
+        setImmediate(() => this.flushAcks());
+      }
+    });
+  }
+
+  private flushAcks(): void {
+    this.ackScheduled = false;
+    const batch = this.ackQueue.splice(0, 500);
+    if (this.ackQueue.length > 0) {
+      this.ackScheduled = true;
+      setImmediate(() => this.flushAcks());
+    }
+    this.o.scripts.ack(batch.map((a) => a.id)).then(
+      () => {
+        for (const a of batch) a.done();
+      },
+      (error) => {
+        for (const a of batch) a.done(error);
+      },
+    );
+  }
+
+  private onTaskError(error: unknown, key: string): void {
+    if (error instanceof FencedError) {
+      if (!this.stopped) {
+        this.o.logger.warn({ event: "deliverer.fenced", partition: this.partition }, "partition lease lost");
+        this.o.onFenced();
+      }
+      return;
+    }
+    // A Redis error mid-transition: the entry stays pending and is delivered again after a takeover or restart.
+    this.o.logger.error(
+      { event: "deliverer.task_error", partition: this.partition, lane: key, err: (error as Error)?.message },
+      "delivery step failed",
+    );
+  }
+
+  /** Stops reading and retrying; waits up to `graceMs` for deliveries in flight, then abandons the rest. */
+  async stop(graceMs: number): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.retries.stop();
+    for (const w of this.roomWaiters) w();
+    this.roomWaiters = [];
+    const reading = this.reader?.stop();
+    this.blocking?.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.lanes.idle(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    await reading;
+  }
+}

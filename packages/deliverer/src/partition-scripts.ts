@@ -1,0 +1,119 @@
+import type { Keyspace, RedisClient } from "@acapy-bridge/protocol";
+import { runScript } from "@acapy-bridge/protocol";
+
+/** The partition's lease is no longer ours: stop touching the partition at once. */
+export class FencedError extends Error {
+  override name = "FencedError";
+  constructor(readonly partition: number) {
+    super(`lease of outbound partition ${partition} lost`);
+  }
+}
+
+type Reply = [string, ...(string | number)[]];
+
+/**
+ * The state transitions of one owned outbound partition, each one Lua script
+ * over keys of the partition's slot, each fenced by the lease value: after a
+ * takeover, a late call from the previous owner changes nothing.
+ */
+export class PartitionScripts {
+  readonly lease: string;
+  readonly stream: string;
+  readonly retry: string;
+  readonly deadLetters: string;
+  readonly group: string;
+  readonly entryField: string;
+  readonly deadLetterField: string;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly keyspace: Keyspace,
+    readonly partition: number,
+    /** "<instance id>:<token>" of this ownership. */
+    readonly leaseValue: string,
+    private readonly deadLetterCap: number,
+  ) {
+    this.lease = keyspace.key("outboundLease", { partition });
+    this.stream = keyspace.key("outboundQueue", { partition });
+    this.retry = keyspace.key("outboundRetrySchedule", { partition });
+    this.deadLetters = keyspace.key("outboundDeadLetters", { partition });
+    this.group = keyspace.spec("outboundQueue").consumerGroup;
+    this.entryField = keyspace.spec("outboundQueue").entryField;
+    this.deadLetterField = keyspace.spec("outboundDeadLetters").entryField;
+  }
+
+  park(recipient: string): string {
+    return this.keyspace.key("outboundParked", { partition: this.partition, recipient });
+  }
+
+  private async run(name: Parameters<typeof runScript>[1], keys: string[], args: (string | number | Uint8Array)[]) {
+    const reply = (await runScript(this.client, name, [this.lease, ...keys], [this.leaseValue, ...args])) as Reply;
+    if (reply[0] === "FENCED") throw new FencedError(this.partition);
+    return reply;
+  }
+
+  /** Acknowledges and deletes delivered entries. */
+  async ack(ids: readonly string[]): Promise<void> {
+    if (ids.length > 0) await this.run("fenced_ack", [this.stream], [this.group, ...ids]);
+  }
+
+  /** "GO": deliver it; "PARKED": appended behind the recipient's parked jobs (and acknowledged). */
+  async admit(entryId: string, recipient: string, parkedJob: Uint8Array): Promise<"GO" | "PARKED"> {
+    const reply = await this.run("admit", [this.stream, this.park(recipient)], [this.group, entryId, parkedJob]);
+    return reply[0] as "GO" | "PARKED";
+  }
+
+  /** First transient failure: the entry becomes the head of its recipient's park list, due at `dueMs`. */
+  async defer(entryId: string, recipient: string, parkedJob: Uint8Array, dueMs: number): Promise<void> {
+    await this.run(
+      "defer",
+      [this.stream, this.park(recipient), this.retry],
+      [this.group, entryId, parkedJob, dueMs, recipient],
+    );
+  }
+
+  /** The parked head was delivered; true when more are parked (due now). */
+  async retryOk(recipient: string, now = Date.now()): Promise<boolean> {
+    const reply = await this.run("retry_ok", [this.park(recipient), this.retry], [recipient, now]);
+    return reply[0] === "NEXT";
+  }
+
+  /** The parked head failed again: store it with its new attempt count, due at `dueMs`. */
+  async retryFail(recipient: string, parkedJob: Uint8Array, dueMs: number): Promise<void> {
+    await this.run("retry_fail", [this.park(recipient), this.retry], [recipient, parkedJob, dueMs]);
+  }
+
+  /** Dead-letters the parked head; true when more are parked (due now). */
+  async buryParked(recipient: string, deadLetter: Uint8Array, now = Date.now()): Promise<boolean> {
+    const reply = await this.run(
+      "bury_parked",
+      [this.park(recipient), this.retry, this.deadLetters],
+      [recipient, now, this.deadLetterField, deadLetter, this.deadLetterCap],
+    );
+    return reply[0] === "NEXT";
+  }
+
+  /** Dead-letters a pending stream entry. */
+  async buryEntry(entryId: string, deadLetter: Uint8Array): Promise<void> {
+    await this.run(
+      "fenced_bury",
+      [this.stream, this.deadLetters],
+      [this.group, entryId, this.deadLetterField, deadLetter, this.deadLetterCap],
+    );
+  }
+
+  /** The parked head of a recipient, or undefined. */
+  async parkedHead(recipient: string): Promise<Buffer | undefined> {
+    return (await this.client.lindexBuffer(this.park(recipient), "0")) ?? undefined;
+  }
+
+  /** Recipients with parked jobs (every park list has its recipient in the retry schedule). */
+  async parkedRecipients(): Promise<string[]> {
+    return this.client.zrange(this.retry, "0", "-1");
+  }
+
+  /** Parked recipients whose retry is due. */
+  async dueRecipients(now: number, limit: number): Promise<string[]> {
+    return this.client.zrangebyscore(this.retry, "-inf", now, "LIMIT", 0, limit);
+  }
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { RecipientLanes } from "./recipient-lanes.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe("recipient lanes", () => {
+  it("runs one recipient's tasks in order and different recipients in parallel", async () => {
+    const lanes = new RecipientLanes(() => {});
+    const log: string[] = [];
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    for (let i = 0; i < 5; i++) {
+      for (const rk of ["a", "b", "c"]) {
+        lanes.push(rk, async () => {
+          concurrent++;
+          maxConcurrent = Math.max(maxConcurrent, concurrent);
+          await sleep(rk === "a" ? 20 : 1);
+          log.push(`${rk}${i}`);
+          concurrent--;
+        });
+      }
+    }
+    await lanes.idle();
+    for (const rk of ["a", "b", "c"]) {
+      expect(log.filter((l) => l.startsWith(rk))).toEqual([0, 1, 2, 3, 4].map((i) => `${rk}${i}`));
+    }
+    expect(maxConcurrent).toBe(3);
+    // b and c finished long before a: a slow recipient holds up nobody else.
+    expect(log.indexOf("c4")).toBeLessThan(log.indexOf("a1"));
+  });
+
+  it("keeps a lane going after a task fails", async () => {
+    const errors: unknown[] = [];
+    const lanes = new RecipientLanes((e) => errors.push(e));
+    const done: number[] = [];
+    lanes.push("x", async () => {
+      throw new Error("boom");
+    });
+    lanes.push("x", async () => {
+      done.push(2);
+    });
+    await lanes.idle();
+    expect(errors).toHaveLength(1);
+    expect(done).toEqual([2]);
+  });
+});

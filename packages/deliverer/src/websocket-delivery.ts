@@ -1,0 +1,108 @@
+import type { IncomingMessage } from "node:http";
+import { DeadLetterReason } from "@acapy-bridge/protocol";
+import { WebSocket } from "ws";
+import { type AttemptOutcome, classifyError, classifyStatus } from "./failure-policy.js";
+
+export interface WebSocketDeliveryOptions {
+  connectTimeoutMs: number;
+  totalTimeoutMs: number;
+  /** A reused socket is closed after this long without a send. */
+  idleMs: number;
+}
+
+interface Connection {
+  socket: WebSocket;
+  open: Promise<AttemptOutcome | undefined>;
+  idleTimer: NodeJS.Timeout | undefined;
+  sending: number;
+}
+
+/**
+ * Sends each message as one frame (binary for packed DIDComm, text for JSON)
+ * over a WebSocket that is reused per endpoint URL while it stays open, and
+ * closed after a while without sends. A send counts as delivered when `ws`
+ * reports the frame written; frames the remote sends back are ignored.
+ */
+export class WebSocketDelivery {
+  private readonly connections = new Map<string, Connection>();
+
+  constructor(private readonly options: WebSocketDeliveryOptions) {}
+
+  async send(url: URL, contentType: string, body: Uint8Array): Promise<AttemptOutcome> {
+    const key = url.href;
+    let connection = this.connections.get(key);
+    if (!connection || connection.socket.readyState > WebSocket.OPEN) {
+      connection = this.connect(url);
+      this.connections.set(key, connection);
+    }
+    const failure = await connection.open;
+    if (failure) {
+      if (this.connections.get(key) === connection) this.connections.delete(key);
+      return failure;
+    }
+    const c = connection;
+    if (c.idleTimer) clearTimeout(c.idleTimer);
+    c.sending++;
+    try {
+      return await new Promise<AttemptOutcome>((resolve) => {
+        const timer = setTimeout(() => {
+          c.socket.terminate();
+          resolve(classifyError(Object.assign(new Error("send timed out"), { code: "TIMEOUT" })));
+        }, this.options.totalTimeoutMs);
+        const binary = !contentType.toLowerCase().startsWith("application/json");
+        c.socket.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { binary }, (error) => {
+          clearTimeout(timer);
+          resolve(error ? classifyError(error) : { ok: true, status: 101 });
+        });
+      });
+    } finally {
+      c.sending--;
+      if (c.sending === 0 && this.connections.get(key) === c) {
+        c.idleTimer = setTimeout(() => this.drop(key, c), this.options.idleMs);
+        c.idleTimer.unref();
+      }
+    }
+  }
+
+  private connect(url: URL): Connection {
+    const socket = new WebSocket(url, { handshakeTimeout: this.options.connectTimeoutMs, perMessageDeflate: false });
+    const open = new Promise<AttemptOutcome | undefined>((resolve) => {
+      socket.once("open", () => resolve(undefined));
+      socket.once("unexpected-response", (_req, res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        const retryAfter = res.headers["retry-after"];
+        resolve(
+          status < 400
+            ? {
+                ok: false,
+                retryable: false,
+                reason: DeadLetterReason.REJECTED,
+                detail: `HTTP ${status} to a WebSocket upgrade`,
+              }
+            : classifyStatus(status, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter),
+        );
+        res.resume();
+        socket.terminate();
+      });
+      socket.once("error", (error) => resolve(classifyError(error)));
+      socket.once("close", () => resolve(classifyError(Object.assign(new Error("closed"), { code: "ECLOSED" }))));
+    });
+    // Frames from the remote (e.g. return-route replies) are not for us; errors end the socket.
+    socket.on("message", () => {});
+    socket.on("error", () => {});
+    const connection: Connection = { socket, open, idleTimer: undefined, sending: 0 };
+    socket.on("close", () => {
+      if (this.connections.get(url.href) === connection) this.connections.delete(url.href);
+    });
+    return connection;
+  }
+
+  private drop(key: string, connection: Connection): void {
+    if (this.connections.get(key) === connection) this.connections.delete(key);
+    connection.socket.close(1000);
+  }
+
+  async close(): Promise<void> {
+    for (const [key, connection] of this.connections) this.drop(key, connection);
+  }
+}

@@ -1,0 +1,223 @@
+// Shared by the deliverer's tests: an in-process deliverer with short timings,
+// a recording HTTP sink, and job helpers. Every key comes from the Keyspace.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import {
+  createLogger,
+  createMetricsRegistry,
+  Health,
+  type LogLevel,
+  type ProcessServices,
+  ShutdownCoordinator,
+} from "@acapy-bridge/operability";
+import {
+  type BridgeConnectionConfig,
+  closeRedisClient,
+  createRedisClient,
+  encodeEnvelope,
+  enqueueEnvelope,
+  ensureTopology,
+  JobKind,
+  type Keyspace,
+  newMessageId,
+  type OutboundJob,
+  OutboundJobSchema,
+  partitionOf,
+  type RedisClient,
+  waitUntilReady,
+} from "@acapy-bridge/protocol";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { DEFAULT_DELIVERER_CONFIG, type DelivererConfig } from "../src/deliverer-options.js";
+import { type RunningDeliverer, startDeliverer } from "../src/start-deliverer.js";
+
+export const TEST_PARTITIONS = { inboundPartitions: 4, outboundPartitions: 8, eventPartitions: 2, adminPartitions: 1 };
+
+/** Short timings so that retries, takeovers and timeouts happen within a test. */
+export const FAST_CONFIG: DelivererConfig = {
+  ...DEFAULT_DELIVERER_CONFIG,
+  connectTimeoutMs: 1_000,
+  totalTimeoutMs: 2_000,
+  maxAttempts: 5,
+  backoffBaseMs: 50,
+  backoffCapMs: 400,
+  maxRetryAfterMs: 2_000,
+  leaseTtlMs: 2_000,
+  heartbeatMs: 300,
+  blockMs: 500,
+  retryPollMs: 50,
+};
+
+export function connectionFor(
+  url: string,
+  prefix: string,
+  cluster = false,
+  partitions = TEST_PARTITIONS,
+): BridgeConnectionConfig {
+  return { redis: { url, cluster }, prefix, partitions };
+}
+
+export function testServices(instanceId: string, level: LogLevel = "silent"): ProcessServices {
+  const logger = createLogger({ component: "deliverer-test", instance: instanceId, level });
+  return {
+    instanceId,
+    logger,
+    metrics: createMetricsRegistry({ instance: instanceId }),
+    health: new Health(),
+    shutdown: new ShutdownCoordinator(logger),
+  };
+}
+
+export async function startTestDeliverer(
+  connection: BridgeConnectionConfig,
+  instanceId: string,
+  overrides: Partial<DelivererConfig> = {},
+): Promise<{ deliverer: RunningDeliverer; services: ProcessServices }> {
+  const services = testServices(instanceId, (process.env.DELIVERER_TEST_LOG_LEVEL as LogLevel) ?? "silent");
+  const deliverer = await startDeliverer({ ...FAST_CONFIG, ...overrides }, connection, services);
+  return { deliverer, services };
+}
+
+/** A commands client and the deployment's keyspace, for writing jobs and inspecting Redis. */
+export async function openRedis(
+  connection: BridgeConnectionConfig,
+): Promise<{ client: RedisClient; keyspace: Keyspace }> {
+  const client = createRedisClient(connection.redis, "commands");
+  await waitUntilReady(client);
+  const keyspace = await ensureTopology(client, connection.prefix, connection.partitions);
+  return { client, keyspace };
+}
+
+export { closeRedisClient };
+
+export function makeJob(
+  init: MessageInitShape<typeof OutboundJobSchema> & { recipientKey: string; endpoint: string },
+): OutboundJob {
+  return create(OutboundJobSchema, {
+    mid: newMessageId(),
+    kind: JobKind.DIDCOMM,
+    contentType: "application/didcomm-envelope-enc",
+    createdAtMs: BigInt(Date.now()),
+    expiresAtMs: BigInt(Date.now() + 3_600_000),
+    ...init,
+  });
+}
+
+/** Enqueues a job the way the shim does (partition by recipient key, dedup by mid). */
+export async function enqueueJob(client: RedisClient, keyspace: Keyspace, job: OutboundJob): Promise<number> {
+  const partition = partitionOf(job.recipientKey, keyspace.partitionCount("outboundQueue"));
+  const outcome = await enqueueEnvelope(client, {
+    stream: keyspace.key("outboundQueue", { partition }),
+    seenKey: keyspace.key("outboundSeen", { partition, mid: job.mid }),
+    seenTtlMs: keyspace.spec("outboundSeen").defaultTtlMs,
+    entryField: keyspace.spec("outboundQueue").entryField,
+    payload: encodeEnvelope(OutboundJobSchema, job),
+    highWaterMark: 0,
+  });
+  if (outcome.status !== "queued") throw new Error(`enqueue: ${outcome.status}`);
+  return partition;
+}
+
+/** What is left in Redis of the outbound path: backlog, pending, parked recipients. */
+export async function outboundResidue(
+  client: RedisClient,
+  keyspace: Keyspace,
+): Promise<{ backlog: number; pending: number; parked: number }> {
+  let backlog = 0;
+  let pending = 0;
+  let parked = 0;
+  const group = keyspace.spec("outboundQueue").consumerGroup;
+  for (let partition = 0; partition < keyspace.partitionCount("outboundQueue"); partition++) {
+    const stream = keyspace.key("outboundQueue", { partition });
+    backlog += await client.xlen(stream);
+    try {
+      const summary = (await client.xpending(stream, group)) as [number, ...unknown[]];
+      pending += Number(summary[0]);
+    } catch {
+      // no group yet
+    }
+    parked += await client.zcard(keyspace.key("outboundRetrySchedule", { partition }));
+  }
+  return { backlog, pending, parked };
+}
+
+export interface SinkRequest {
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+  at: number;
+}
+
+/** Decides the answer to one request: a status, or "hang" (never answer). */
+export type SinkBehaviour = (req: SinkRequest) => number | "hang";
+
+/** An HTTP endpoint that records every POST (also the failed ones, with their status). */
+export class RecordingSink {
+  readonly received: (SinkRequest & { status: number | "hang" })[] = [];
+  private readonly sockets = new Set<Socket>();
+  behaviour: SinkBehaviour = () => 200;
+  /** Answer this long after the request arrived (a slow endpoint). */
+  delayMs = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+  ) {}
+
+  static async start(behaviour?: SinkBehaviour, port = 0): Promise<RecordingSink> {
+    let sink: RecordingSink | undefined;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const request: SinkRequest = {
+          path: req.url ?? "/",
+          headers: req.headers,
+          body: Buffer.concat(chunks),
+          at: Date.now(),
+        };
+        const s = sink as RecordingSink;
+        const status = s.behaviour(request);
+        s.received.push({ ...request, status });
+        if (status === "hang") return;
+        if (s.delayMs > 0) setTimeout(() => res.writeHead(status).end(), s.delayMs);
+        else res.writeHead(status).end();
+      });
+    });
+    server.keepAliveTimeout = 60_000;
+    server.on("connection", (socket: Socket) => {
+      sink?.sockets.add(socket);
+      socket.once("close", () => sink?.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+    const address = server.address() as AddressInfo;
+    sink = new RecordingSink(server, `http://127.0.0.1:${address.port}`);
+    if (behaviour) sink.behaviour = behaviour;
+    return sink;
+  }
+
+  /** Successful deliveries (2xx) in arrival order. */
+  get delivered(): SinkRequest[] {
+    return this.received.filter((r) => typeof r.status === "number" && r.status < 300);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** Checks per-recipient order of first occurrences; returns a list of violations. */
+export function orderViolations(deliveries: { rk: string; seq: number }[]): string[] {
+  const lastSeq = new Map<string, number>();
+  const seen = new Set<string>();
+  const problems: string[] = [];
+  for (const { rk, seq } of deliveries) {
+    const key = `${rk}#${seq}`;
+    if (seen.has(key)) continue; // a redelivered duplicate may come later
+    seen.add(key);
+    const last = lastSeq.get(rk) ?? -1;
+    if (seq <= last) problems.push(`${rk}: ${seq} after ${last}`);
+    lastSeq.set(rk, seq);
+  }
+  return problems;
+}

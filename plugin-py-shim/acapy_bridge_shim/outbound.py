@@ -1,0 +1,111 @@
+"""ACA-Py outbound transport: every DIDComm message goes to Redis for the deliverers.
+
+Load with `-ot acapy_bridge_shim.outbound -ot http` and `--plugin acapy_bridge_shim`.
+It is an external transport (`is_external`), so ACA-Py hands it every DIDComm
+message whatever the endpoint, while its private scheme leaves `http` to
+ACA-Py's own transport for webhooks. ACA-Py picks the first
+`BaseOutboundTransport` subclass of this module in alphabetical order, so it
+must be the only one here.
+"""
+
+import logging
+from urllib.parse import urlsplit
+
+from acapy_agent.transport.outbound.base import (
+    BaseOutboundTransport,
+    OutboundDeliveryError,
+    OutboundTransportError,
+    QueuedOutboundMessage,
+)
+from acapy_agent.transport.wire_format import DIDCOMM_V0_MIME_TYPE, DIDCOMM_V1_MIME_TYPE
+
+from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge_shim.config import load_config
+from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_mid, now_ms
+
+LOGGER = logging.getLogger(__name__)
+
+DELIVERABLE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+
+
+def content_type_of(payload, settings) -> str:
+    """As ACA-Py's own http transport: packed bytes -> DIDComm MIME type, text -> application/json."""
+    if isinstance(payload, bytes | bytearray):
+        return DIDCOMM_V1_MIME_TYPE if settings.get("emit_new_didcomm_mime_type") else DIDCOMM_V0_MIME_TYPE
+    return "application/json"
+
+
+class BridgeOutboundTransport(BaseOutboundTransport):
+    """Writes each outbound DIDComm message to its outbound partition (one Redis script)."""
+
+    schemes = ("acapy-bridge",)
+    is_external = True
+
+    def __init__(self, root_profile=None, **kwargs) -> None:
+        super().__init__(root_profile=root_profile, **kwargs)
+        # A bad configuration must stop ACA-Py here, not leave an agent that silently moves nothing.
+        self.config = load_config(root_profile.settings)
+        self.logger = LOGGER
+
+    async def start(self) -> None:
+        """Connects lazily on the first message (Redis may come up after ACA-Py)."""
+
+    async def stop(self) -> None:
+        """The shared runtime closes the connection at ACA-Py's shutdown."""
+
+    async def handle_message(self, profile, outbound_message, endpoint, metadata=None, api_key=None) -> None:
+        if not endpoint or urlsplit(str(endpoint)).scheme.lower() not in DELIVERABLE_SCHEMES:
+            # ACA-Py then keeps the message in its undelivered queue (or reports it undeliverable).
+            raise OutboundDeliveryError(f"no HTTP or WebSocket endpoint to deliver to ({endpoint!r})")
+        job = self._job_for(profile, outbound_message, str(endpoint), metadata, api_key)
+        from acapy_bridge_shim import runtime_for
+
+        try:
+            runtime = await runtime_for(self.root_profile.context).connect()
+            partition, _ = await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
+        except OutboundBusyError as error:
+            raise OutboundTransportError(f"acapy-bridge: {error}") from error
+        except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
+            raise OutboundTransportError(f"acapy-bridge: message not queued: {error}") from error
+        LOGGER.debug("acapy-bridge: queued %s for %s on outbound partition %d", job.mid, endpoint, partition)
+
+    def _job_for(self, profile, outbound_message, endpoint, metadata, api_key) -> pb.OutboundJob:
+        if isinstance(outbound_message, QueuedOutboundMessage):
+            payload = outbound_message.payload
+            target = outbound_message.target
+            message = outbound_message.message
+        else:  # the raw (str | bytes) shape of internal transports
+            payload, target, message = outbound_message, None, None
+        if payload is None:
+            raise OutboundTransportError("acapy-bridge: outbound message has no encoded payload")
+        body = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
+        settings = (profile or self.root_profile).settings
+        recipient_keys = list(getattr(target, "recipient_keys", None) or [])
+        routing_keys = list(getattr(target, "routing_keys", None) or [])
+        created = now_ms()
+        headers = {str(k): str(v) for k, v in (metadata or {}).items()}
+        if api_key:
+            headers["x-api-key"] = api_key
+        return pb.OutboundJob(
+            mid=new_mid(created),
+            kind=pb.JOB_KIND_DIDCOMM,
+            recipient_key=recipient_keys[0] if recipient_keys else f"endpoint:{endpoint}",
+            endpoint=endpoint,
+            content_type=content_type_of(payload, settings),
+            body=bytes(body),
+            headers=headers,
+            created_at_ms=created,
+            expires_at_ms=created + self.config.outbound.expiry_s * 1000,
+            wallet_id=settings.get("wallet.id") or "",
+            connection_id=(getattr(message, "connection_id", None) or ""),
+            recipient_keys=recipient_keys,
+            routing_keys=routing_keys,
+            producer_id=_producer_id(self.root_profile),
+        )
+
+
+def _producer_id(root_profile) -> str:
+    from acapy_bridge_shim.runtime import BridgeRuntime
+
+    runtime = root_profile.inject_or(BridgeRuntime) if root_profile else None
+    return runtime.instance_id if runtime else ""

@@ -1,0 +1,14 @@
+-- First transient failure of a stream entry: it becomes the head of its
+-- recipient's park list and the recipient is scheduled for a retry.
+-- KEYS[1] lease; KEYS[2] stream; KEYS[3] park list; KEYS[4] retry schedule (same slot)
+-- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob
+-- ARGV[5] due time (ms); ARGV[6] recipient key
+-- Returns {"OK"} | {"FENCED"}
+if redis.call("GET", KEYS[1]) ~= ARGV[1] then
+  return {"FENCED"}
+end
+redis.call("LPUSH", KEYS[3], ARGV[4])
+redis.call("ZADD", KEYS[4], ARGV[5], ARGV[6])
+redis.call("XACK", KEYS[2], ARGV[2], ARGV[3])
+redis.call("XDEL", KEYS[2], ARGV[3])
+return {"OK"}

@@ -1,0 +1,9 @@
+-- Append a command to a relay's inbox only while the inbox exists (the relay
+-- creates it with its consumer group at start; the janitor deletes it once a
+-- dead relay's inbox is empty), so nothing is written where no one reads.
+-- KEYS[1] relay inbox; ARGV[1] entry field; ARGV[2] encoded RelayCommand
+-- Returns {"OK", id} | {"GONE", ""}
+if redis.call("EXISTS", KEYS[1]) == 0 then
+  return {"GONE", ""}
+end
+return {"OK", redis.call("XADD", KEYS[1], "*", ARGV[1], ARGV[2])}
