@@ -1,4 +1,3 @@
-import { create } from "@bufbuild/protobuf";
 import { ControlClient } from "@acapy-bridge/control";
 import {
   closeRedisClient,
@@ -13,6 +12,7 @@ import {
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { BridgeProcess, RedisServer, uniquePrefix, WebhookSink, waitFor } from "@acapy-bridge/test-harness";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
 
 // Issue 5, "Done when" 5: gRPC health follows Redis; a dead letter is listed,
@@ -26,7 +26,18 @@ describe("control API of a running acapy-bridge", () => {
   it("reports NOT_SERVING while Redis is unreachable and SERVING again after", async () => {
     const redis = await RedisServer.start();
     cleanup.push(() => redis.stop());
-    const bridge = await BridgeProcess.start("all", ["--redis-url", redis.url, "--prefix", uniquePrefix("health"), "--http-port", "0", "--ops-port", "0", "--grpc-port", "0"]);
+    const bridge = await BridgeProcess.start("all", [
+      "--redis-url",
+      redis.url,
+      "--prefix",
+      uniquePrefix("health"),
+      "--http-port",
+      "0",
+      "--ops-port",
+      "0",
+      "--grpc-port",
+      "0",
+    ]);
     cleanup.push(() => bridge.stop());
     const control = new ControlClient(bridge.address("grpc"));
     cleanup.push(async () => control.close());
@@ -47,7 +58,18 @@ describe("control API of a running acapy-bridge", () => {
     const sink = await WebhookSink.start(() => (endpointUp ? 200 : 410));
     cleanup.push(() => sink.close());
     const prefix = uniquePrefix("dlq");
-    const bridge = await BridgeProcess.start("all", ["--redis-url", redis.url, "--prefix", prefix, "--http-port", "0", "--ops-port", "0", "--grpc-port", "0"]);
+    const bridge = await BridgeProcess.start("all", [
+      "--redis-url",
+      redis.url,
+      "--prefix",
+      prefix,
+      "--http-port",
+      "0",
+      "--ops-port",
+      "0",
+      "--grpc-port",
+      "0",
+    ]);
     cleanup.push(() => bridge.stop());
     const control = new ControlClient(bridge.address("grpc"));
     cleanup.push(async () => control.close());
@@ -55,7 +77,12 @@ describe("control API of a running acapy-bridge", () => {
     const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
     cleanup.push(() => closeRedisClient(client));
     await waitUntilReady(client);
-    const keyspace = await ensureTopology(client, prefix, { inboundPartitions: 16, outboundPartitions: 16, eventPartitions: 4, adminPartitions: 1 });
+    const keyspace = await ensureTopology(client, prefix, {
+      inboundPartitions: 16,
+      outboundPartitions: 16,
+      eventPartitions: 4,
+      adminPartitions: 1,
+    });
     const job = create(OutboundJobSchema, {
       mid: "dlq-job-1",
       kind: JobKind.DIDCOMM,

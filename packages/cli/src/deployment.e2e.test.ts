@@ -18,15 +18,30 @@ describe.skipIf(!acapyBinary()).each(["split", "combined"] as const)("Alice behi
     const { inviterConnectionId: aliceConn, inviteeConnectionId: bobConn } = await connectAgents(alice, bob);
 
     await bob.sendMessage(bobConn, "hello alice");
-    await deployment.aliceHooks.waitFor("Alice gets Bob's message", (w) => w.topic === "basicmessages" && w.body.content === "hello alice");
+    await deployment.aliceHooks.waitFor(
+      "Alice gets Bob's message",
+      (w) => w.topic === "basicmessages" && w.body.content === "hello alice",
+    );
     // Alice's auto-reply leaves through the shim's outbound transport and the deliverer.
-    await deployment.bobHooks.waitFor("Bob gets Alice's auto-reply", (w) => w.topic === "basicmessages" && String(w.body.content).includes("received your message"));
+    await deployment.bobHooks.waitFor(
+      "Bob gets Alice's auto-reply",
+      (w) => w.topic === "basicmessages" && String(w.body.content).includes("received your message"),
+    );
     await alice.sendMessage(aliceConn, "hello bob");
-    await deployment.bobHooks.waitFor("Bob gets Alice's message", (w) => w.topic === "basicmessages" && w.body.content === "hello bob");
+    await deployment.bobHooks.waitFor(
+      "Bob gets Alice's message",
+      (w) => w.topic === "basicmessages" && w.body.content === "hello bob",
+    );
 
     const bobPing = await bob.sendPing(bobConn);
-    await deployment.bobHooks.waitFor("Bob's ping answered", (w) => w.topic === "ping" && w.body.thread_id === bobPing && w.body.state === "response_received");
+    await deployment.bobHooks.waitFor(
+      "Bob's ping answered",
+      (w) => w.topic === "ping" && w.body.thread_id === bobPing && w.body.state === "response_received",
+    );
     const alicePing = await alice.sendPing(aliceConn);
-    await deployment.aliceHooks.waitFor("Alice's ping answered", (w) => w.topic === "ping" && w.body.thread_id === alicePing && w.body.state === "response_received");
+    await deployment.aliceHooks.waitFor(
+      "Alice's ping answered",
+      (w) => w.topic === "ping" && w.body.thread_id === alicePing && w.body.state === "response_received",
+    );
   }, 240_000);
 });
