@@ -1,5 +1,5 @@
-import { acapyBinary, BridgeDeployment, connectAgents, waitFor } from "@acapy-bridge/test-harness";
-import { afterEach, describe, expect, it } from "vitest";
+import { acapyBinary, BridgeDeployment, connectAgents } from "@acapy-bridge/test-harness";
+import { afterEach, describe, it } from "vitest";
 
 // Issue 5, "Done when" 1: Alice entirely behind the bridge, Bob plain, in both
 // deployment shapes: separate relay + deliverer processes, and `all` processes.
