@@ -71,7 +71,7 @@ async function expectAllArrived(hooks: WebhookSink, label: string, expected: Set
 }
 
 async function expectQueuesDrained(deployment: BridgeDeployment) {
-  const survivor = deployment.bridges.find((b) => b.listeners.grpc);
+  const survivor = deployment.bridges.find((b) => b.isRunning && b.listeners.grpc);
   if (!survivor) throw new Error("no bridge left");
   const control = new ControlClient(survivor.address("grpc"));
   try {

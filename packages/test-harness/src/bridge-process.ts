@@ -43,6 +43,10 @@ export class BridgeProcess {
     return this.child?.pid;
   }
 
+  get isRunning(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** host:port of a listener the process reported (http, ws, ops, grpc). */
   address(name: string): string {
     const value = this.listeners[name];

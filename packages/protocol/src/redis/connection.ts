@@ -71,7 +71,15 @@ export function redactUrl(raw: string): string {
 function purposeOptions(purpose: ConnectionPurpose): Partial<RedisOptions> {
   return purpose === "commands"
     ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5000 }
-    : { enableOfflineQueue: true, maxRetriesPerRequest: null, blockingTimeout: 2000 };
+    : {
+        enableOfflineQueue: true,
+        maxRetriesPerRequest: null,
+        blockingTimeout: 2000,
+        // A blocking XREADGROUP whose reply was lost in a reconnect must fail, not be
+        // resent: the resent read skips the entries the lost one made pending, so the
+        // reader has to re-read its own pending entries (GroupReader does on error).
+        autoResendUnfulfilledCommands: false,
+      };
 }
 
 /** Opens a client; call `waitUntilReady` before relying on a `commands` client. */
