@@ -52,6 +52,20 @@ class EventSettings:
 
 
 @dataclass(frozen=True)
+class MailboxSettings:
+    """Wallets (mediator): routes to live sockets and offline mailboxes."""
+
+    # Messages one wallet's mailbox holds; the next one is dead-lettered MAILBOX_FULL (0 = unbounded).
+    max_messages: int = 10_000
+    # A mailbox message older than this is dead-lettered EXPIRED instead of delivered.
+    ttl_s: int = 7 * 24 * 3600
+    # How long a relay's liveness answer is reused (members zset, role "relay").
+    relay_liveness_cache_s: float = 2.0
+    # Mailbox messages moved to the relay per drain step.
+    drain_batch: int = 100
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -59,6 +73,7 @@ class ShimConfig:
     inbound: InboundSettings = field(default_factory=InboundSettings)
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     events: EventSettings = field(default_factory=EventSettings)
+    mailbox: MailboxSettings = field(default_factory=MailboxSettings)
 
 
 def _section(raw: dict, name: str) -> dict:
@@ -154,13 +169,23 @@ def parse_config(raw: dict | None) -> ShimConfig:
         stream_max_length=_positive_int("events.", events_raw, "stream_max_length", d_ev.stream_max_length),
         webhooks_via_deliverer=_bool("events.", events_raw, "webhooks_via_deliverer", d_ev.webhooks_via_deliverer),
     )
+    mailbox_raw = _section(raw, "mailbox")
+    d_mb = MailboxSettings()
+    mailbox = MailboxSettings(
+        max_messages=_positive_int("mailbox.", mailbox_raw, "max_messages", d_mb.max_messages, allow_zero=True),
+        ttl_s=_positive_int("mailbox.", mailbox_raw, "ttl_s", d_mb.ttl_s),
+        relay_liveness_cache_s=_positive_float(
+            "mailbox.", mailbox_raw, "relay_liveness_cache_s", d_mb.relay_liveness_cache_s
+        ),
+        drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
+    )
     unknown = set(raw) - {
         "redis_url", "cluster", "redis_username", "redis_password", "redis_tls_ca_file",
-        "prefix", "partitions", "inbound", "outbound", "events",
+        "prefix", "partitions", "inbound", "outbound", "events", "mailbox",
     }  # fmt: skip
     if unknown:
         raise ShimConfigError(f"unknown {PLUGIN_NAME} settings: {', '.join(sorted(unknown))}")
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events)
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
 
 
 def load_config(settings) -> ShimConfig:

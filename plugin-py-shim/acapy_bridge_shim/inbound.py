@@ -42,6 +42,7 @@ class RedisInboundTransport(BaseInboundTransport):
         self.config = load_config(self.root_profile.settings)
         self._consumer: InboundConsumer | None = None
         self._starter: asyncio.Task | None = None
+        self._wallets = None
 
     async def start(self) -> None:
         # Connect in the background: ACA-Py does not wait for (or check) start().
@@ -60,6 +61,7 @@ class RedisInboundTransport(BaseInboundTransport):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         membership = runtime.membership
+        self._wallets = runtime.wallets
 
         async def live_consumers() -> list[str]:
             return await membership.live_members(membership.role)
@@ -129,6 +131,9 @@ class RedisInboundTransport(BaseInboundTransport):
                 LOGGER.exception("acapy-bridge inbound: unexpected error receiving mid=%s", message.mid)
                 return failure(500, pb.DEAD_LETTER_REASON_POISON, f"{type(error).__name__}: {error}")
 
+            if is_ws and message.socket_id:
+                await self._register_wallet_session(message, inbound.receipt)
+
             if not inbound.receipt.direct_response_requested:
                 # ACA-Py's HTTP transport answers right after parsing; so does the relay's request.
                 if http_waiting:
@@ -160,6 +165,20 @@ class RedisInboundTransport(BaseInboundTransport):
                     **base,
                 )
             )
+
+    async def _register_wallet_session(self, message: pb.AgentMessage, receipt) -> None:
+        """A wallet's socket asked for return route `all`: route its key to this socket, drain its mailbox.
+
+        The key is the authcrypt sender's verkey, which is the wallet's connection key: ACA-Py's
+        targets for that connection (`recipient_keys[0]`) name the same key, so a forward finds it.
+        """
+        if self._wallets is None or receipt.direct_response_mode != "all" or not receipt.sender_verkey:
+            return
+        epoch = message.session_epoch or message.received_at_ms * 1000
+        try:
+            await self._wallets.register_route(receipt.sender_verkey, message.relay_id, message.socket_id, epoch)
+        except Exception:  # noqa: BLE001 - the message itself is still handled; the route is retried next frame
+            LOGGER.exception("acapy-bridge inbound: could not register the route of %s", receipt.sender_verkey)
 
     @staticmethod
     async def _wait_processed(inbound, limit_s: float, mid: str) -> None:

@@ -13,6 +13,7 @@ from acapy_bridge.redis_connection import create_redis_client, redact_url
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
+from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class BridgeRuntime:
         self.scripts: Scripts | None = None
         self.keyspace: Keyspace | None = None
         self.membership: Membership | None = None
+        self.wallets: WalletRouter | None = None
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -41,6 +43,13 @@ class BridgeRuntime:
             self.scripts = Scripts(client)
             self.keyspace = keyspace
             self.membership = Membership(client, keyspace, self.instance_id, ROLE)
+            self.wallets = WalletRouter(
+                client=client,
+                scripts=self.scripts,
+                keyspace=keyspace,
+                settings=self.config.mailbox,
+                instance_id=self.instance_id,
+            )
             await self.membership.start()
             LOGGER.info(
                 "acapy-bridge shim %s connected to %s (prefix %s)",

@@ -14,6 +14,7 @@ import {
 import { isBase58Verkey } from "./envelope-recipient.js";
 import { agentMessage } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
+import type { WalletPushes } from "./wallet-pushes.js";
 
 const JSON_TYPE = /^application\/json\b/i;
 
@@ -31,6 +32,7 @@ export class RelayInbox {
     private readonly ctx: RelayContext,
     private readonly client: RedisClient,
     keyspace: Keyspace,
+    private readonly pushes: WalletPushes,
     blockMs = 2000,
   ) {
     const spec = keyspace.spec("relayInbox");
@@ -65,8 +67,8 @@ export class RelayInbox {
     const done: string[] = [];
     try {
       for (const entry of entries) {
-        await this.handleEntry(entry);
-        done.push(entry.id);
+        // A push written to a socket is acknowledged later, on the wallet's confirmation.
+        if (await this.handleEntry(entry)) done.push(entry.id);
       }
     } finally {
       // What was handled is acknowledged even if a later entry failed (it is retried).
@@ -74,9 +76,10 @@ export class RelayInbox {
     }
   }
 
-  private async handleEntry(entry: StreamEntry): Promise<void> {
+  /** Handles one entry; true when it may be acknowledged now. */
+  private async handleEntry(entry: StreamEntry): Promise<boolean> {
     const { ctx } = this;
-    if (!entry.payload) return; // deleted while pending
+    if (!entry.payload) return true; // deleted while pending
     let command: ReturnType<typeof decodeEnvelope<typeof RelayCommandSchema>>;
     try {
       command = decodeEnvelope(RelayCommandSchema, entry.payload);
@@ -86,35 +89,23 @@ export class RelayInbox {
         { event: "relay.inbox_malformed", entry: entry.id, err: (error as Error).message },
         "undecodable inbox entry dropped",
       );
-      return;
+      return true;
     }
     switch (command.command.case) {
       case "reply":
         await this.handleReply(command.command.value);
-        return;
+        return true;
       case "close": {
         const { socketId, code, reason } = command.command.value;
         const found = ctx.sockets.close(socketId, code || 1000, reason);
         ctx.metrics.inboxCommands.inc({ command: "close", result: found ? "done" : "no_socket" });
-        return;
+        return true;
       }
-      case "push": {
-        const push = command.command.value;
-        const body = push.message?.body ?? new Uint8Array();
-        const binary = !JSON_TYPE.test(push.message?.contentType ?? "");
-        const sent = await ctx.sockets.send(push.socketId, body, binary);
-        ctx.metrics.inboxCommands.inc({ command: "push", result: sent ? "sent" : "no_socket" });
-        if (!sent) {
-          // Wallet mailboxes (the mediator issue) will take these; until then say so.
-          ctx.logger.warn(
-            { event: "relay.push_undeliverable", mid: push.message?.mid, socket: push.socketId },
-            "push for a socket this relay does not hold",
-          );
-        }
-        return;
-      }
+      case "push":
+        return this.pushes.handle(entry.id, command.command.value);
       default:
         ctx.metrics.inboxCommands.inc({ command: "unknown", result: "ignored" });
+        return true;
     }
   }
 
@@ -138,7 +129,7 @@ export class RelayInbox {
   }
 
   /** Hands an undeliverable direct response back to ACA-Py, which routes it another way. */
-  private async returnToAgent(reply: DirectReply, reason: "request_gone" | "socket_gone"): Promise<void> {
+  async returnToAgent(reply: DirectReply, reason: "request_gone" | "socket_gone"): Promise<void> {
     const { ctx } = this;
     if (reply.body.length === 0) return; // nothing to deliver (an empty 200, a 400/500)
     const mid = newMessageId();

@@ -20,6 +20,9 @@ export interface RelayMetrics {
   returnedReplies: Counter<"reason">;
   inboxCommands: Counter<"command" | "result">;
   openSockets: Gauge;
+  walletPushes: Counter<"result">;
+  walletPushSeconds: Histogram;
+  janitorRecovered: Counter<"command" | "result">;
   pendingRequests: Gauge;
   inboundBacklog: Gauge<"partition">;
   inboxBacklog: Gauge;
@@ -69,6 +72,24 @@ export function createRelayMetrics(
     inboxCommands: new Counter({
       name: "acapy_bridge_relay_inbox_commands_total",
       help: "Entries read from this relay's inbox, by command and result.",
+      labelNames: ["command", "result"],
+      registers: [registry],
+    }),
+    walletPushes: new Counter({
+      name: "acapy_bridge_relay_wallet_pushes_total",
+      help: "Wallet messages by what became of them here: confirmed by the wallet, returned to its mailbox, sent to its mailbox.",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    walletPushSeconds: new Histogram({
+      name: "acapy_bridge_relay_wallet_push_seconds",
+      help: "From the shim handing a wallet message to Redis until the wallet confirmed it (pong after the frame).",
+      buckets: LATENCY_BUCKETS,
+      registers: [registry],
+    }),
+    janitorRecovered: new Counter({
+      name: "acapy_bridge_relay_janitor_recovered_total",
+      help: "Entries of dead relays' inboxes this relay's janitor re-routed, by command and result.",
       labelNames: ["command", "result"],
       registers: [registry],
     }),

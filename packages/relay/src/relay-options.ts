@@ -32,6 +32,8 @@ export interface RelayConfig {
   allowedOrigins: string[];
   /** Seconds announced in Retry-After with a 503. */
   retryAfterSeconds: number;
+  /** How often this relay tries the janitor lease and recovers dead relays' inboxes. */
+  janitorIntervalMs: number;
 }
 
 export const DEFAULT_RELAY_CONFIG: RelayConfig = {
@@ -47,6 +49,7 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   wsIdleTimeoutMs: 300_000,
   allowedOrigins: [],
   retryAfterSeconds: 2,
+  janitorIntervalMs: 5_000,
 };
 
 const d = DEFAULT_RELAY_CONFIG;
@@ -147,6 +150,14 @@ export const relayOptionSpecs: OptionSpec[] = [
     description: "Retry-After announced with a 503 (Redis unreachable or partition full).",
     validate: rule(check.positive),
   },
+  {
+    name: "janitor-interval-ms",
+    env: "ACAPY_BRIDGE_JANITOR_INTERVAL_MS",
+    kind: "integer",
+    default: d.janitorIntervalMs,
+    description: "How often a relay tries to become the janitor and recover dead relays' inboxes.",
+    validate: rule(check.positive),
+  },
 ];
 
 function num(parsed: ParsedOptions, name: string, fallback: number): number {
@@ -171,5 +182,6 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
     wsIdleTimeoutMs: num(parsed, "ws-idle-timeout-ms", d.wsIdleTimeoutMs),
     allowedOrigins: Array.isArray(origins) ? origins : d.allowedOrigins,
     retryAfterSeconds: num(parsed, "retry-after-seconds", d.retryAfterSeconds),
+    janitorIntervalMs: num(parsed, "janitor-interval-ms", d.janitorIntervalMs),
   };
 }

@@ -17,8 +17,10 @@ import { InboundWriter } from "./inbound-writer.js";
 import { PendingReplies } from "./pending-replies.js";
 import type { RelayContext } from "./relay-context.js";
 import { RelayInbox } from "./relay-inbox.js";
+import { RelayJanitor } from "./relay-janitor.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
+import { WalletPushes } from "./wallet-pushes.js";
 import { SocketRegistry, WebSocketIngress } from "./websocket-ingress.js";
 
 export interface RunningRelay extends RunningPart {
@@ -90,7 +92,8 @@ export async function startRelay(
     });
     const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
 
-    const inbox = new RelayInbox(ctx, blocking, keyspace);
+    const pushes = new WalletPushes(ctx, commands, keyspace);
+    const inbox = new RelayInbox(ctx, blocking, keyspace, pushes);
     inbox.start();
 
     const ws = new WebSocketIngress(ctx);
@@ -125,6 +128,8 @@ export async function startRelay(
       onError: (error) => logger.debug({ event: "relay.heartbeat_failed", err: error.message }, "heartbeat failed"),
     });
     await membership.start();
+    const janitor = new RelayJanitor(ctx, commands, keyspace, membership, pushes, inbox, config.janitorIntervalMs);
+    janitor.start();
     services.health.addReadinessCheck({ name: "relay-redis", check: () => commands.status === "ready" });
     logger.info({ event: "relay.started", relayId, listeners, inbox: inboxKey }, "relay listening");
 
@@ -140,6 +145,8 @@ export async function startRelay(
       await pending.drain();
       // 3. Sockets close with 1001 ("going away"); clients reconnect elsewhere.
       await ws.stop();
+      await pushes.settle();
+      await janitor.stop().catch(() => {});
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { InboundKind, newMessageId, Transport } from "@acapy-bridge/protocol";
+import { InboundKind, newMessageId, Transport, type WalletMessage } from "@acapy-bridge/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
 import { agentMessage } from "./inbound-writer.js";
@@ -15,29 +15,84 @@ export const CLOSE = {
   tryAgainLater: 1013,
 } as const;
 
-interface TrackedSocket {
+/** A wallet message written to a socket and not yet confirmed by a pong (docs/mediator.md). */
+export interface UnconfirmedPush {
+  entryId: string;
+  message: WalletMessage;
+  /** The confirmation ping sent after it: its pong confirms this frame. */
+  ping: number;
+  writtenAt: number;
+}
+
+export interface TrackedSocket {
   ws: WebSocket;
   alive: boolean;
   lastActivity: number;
   remote: string;
+  /** Session epoch: ms * 1000 + counter at open, monotonic for this relay. */
+  epoch: bigint;
+  /** Pushes written and not yet confirmed, oldest first. */
+  unconfirmed: UnconfirmedPush[];
+  /** Sequence of the last confirmation ping sent (0 = none). */
+  pingSeq: number;
+  /** A confirmation ping is scheduled (one per burst of frames). */
+  pingScheduled: boolean;
+  /** Wallet keys this socket received pushes for (their routes are cleared when it closes). */
+  walletKeys: Set<string>;
+}
+
+let lastEpochMs = 0;
+let epochCounter = 0;
+
+/** A session epoch that grows with time and within one millisecond (at most 1000 opens per ms). */
+export function nextSessionEpoch(now = Date.now()): bigint {
+  if (now > lastEpochMs) {
+    lastEpochMs = now;
+    epochCounter = 0;
+  } else {
+    epochCounter = Math.min(epochCounter + 1, 999);
+  }
+  return BigInt(lastEpochMs) * 1000n + BigInt(epochCounter);
 }
 
 /** The open sockets of this relay, by socket id (the id travels with every frame through Redis). */
 export class SocketRegistry {
   private readonly sockets = new Map<string, TrackedSocket>();
+  /** Called once per socket when it is gone (closed or terminated), with what it still owed. */
+  onGone: ((id: string, socket: TrackedSocket) => void) | undefined;
 
   get size(): number {
     return this.sockets.size;
   }
 
   add(id: string, ws: WebSocket, remote: string): TrackedSocket {
-    const tracked = { ws, alive: true, lastActivity: Date.now(), remote };
+    const tracked: TrackedSocket = {
+      ws,
+      alive: true,
+      lastActivity: Date.now(),
+      remote,
+      epoch: nextSessionEpoch(),
+      unconfirmed: [],
+      pingSeq: 0,
+      pingScheduled: false,
+      walletKeys: new Set(),
+    };
     this.sockets.set(id, tracked);
     return tracked;
   }
 
+  get(id: string): TrackedSocket | undefined {
+    return this.sockets.get(id);
+  }
+
   remove(id: string): void {
     this.sockets.delete(id);
+  }
+
+  /** The socket closed: forget it and hand what it owed to `onGone`. */
+  gone(id: string, tracked: TrackedSocket): void {
+    if (this.sockets.get(id) === tracked) this.sockets.delete(id);
+    this.onGone?.(id, tracked);
   }
 
   /** Sends one frame; resolves false when the socket is gone or the write failed. */
@@ -144,13 +199,14 @@ export class WebSocketIngress {
     const remote = req.socket.remoteAddress ?? "";
     const tracked = this.ctx.sockets.add(id, ws, remote);
     this.ctx.logger.debug({ event: "relay.ws_open", socket: id, remote }, "WebSocket opened");
-    ws.on("pong", () => {
+    ws.on("pong", (data: Buffer) => {
       tracked.alive = true;
+      if (data.length > 0) this.ctx.onPong?.(id, tracked, Number(data.toString()));
     });
     ws.on("message", (data: RawData, isBinary: boolean) => {
       tracked.lastActivity = Date.now();
       tracked.alive = true;
-      void this.onFrame(id, ws, toBuffer(data), isBinary, remote);
+      void this.onFrame(id, ws, toBuffer(data), isBinary, remote, tracked.epoch);
     });
     ws.on("error", (error: Error & { code?: string }) => {
       // ws closes with 1009 itself when a frame exceeds maxPayload.
@@ -166,12 +222,19 @@ export class WebSocketIngress {
       );
     });
     ws.on("close", (code: number) => {
-      this.ctx.sockets.remove(id);
+      this.ctx.sockets.gone(id, tracked);
       this.ctx.logger.debug({ event: "relay.ws_close", socket: id, code }, "WebSocket closed");
     });
   }
 
-  private async onFrame(id: string, ws: WebSocket, body: Buffer, isBinary: boolean, remote: string): Promise<void> {
+  private async onFrame(
+    id: string,
+    ws: WebSocket,
+    body: Buffer,
+    isBinary: boolean,
+    remote: string,
+    epoch: bigint,
+  ): Promise<void> {
     const ctx = this.ctx;
     if (ctx.draining) {
       ws.close(CLOSE.goingAway, "relay shutting down");
@@ -202,6 +265,7 @@ export class WebSocketIngress {
       transport: Transport.WEBSOCKET,
       relayId: ctx.relayId,
       socketId: id,
+      sessionEpoch: epoch,
       remoteAddress: remote,
     });
     try {

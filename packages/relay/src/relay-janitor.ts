@@ -1,0 +1,178 @@
+import {
+  ackEntries,
+  autoClaim,
+  decodeEnvelope,
+  type Keyspace,
+  type Membership,
+  type RedisClient,
+  RelayCommandSchema,
+  readGroup,
+  type StreamEntry,
+} from "@acapy-bridge/protocol";
+import type { RelayContext } from "./relay-context.js";
+import type { RelayInbox } from "./relay-inbox.js";
+import type { WalletPushes } from "./wallet-pushes.js";
+
+/**
+ * Recovers dead relays' inboxes (one relay at a time holds `janitor_lease`).
+ *
+ * A relay is dead when its heartbeat in the members zset is older than the
+ * dead window. For each dead relay D: claim every entry of D's inbox
+ * (XAUTOCLAIM from 0-0, then XREADGROUP ">" for entries never read), re-route
+ * each — a SocketPush to the wallet's current route if it is on a live relay,
+ * else to its mailbox; a DirectReply back to ACA-Py as RETURNED_REPLY; a
+ * CloseSocket is dropped (the socket died with D) — and acknowledge it after.
+ * When the inbox is empty: DEL it (shims' `inbox_push` then refuses to write
+ * there and use the mailbox), ZREM D from the members. No key scans: routes
+ * to D are ignored by readers (D is not alive) and replaced on reconnect.
+ */
+export class RelayJanitor {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly leaseKey: string;
+  private readonly leaseTtlMs: number;
+
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly client: RedisClient,
+    private readonly keyspace: Keyspace,
+    private readonly membership: Membership,
+    private readonly pushes: WalletPushes,
+    private readonly inbox: RelayInbox,
+    private readonly intervalMs = 5_000,
+  ) {
+    this.leaseKey = keyspace.key("janitorLease", {});
+    this.leaseTtlMs = Number(keyspace.spec("janitorLease").defaultTtlMs) || 10_000;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.runOnce()
+        .then(() => undefined)
+        .catch((error: Error) =>
+          this.ctx.logger.warn({ event: "relay.janitor_error", err: error.message }, "janitor round failed"),
+        )
+        .finally(() => {
+          this.running = undefined;
+        });
+    }, this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    // Give the lease up so another relay takes over at once.
+    const holder = await this.client.get(this.leaseKey).catch(() => null);
+    if (holder === this.ctx.relayId) await this.client.del(this.leaseKey).catch(() => 0);
+  }
+
+  /** One round: take or keep the lease, then recover every dead relay. Returns the relays recovered. */
+  async runOnce(): Promise<string[]> {
+    if (!(await this.holdLease())) return [];
+    const dead = (await this.membership.deadMembers("relay")).filter((id) => id !== this.ctx.relayId);
+    const recovered: string[] = [];
+    for (const relay of dead) {
+      if (await this.recover(relay)) recovered.push(relay);
+    }
+    return recovered;
+  }
+
+  private async holdLease(): Promise<boolean> {
+    const set = await this.client.set(this.leaseKey, this.ctx.relayId, "PX", this.leaseTtlMs, "NX");
+    if (set === "OK") return true;
+    if ((await this.client.get(this.leaseKey)) !== this.ctx.relayId) return false;
+    await this.client.pexpire(this.leaseKey, this.leaseTtlMs);
+    return true;
+  }
+
+  /** Empties a dead relay's inbox into routes and mailboxes; true when the inbox is gone. */
+  async recover(relay: string): Promise<boolean> {
+    const key = this.keyspace.key("relayInbox", { relay });
+    const spec = this.keyspace.spec("relayInbox");
+    const group = spec.consumerGroup;
+    const consumer = `${this.ctx.relayId}-janitor`;
+    if ((await this.client.exists(key)) === 0) {
+      await this.forget(relay);
+      return true;
+    }
+    let handled = 0;
+    try {
+      let cursor = "0-0";
+      do {
+        const claim = await autoClaim(this.client, {
+          stream: key,
+          group,
+          consumer,
+          minIdleMs: 0,
+          cursor,
+          count: 100,
+          entryField: spec.entryField,
+        });
+        if (claim.deletedIds.length > 0) await ackEntries(this.client, key, group, claim.deletedIds);
+        handled += await this.handle(key, group, claim.entries);
+        cursor = claim.cursor;
+      } while (cursor !== "0-0");
+      for (;;) {
+        const entries = await readGroup(this.client, {
+          stream: key,
+          group,
+          consumer,
+          entryField: spec.entryField,
+          count: 100,
+          after: ">",
+        });
+        if (entries.length === 0) break;
+        handled += await this.handle(key, group, entries);
+      }
+    } catch (error) {
+      if (!String((error as Error).message).includes("NOGROUP")) throw error;
+    }
+    const left = await this.client.xlen(key);
+    if (left > 0) return false;
+    await this.client.del(key);
+    await this.forget(relay);
+    this.ctx.logger.info(
+      { event: "relay.janitor_recovered", relay, entries: handled },
+      "recovered a dead relay's inbox",
+    );
+    return true;
+  }
+
+  private async forget(relay: string): Promise<void> {
+    await this.client.zrem(this.keyspace.key("members", { role: "relay" }), relay);
+    await this.client.del(this.keyspace.key("instance", { instance: relay }));
+  }
+
+  private async handle(key: string, group: string, entries: StreamEntry[]): Promise<number> {
+    const done: string[] = [];
+    for (const entry of entries) {
+      if (entry.payload) {
+        let command: ReturnType<typeof decodeEnvelope<typeof RelayCommandSchema>> | undefined;
+        try {
+          command = decodeEnvelope(RelayCommandSchema, entry.payload);
+        } catch {
+          this.ctx.metrics.janitorRecovered.inc({ command: "unknown", result: "malformed" });
+        }
+        if (command?.command.case === "push" && command.command.value.message) {
+          const push = command.command.value;
+          const message = push.message as NonNullable<typeof push.message>;
+          const route = await this.pushes.routeOf(message.recipientKey);
+          const retry = { ...push, hop: Math.min(push.hop, 2) };
+          // The wallet may have reconnected to this very relay: its own inbox takes the push then.
+          const here = route?.relayId === this.ctx.relayId && (await this.pushes.forward(retry, message, route));
+          if (!here) await this.pushes.reroute(retry, message, route);
+          this.ctx.metrics.janitorRecovered.inc({ command: "push", result: "rerouted" });
+        } else if (command?.command.case === "reply") {
+          await this.inbox.returnToAgent(command.command.value, "socket_gone");
+          this.ctx.metrics.janitorRecovered.inc({ command: "reply", result: "returned" });
+        } else if (command) {
+          this.ctx.metrics.janitorRecovered.inc({ command: command.command.case ?? "unknown", result: "dropped" });
+        }
+      }
+      done.push(entry.id);
+    }
+    await ackEntries(this.client, key, group, done);
+    return done.length;
+  }
+}

@@ -1,0 +1,267 @@
+import {
+  ackEntries,
+  decodeEnvelope,
+  encodeEnvelope,
+  type Keyspace,
+  type RedisClient,
+  RelayCommandSchema,
+  runScript,
+  type SocketPush,
+  type WalletMessage,
+  WalletMessageSchema,
+  type WalletRoute,
+  WalletRouteSchema,
+} from "@acapy-bridge/protocol";
+import { create } from "@bufbuild/protobuf";
+import type { RelayContext } from "./relay-context.js";
+import type { TrackedSocket } from "./websocket-ingress.js";
+
+const JSON_TYPE = /^application\/json\b/i;
+/** A push follows at most this many stale routes before it waits in the mailbox. */
+export const MAX_HOPS = 3;
+const LIVE_WINDOW_MS = 10_000;
+
+/**
+ * Wallet messages pushed to this relay's sockets (SocketPush entries of its inbox).
+ *
+ * Delivery confirmation (docs/mediator.md): a frame written to a socket is
+ * followed by a WebSocket ping carrying a sequence number. The wallet's pong
+ * comes back on the same TCP stream after the frame, so it proves the wallet
+ * has the frame; only then is the inbox entry acknowledged. If the socket goes
+ * away first (close, error, missed heartbeat), the unconfirmed messages go back
+ * to the head of the wallet's mailbox, in order, and then the entries are
+ * acknowledged: "write elsewhere first, then ack".
+ *
+ * A push for a socket this relay no longer holds re-resolves the wallet's route:
+ * to another live relay (hop + 1, at most MAX_HOPS), to another socket here, or
+ * to the mailbox.
+ */
+export class WalletPushes {
+  private readonly inboxKey: string;
+  private readonly group: string;
+  private readonly inboxField: string;
+  private readonly relayMembers: string;
+  /** Entries handed to a socket and awaiting confirmation (so a re-read does not send them twice). */
+  private readonly inFlight = new Set<string>();
+  private readonly work = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly ctx: RelayContext,
+    private readonly client: RedisClient,
+    private readonly keyspace: Keyspace,
+  ) {
+    this.inboxKey = keyspace.key("relayInbox", { relay: ctx.relayId });
+    const spec = keyspace.spec("relayInbox");
+    this.group = spec.consumerGroup;
+    this.inboxField = spec.entryField;
+    this.relayMembers = keyspace.key("members", { role: "relay" });
+    ctx.sockets.onGone = (id, socket) => this.track(this.socketGone(id, socket));
+    ctx.onPong = (_id, socket, seq) => this.track(this.confirm(socket, seq));
+  }
+
+  /**
+   * Handles one SocketPush entry of this relay's inbox. Returns true when the
+   * entry may be acknowledged now, false when it waits for its confirmation.
+   */
+  async handle(entryId: string, push: SocketPush): Promise<boolean> {
+    const message = push.message;
+    if (!message) return true;
+    if (this.inFlight.has(entryId)) return false;
+    const socket = this.ctx.sockets.get(push.socketId);
+    if (socket && (await this.write(entryId, push.socketId, socket, message))) {
+      this.ctx.metrics.inboxCommands.inc({ command: "push", result: "sent" });
+      return false;
+    }
+    const route = await this.routeOf(message.recipientKey);
+    if (route && route.relayId === this.ctx.relayId && route.socketId !== push.socketId) {
+      // The wallet reconnected to this relay: its newer socket takes the message.
+      const newer = this.ctx.sockets.get(route.socketId);
+      if (newer && (await this.write(entryId, route.socketId, newer, message))) {
+        this.ctx.metrics.inboxCommands.inc({ command: "push", result: "sent_newer_socket" });
+        return false;
+      }
+    }
+    await this.reroute(push, message, route);
+    return true;
+  }
+
+  async routeOf(walletKey: string): Promise<WalletRoute | undefined> {
+    const raw = await this.client.getBuffer(this.keyspace.key("walletRoute", { recipient: walletKey }));
+    return raw ? decodeEnvelope(WalletRouteSchema, raw) : undefined;
+  }
+
+  /** Writes the frame and schedules the confirmation ping; false if the socket is unusable. */
+  private async write(entryId: string, socketId: string, socket: TrackedSocket, message: WalletMessage) {
+    const binary = !JSON_TYPE.test(message.contentType);
+    socket.walletKeys.add(message.recipientKey);
+    const pending = { entryId, message, ping: 0, writtenAt: Date.now() };
+    socket.unconfirmed.push(pending);
+    this.inFlight.add(entryId);
+    const sent = await this.ctx.sockets.send(socketId, message.body, binary);
+    if (!sent) {
+      // Not written: take it back (if the socket is gone, socketGone has already returned it).
+      const at = socket.unconfirmed.indexOf(pending);
+      if (at >= 0) {
+        socket.unconfirmed.splice(at, 1);
+        this.inFlight.delete(entryId);
+        return false;
+      }
+      return true; // returned to the mailbox with the socket; the entry is acknowledged there
+    }
+    this.schedulePing(socket);
+    return true;
+  }
+
+  private schedulePing(socket: TrackedSocket): void {
+    if (socket.pingScheduled) return;
+    socket.pingScheduled = true;
+    setImmediate(() => {
+      socket.pingScheduled = false;
+      if (socket.ws.readyState !== socket.ws.OPEN) return;
+      socket.pingSeq += 1;
+      const seq = socket.pingSeq;
+      for (const p of socket.unconfirmed) if (p.ping === 0) p.ping = seq;
+      socket.ws.ping(String(seq));
+    });
+  }
+
+  /** A pong for ping `seq`: every frame written before that ping has reached the wallet. */
+  private async confirm(socket: TrackedSocket, seq: number): Promise<void> {
+    if (!Number.isFinite(seq)) return;
+    const done = [];
+    while (socket.unconfirmed.length > 0) {
+      const head = socket.unconfirmed[0] as TrackedSocket["unconfirmed"][number];
+      if (head.ping === 0 || head.ping > seq) break;
+      done.push(head);
+      socket.unconfirmed.shift();
+    }
+    if (done.length === 0) return;
+    const now = Date.now();
+    for (const p of done) {
+      const created = Number(p.message.createdAtMs);
+      if (created > 0) this.ctx.metrics.walletPushSeconds.observe(Math.max(0, now - created) / 1000);
+    }
+    this.ctx.metrics.walletPushes.inc({ result: "confirmed" }, done.length);
+    await this.ack(done.map((p) => p.entryId));
+  }
+
+  /** The socket closed: clear the routes that name it, return what it did not confirm, then acknowledge. */
+  private async socketGone(id: string, socket: TrackedSocket): Promise<void> {
+    const owed = socket.unconfirmed.splice(0);
+    for (const key of socket.walletKeys) {
+      await this.clearRoute(key, id).catch(() => {});
+    }
+    if (owed.length === 0) return;
+    const byWallet = new Map<string, WalletMessage[]>();
+    for (const p of owed) {
+      const list = byWallet.get(p.message.recipientKey) ?? [];
+      list.push(p.message);
+      byWallet.set(p.message.recipientKey, list);
+    }
+    try {
+      for (const [key, messages] of byWallet) {
+        // LPUSH takes its arguments head-last: reversed, they land at the head in their order.
+        const encoded = messages.map((m) => Buffer.from(encodeEnvelope(WalletMessageSchema, m))).reverse();
+        await this.client.lpush(this.keyspace.key("walletMailbox", { recipient: key }), ...encoded);
+      }
+      this.ctx.metrics.walletPushes.inc({ result: "returned_to_mailbox" }, owed.length);
+      this.ctx.logger.info(
+        { event: "relay.push_unconfirmed", socket: id, messages: owed.length },
+        "socket gone before confirming; messages back in the wallets' mailboxes",
+      );
+      await this.ack(owed.map((p) => p.entryId));
+    } catch (error) {
+      // Not acknowledged: the entries stay pending and come back (re-read or the janitor).
+      this.ctx.logger.error(
+        { event: "relay.push_return_failed", socket: id, err: (error as Error).message },
+        "could not return unconfirmed messages to the mailbox; entries stay pending",
+      );
+    } finally {
+      for (const p of owed) this.inFlight.delete(p.entryId);
+    }
+  }
+
+  private async clearRoute(walletKey: string, socketId: string): Promise<void> {
+    await runScript(
+      this.client,
+      "route_clear",
+      [this.keyspace.key("walletRoute", { recipient: walletKey })],
+      [this.ctx.relayId, socketId],
+    );
+  }
+
+  /** The push's socket is not here: follow the wallet's route to another live relay, or to its mailbox. */
+  async reroute(push: SocketPush, message: WalletMessage, route: WalletRoute | undefined): Promise<void> {
+    if (route && route.relayId !== this.ctx.relayId && push.hop < MAX_HOPS && (await this.alive(route.relayId))) {
+      if (await this.forward(push, message, route)) {
+        this.ctx.metrics.inboxCommands.inc({ command: "push", result: "forwarded" });
+        return;
+      }
+    }
+    if (route && route.relayId === this.ctx.relayId && route.socketId === push.socketId) {
+      await this.clearRoute(message.recipientKey, push.socketId);
+    }
+    await this.toMailbox(message);
+    this.ctx.metrics.inboxCommands.inc({ command: "push", result: "mailbox" });
+  }
+
+  /** Forwards to another relay's inbox with hop + 1; false if that inbox is gone. */
+  async forward(push: SocketPush, message: WalletMessage, route: WalletRoute): Promise<boolean> {
+    const command = create(RelayCommandSchema, {
+      command: {
+        case: "push",
+        value: { socketId: route.socketId, routeEpoch: route.epoch, hop: push.hop + 1, message },
+      },
+    });
+    const [status] = (await runScript(
+      this.client,
+      "inbox_push",
+      [this.keyspace.key("relayInbox", { relay: route.relayId })],
+      [this.inboxField, encodeEnvelope(RelayCommandSchema, command)],
+    )) as [Buffer | string, unknown];
+    return status.toString() === "OK";
+  }
+
+  /** Appends to the wallet's mailbox (never refused: the message was already accepted). */
+  async toMailbox(message: WalletMessage): Promise<void> {
+    const key = message.recipientKey;
+    await runScript(
+      this.client,
+      "mailbox_offer",
+      [this.keyspace.key("walletRoute", { recipient: key }), this.keyspace.key("walletMailbox", { recipient: key })],
+      [encodeEnvelope(WalletMessageSchema, message), 0, "0"],
+    );
+    this.ctx.metrics.walletPushes.inc({ result: "to_mailbox" });
+  }
+
+  async alive(relayId: string): Promise<boolean> {
+    const score = await this.client.zscore(this.relayMembers, relayId);
+    return score !== null && Number(score) >= Date.now() - LIVE_WINDOW_MS;
+  }
+
+  private async ack(ids: string[]): Promise<void> {
+    try {
+      await ackEntries(this.client, this.inboxKey, this.group, ids);
+    } finally {
+      for (const id of ids) this.inFlight.delete(id);
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const tracked = work.catch((error: Error) =>
+      this.ctx.logger.warn({ event: "relay.push_error", err: error.message }, "wallet push bookkeeping failed"),
+    );
+    this.work.add(tracked);
+    void tracked.finally(() => this.work.delete(tracked));
+  }
+
+  /** Waits for confirmations and mailbox returns in progress (shutdown). */
+  async settle(): Promise<void> {
+    while (this.work.size > 0) await Promise.all([...this.work]);
+  }
+
+  /** Decodes a RelayCommand (for the janitor). */
+  static decode(payload: Buffer) {
+    return decodeEnvelope(RelayCommandSchema, payload);
+  }
+}

@@ -1,0 +1,262 @@
+"""Wallets behind the mediator: routes to live WebSocket sessions, offline mailboxes.
+
+A mobile wallet has no endpoint. It holds a WebSocket on some relay and sends
+messages that ask for return route `all`. This module is the shim's half of
+the protocol (docs/mediator.md):
+
+* `register_route`: after ACA-Py has unpacked such a message and knows the
+  sender's key, `wallet_route(key) = {relay, socket, epoch}` (Lua
+  compare-and-set: the newest session wins; TTL from the keyspace), then the
+  wallet's mailbox is drained into that relay's inbox in order.
+* `deliver`: a message for an endpoint-less target (a forward, anything ACA-Py
+  sends the wallet outside its session). With a route to a live relay and an
+  empty mailbox it goes to that relay's inbox as a `SocketPush`; otherwise it
+  is appended to the wallet's mailbox (order is kept with what already
+  waits). A full mailbox, or a message past its TTL, becomes a dead letter
+  (MAILBOX_FULL / EXPIRED) on the outbound dead-letter partition of the
+  wallet's key, where the control API lists and requeues it.
+
+This module knows Redis and the contract, not ACA-Py.
+"""
+
+import asyncio
+import logging
+import time
+
+from acapy_bridge.codec import decode_envelope, encode_envelope
+from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.partitioning import partition_of
+from acapy_bridge.scripts import Scripts
+from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge_shim.config import MailboxSettings
+
+LOGGER = logging.getLogger(__name__)
+
+DEAD_LETTER_CAP = 100_000
+RELAY_ROLE = "relay"
+LIVE_WINDOW_MS = 10_000  # a relay is alive while its heartbeat is younger than this
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class RelayLiveness:
+    """Is relay X alive? One ZSCORE on the members zset, remembered for `cache_s`."""
+
+    def __init__(self, client, keyspace: Keyspace, cache_s: float = 2.0):
+        self._client = client
+        self._key = keyspace.key("members", role=RELAY_ROLE)
+        self._cache_s = cache_s
+        self._known: dict[str, tuple[float, bool]] = {}
+
+    async def alive(self, relay_id: str) -> bool:
+        now = time.monotonic()
+        hit = self._known.get(relay_id)
+        if hit and now - hit[0] < self._cache_s:
+            return hit[1]
+        score = await self._client.zscore(self._key, relay_id)
+        alive = score is not None and float(score) >= _now_ms() - LIVE_WINDOW_MS
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[relay_id] = (now, alive)
+        return alive
+
+    def forget(self, relay_id: str) -> None:
+        self._known.pop(relay_id, None)
+
+
+class WalletRouter:
+    def __init__(self, *, client, scripts: Scripts, keyspace: Keyspace, settings: MailboxSettings, instance_id: str):
+        self._client = client
+        self._scripts = scripts
+        self._keyspace = keyspace
+        self._settings = settings
+        self._instance_id = instance_id
+        self._route_ttl_ms = keyspace.spec("wallet_route").default_ttl_ms
+        self._inbox_field = keyspace.spec("relay_inbox").entry_field
+        self._dlq_field = keyspace.spec("outbound_dead_letters").entry_field
+        self.liveness = RelayLiveness(client, keyspace, settings.relay_liveness_cache_s)
+        self._draining: set[str] = set()
+        self.stats = {
+            "routes_registered": 0,
+            "routes_stale": 0,
+            "pushed_live": 0,
+            "mailbox_pushed": 0,
+            "mailbox_drained": 0,
+            "dead_full": 0,
+            "dead_expired": 0,
+        }
+
+    # ---- keys ----
+
+    def route_key(self, wallet_key: str) -> str:
+        return self._keyspace.key("wallet_route", recipient=wallet_key)
+
+    def mailbox_key(self, wallet_key: str) -> str:
+        return self._keyspace.key("wallet_mailbox", recipient=wallet_key)
+
+    def inbox_key(self, relay_id: str) -> str:
+        return self._keyspace.key("relay_inbox", relay=relay_id)
+
+    def dead_letter_key(self, wallet_key: str) -> str:
+        count = self._keyspace.partition_count("outbound_dead_letters")
+        return self._keyspace.key("outbound_dead_letters", partition=partition_of(wallet_key, count))
+
+    # ---- routes ----
+
+    async def register_route(self, wallet_key: str, relay_id: str, socket_id: str, epoch: int) -> bool:
+        """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set."""
+        route = pb.WalletRoute(relay_id=relay_id, socket_id=socket_id, epoch=epoch, registered_at_ms=_now_ms())
+        status, _ = await self._scripts.run(
+            "route_set", [self.route_key(wallet_key)], [encode_envelope(route), epoch, self._route_ttl_ms]
+        )
+        if _text(status) != "SET":
+            self.stats["routes_stale"] += 1
+            return False
+        self.stats["routes_registered"] += 1
+        await self.drain(wallet_key, route)
+        return True
+
+    async def route_of(self, wallet_key: str) -> pb.WalletRoute | None:
+        raw = await self._client.get(self.route_key(wallet_key))
+        return decode_envelope(pb.WalletRoute, raw) if raw else None
+
+    async def clear_route(self, wallet_key: str, relay_id: str, socket_id: str) -> bool:
+        return bool(await self._scripts.run("route_clear", [self.route_key(wallet_key)], [relay_id, socket_id]))
+
+    # ---- delivery ----
+
+    def wallet_message(self, wallet_key: str, body: bytes, content_type: str, mid: str) -> pb.WalletMessage:
+        created = _now_ms()
+        return pb.WalletMessage(
+            mid=mid,
+            recipient_key=wallet_key,
+            content_type=content_type,
+            body=body,
+            created_at_ms=created,
+            expires_at_ms=created + self._settings.ttl_s * 1000,
+        )
+
+    async def deliver(self, message: pb.WalletMessage) -> str:
+        """Live push, mailbox or dead letter; returns "live" | "mailbox" | "dead_letter".
+
+        Raises only if Redis failed before the message was written anywhere.
+        """
+        key = message.recipient_key
+        encoded = encode_envelope(message)
+        status, *rest = await self._offer(key, encoded, live=True)
+        if status == "LIVE":
+            route = decode_envelope(pb.WalletRoute, rest[0])
+            if await self.liveness.alive(route.relay_id) and await self.push(route, message):
+                self.stats["pushed_live"] += 1
+                return "live"
+            status, *rest = await self._offer(key, encoded, live=False)
+        if status == "FULL":
+            await self.dead_letter(message, pb.DEAD_LETTER_REASON_MAILBOX_FULL, f"mailbox holds {rest[0]} messages")
+            return "dead_letter"
+        self.stats["mailbox_pushed"] += 1
+        route_bytes = rest[1] if len(rest) > 1 else b""
+        if route_bytes:
+            # Messages wait while the wallet has a session (an earlier drain stopped half way):
+            # move them on, in order, behind what waits.
+            route = decode_envelope(pb.WalletRoute, route_bytes)
+            if await self.liveness.alive(route.relay_id):
+                self._spawn_drain(key, route)
+        return "mailbox"
+
+    async def _offer(self, key: str, encoded: bytes, *, live: bool) -> list:
+        reply = await self._scripts.run(
+            "mailbox_offer",
+            [self.route_key(key), self.mailbox_key(key)],
+            [encoded, self._settings.max_messages, "1" if live else "0"],
+        )
+        status = _text(reply[0])
+        if status == "LIVE":
+            return [status, reply[1]]
+        if status == "FULL":
+            return [status, int(reply[1])]
+        return [status, int(reply[1]), reply[2] if len(reply) > 2 else b""]
+
+    async def push(self, route: pb.WalletRoute, message: pb.WalletMessage, hop: int = 0) -> bool:
+        """SocketPush to the route's relay inbox; False if that inbox is gone (relay dead and cleaned up)."""
+        command = pb.RelayCommand(
+            push=pb.SocketPush(socket_id=route.socket_id, route_epoch=route.epoch, hop=hop, message=message)
+        )
+        status, _ = await self._scripts.run(
+            "inbox_push", [self.inbox_key(route.relay_id)], [self._inbox_field, encode_envelope(command)]
+        )
+        if _text(status) == "GONE":
+            self.liveness.forget(route.relay_id)
+            return False
+        return True
+
+    async def dead_letter(self, message: pb.WalletMessage, reason: int, detail: str) -> None:
+        letter = pb.DeadLetter(
+            mid=message.mid,
+            reason=reason,
+            detail=detail[:1000],
+            attempts=0,
+            dead_at_ms=_now_ms(),
+            source_key=self.mailbox_key(message.recipient_key),
+            instance_id=self._instance_id,
+        )
+        letter.wallet_message.CopyFrom(message)
+        await self._client.xadd(
+            self.dead_letter_key(message.recipient_key),
+            {self._dlq_field: encode_envelope(letter)},
+            maxlen=DEAD_LETTER_CAP,
+            approximate=True,
+        )
+        self.stats["dead_full" if reason == pb.DEAD_LETTER_REASON_MAILBOX_FULL else "dead_expired"] += 1
+        LOGGER.warning(
+            "acapy-bridge wallets: dead-lettered mid=%s for %s: %s (%s)",
+            message.mid,
+            message.recipient_key,
+            pb.DeadLetterReason.Name(reason),
+            detail,
+        )
+
+    # ---- mailbox drain ----
+
+    def _spawn_drain(self, key: str, route: pb.WalletRoute) -> None:
+        if key in self._draining:
+            return
+        task = asyncio.create_task(self.drain(key, route))
+        task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
+
+    async def drain(self, wallet_key: str, route: pb.WalletRoute) -> int:
+        """Moves the mailbox, oldest first, to the route's relay: LRANGE batch -> XADD -> trim.
+
+        A crash between XADD and the trim sends duplicates on the next drain, never loses.
+        Expired messages become dead letters (EXPIRED) instead.
+        """
+        if wallet_key in self._draining:
+            return 0
+        self._draining.add(wallet_key)
+        moved = 0
+        try:
+            mailbox = self.mailbox_key(wallet_key)
+            while True:
+                batch = await self._client.lrange(mailbox, 0, self._settings.drain_batch - 1)
+                if not batch:
+                    return moved
+                now = _now_ms()
+                for raw in batch:
+                    message = decode_envelope(pb.WalletMessage, raw)
+                    if message.expires_at_ms and message.expires_at_ms < now:
+                        await self.dead_letter(message, pb.DEAD_LETTER_REASON_EXPIRED, "expired in the mailbox")
+                    elif not await self.push(route, message):
+                        return moved  # the relay is gone: the messages stay for the next session
+                remaining = await self._scripts.run("mailbox_take", [mailbox], [batch[0], len(batch)])
+                moved += len(batch)
+                self.stats["mailbox_drained"] += len(batch)
+                if int(remaining) < 0:
+                    # Another drain took them first: what we sent were duplicates. Start again from the head.
+                    continue
+        finally:
+            self._draining.discard(wallet_key)

@@ -1,0 +1,181 @@
+"""Wallet routes, live pushes and mailboxes against a real redis-server."""
+
+import asyncio
+import time
+import uuid
+
+import pytest
+
+from acapy_bridge.codec import decode_envelope
+from acapy_bridge.redis_connection import RedisConnectionConfig, create_redis_client
+from acapy_bridge.scripts import Scripts
+from acapy_bridge.streams import ensure_group
+from acapy_bridge.topology import PartitionPlan, ensure_topology
+from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge_shim.config import MailboxSettings, parse_config
+from acapy_bridge_shim.wallet_routing import WalletRouter
+
+RELAY_A = "relay-a"
+RELAY_B = "relay-b"
+WALLET = "WalletVerkey1111111111111111111111111111111"
+
+
+@pytest.fixture
+async def env(redis_server):
+    client = create_redis_client(RedisConnectionConfig(url=redis_server.url))
+    keyspace = await ensure_topology(client, f"py-w-{uuid.uuid4().hex[:6]}", PartitionPlan(inbound_partitions=2))
+    yield client, keyspace
+    await client.aclose()
+
+
+def router(client, keyspace, **settings) -> WalletRouter:
+    return WalletRouter(
+        client=client,
+        scripts=Scripts(client),
+        keyspace=keyspace,
+        settings=MailboxSettings(**settings),
+        instance_id="shim-test",
+    )
+
+
+async def live_relay(client, keyspace, relay_id: str) -> None:
+    await client.zadd(keyspace.key("members", role="relay"), {relay_id: int(time.time() * 1000)})
+    await ensure_group(client, keyspace.key("relay_inbox", relay=relay_id), "relay")
+
+
+async def pushes(client, keyspace, relay_id: str) -> list[pb.SocketPush]:
+    rows = await client.xrange(keyspace.key("relay_inbox", relay=relay_id))
+    return [decode_envelope(pb.RelayCommand, fields[b"e"]).push for _, fields in rows]
+
+
+async def mailbox(client, w: WalletRouter, key: str = WALLET) -> list[pb.WalletMessage]:
+    return [decode_envelope(pb.WalletMessage, raw) for raw in await client.lrange(w.mailbox_key(key), 0, -1)]
+
+
+def message(w: WalletRouter, n: int) -> pb.WalletMessage:
+    return w.wallet_message(WALLET, f"body-{n}".encode(), "application/didcomm-envelope-enc", f"mid-{n:04d}")
+
+
+async def test_a_newer_session_replaces_the_route_and_an_older_one_does_not(env):
+    client, keyspace = env
+    w = router(client, keyspace)
+    assert await w.register_route(WALLET, RELAY_A, "ws-1", 2000)
+    assert not await w.register_route(WALLET, RELAY_B, "ws-old", 1000)
+    route = await w.route_of(WALLET)
+    assert (route.relay_id, route.socket_id, route.epoch) == (RELAY_A, "ws-1", 2000)
+    assert await w.register_route(WALLET, RELAY_B, "ws-2", 3000)
+    assert (await w.route_of(WALLET)).relay_id == RELAY_B
+    ttl = await client.pttl(w.route_key(WALLET))
+    assert 0 < ttl <= keyspace.spec("wallet_route").default_ttl_ms
+
+
+async def test_the_route_is_cleared_only_by_the_socket_it_names(env):
+    client, keyspace = env
+    w = router(client, keyspace)
+    await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    assert not await w.clear_route(WALLET, RELAY_A, "ws-other")
+    assert not await w.clear_route(WALLET, RELAY_B, "ws-1")
+    assert await w.clear_route(WALLET, RELAY_A, "ws-1")
+    assert await w.route_of(WALLET) is None
+
+
+async def test_a_message_for_a_wallet_with_a_live_route_is_pushed_to_its_relay(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace)
+    await w.register_route(WALLET, RELAY_A, "ws-1", 5)
+    assert await w.deliver(message(w, 1)) == "live"
+    [push] = await pushes(client, keyspace, RELAY_A)
+    assert (push.socket_id, push.route_epoch, push.hop, push.message.mid) == ("ws-1", 5, 0, "mid-0001")
+    assert await mailbox(client, w) == []
+
+
+async def test_a_message_for_a_wallet_without_a_route_or_with_a_dead_relay_waits_in_its_mailbox(env):
+    client, keyspace = env
+    w = router(client, keyspace)
+    assert await w.deliver(message(w, 1)) == "mailbox"
+    # A route to a relay with no heartbeat: not alive.
+    await w.register_route(WALLET, "relay-dead", "ws-9", 7)
+    assert await w.deliver(message(w, 2)) == "mailbox"
+    assert [m.mid for m in await mailbox(client, w)] == ["mid-0001", "mid-0002"]
+    assert await pushes(client, keyspace, "relay-dead") == []
+
+
+async def test_a_new_session_drains_the_mailbox_in_order_then_live_messages_follow(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_B)
+    w = router(client, keyspace, drain_batch=7)
+    for n in range(20):
+        await w.deliver(message(w, n))
+    await w.register_route(WALLET, RELAY_B, "ws-2", 10)
+    assert await mailbox(client, w) == []
+    assert await w.deliver(message(w, 20)) == "live"
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_B)] == [f"mid-{n:04d}" for n in range(21)]
+
+
+async def test_while_the_mailbox_is_not_empty_new_messages_queue_behind_it(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace)
+    await w.deliver(message(w, 1))  # no route yet
+    # Route set without a drain (as if the drain stopped half way).
+    await w._scripts.run(
+        "route_set",
+        [w.route_key(WALLET)],
+        [pb.WalletRoute(relay_id=RELAY_A, socket_id="ws-1", epoch=3).SerializeToString(), 3, 60000],
+    )
+    assert await w.deliver(message(w, 2)) == "mailbox"
+    # ... and that delivery kicks a drain, in order.
+    for _ in range(50):
+        if len(await pushes(client, keyspace, RELAY_A)) == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == ["mid-0001", "mid-0002"]
+
+
+async def test_a_full_mailbox_dead_letters_the_new_message_with_reason_mailbox_full(env):
+    client, keyspace = env
+    w = router(client, keyspace, max_messages=3)
+    results = [await w.deliver(message(w, n)) for n in range(5)]
+    assert results == ["mailbox"] * 3 + ["dead_letter"] * 2
+    rows = await client.xrange(w.dead_letter_key(WALLET))
+    letters = [decode_envelope(pb.DeadLetter, fields[b"e"]) for _, fields in rows]
+    assert [(d.reason, d.wallet_message.mid) for d in letters] == [
+        (pb.DEAD_LETTER_REASON_MAILBOX_FULL, "mid-0003"),
+        (pb.DEAD_LETTER_REASON_MAILBOX_FULL, "mid-0004"),
+    ]
+    assert letters[0].source_key == w.mailbox_key(WALLET)
+    assert w.stats["dead_full"] == 2
+
+
+async def test_a_mailbox_message_past_its_ttl_is_dead_lettered_expired_not_delivered(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace, ttl_s=1)
+    old = message(w, 1)
+    old.expires_at_ms = int(time.time() * 1000) - 1
+    await w.deliver(old)
+    await w.deliver(message(w, 2))
+    await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == ["mid-0002"]
+    rows = await client.xrange(w.dead_letter_key(WALLET))
+    [letter] = [decode_envelope(pb.DeadLetter, fields[b"e"]) for _, fields in rows]
+    assert (letter.reason, letter.wallet_message.mid) == (pb.DEAD_LETTER_REASON_EXPIRED, "mid-0001")
+    assert w.stats["dead_expired"] == 1
+
+
+async def test_a_push_to_a_deleted_relay_inbox_falls_back_to_the_mailbox(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace)
+    await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    await client.delete(w.inbox_key(RELAY_A))  # the janitor removed it; the heartbeat is still cached
+    assert await w.deliver(message(w, 1)) == "mailbox"
+    assert not await client.exists(w.inbox_key(RELAY_A))
+
+
+def test_mailbox_settings_are_read_from_the_plugin_config():
+    config = parse_config(
+        {"redis_url": "redis://127.0.0.1:6379", "mailbox": {"max_messages": 5, "ttl_s": 60, "drain_batch": 10}}
+    )
+    assert (config.mailbox.max_messages, config.mailbox.ttl_s, config.mailbox.drain_batch) == (5, 60, 10)
