@@ -53,7 +53,32 @@ function arrivals(hooks: WebhookSink, label: string): Map<string, number> {
   return counts;
 }
 
-async function expectAllArrived(hooks: WebhookSink, label: string, expected: Set<string>, timeoutMs: number) {
+async function describeQueues(deployment: BridgeDeployment): Promise<string> {
+  const survivor = deployment.bridges.find((b) => b.isRunning && b.listeners.grpc);
+  if (!survivor) return "no bridge left";
+  const control = new ControlClient(survivor.address("grpc"));
+  try {
+    const { partitions } = (await control.listPartitions(QueueFamily.UNSPECIFIED)) as {
+      partitions: { key: string; backlog: bigint; pending: bigint; deadLetters: bigint; parkedRecipients: bigint }[];
+    };
+    const busy = partitions.filter((p) => p.backlog || p.pending || p.deadLetters || p.parkedRecipients);
+    const errors = deployment.bridges.flatMap((b) => b.lines.filter((l) => l.level === "error" || l.level === "warn"));
+    return JSON.stringify(
+      { busy, dlq: await control.listDeadLetters(QueueFamily.UNSPECIFIED, 20), errors: errors.slice(-20) },
+      (_k, v) => (typeof v === "bigint" ? Number(v) : v),
+    );
+  } finally {
+    control.close();
+  }
+}
+
+async function expectAllArrived(
+  hooks: WebhookSink,
+  label: string,
+  expected: Set<string>,
+  timeoutMs: number,
+  deployment?: BridgeDeployment,
+) {
   await waitFor(
     `${expected.size} ${label} messages`,
     () => [...expected].every((c) => arrivals(hooks, label).has(c)),
@@ -66,6 +91,7 @@ async function expectAllArrived(hooks: WebhookSink, label: string, expected: Set
   console.log(
     `[crash-recovery] ${label}: ${expected.size} acknowledged, ${seen.size} arrived, ${lost.length} lost, ${duplicates} duplicates`,
   );
+  if (lost.length > 0 && deployment) console.log(`[crash-recovery] queues: ${await describeQueues(deployment)}`);
   expect(lost, `lost ${label} messages`).toEqual([]);
   return duplicates;
 }
@@ -136,7 +162,7 @@ describe.skipIf(!acapyBinary() || !postgresBinDir()).each(["split", "combined"] 
       ]);
       expect(killed.length).toBeGreaterThanOrEqual(2);
       await expectAllArrived(d.aliceHooks, "b2a", toAlice, 240_000);
-      await expectAllArrived(d.bobHooks, "a2b", toBob, 240_000);
+      await expectAllArrived(d.bobHooks, "a2b", toBob, 240_000, d);
       await expectQueuesDrained(d);
     }, 900_000);
   },
@@ -173,6 +199,6 @@ describe.skipIf(!acapyBinary())("Redis restart with AOF", () => {
       ),
     ]);
     await expectAllArrived(d.aliceHooks, "b2a", toAlice, 180_000);
-    await expectAllArrived(d.bobHooks, "a2b", toBob, 180_000);
+    await expectAllArrived(d.bobHooks, "a2b", toBob, 180_000, d);
   }, 600_000);
 });
