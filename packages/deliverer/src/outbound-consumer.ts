@@ -27,6 +27,10 @@ import { FencedError, type PartitionScripts } from "./partition-scripts.js";
 import { RecipientLanes } from "./recipient-lanes.js";
 import { RetryScheduler } from "./retry-scheduler.js";
 
+/** How often, and after how long idle, pending entries nothing holds are picked up again. */
+const STRANDED_SWEEP_MS = 5_000;
+const STRANDED_IDLE_MS = 20_000;
+
 export interface PartitionWorkerOptions {
   scripts: PartitionScripts;
   /** The shared commands connection. */
@@ -77,6 +81,7 @@ export class PartitionWorker {
   private reader: GroupReader | undefined;
   private blocking: RedisClient | undefined;
   private stopped = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private roomWaiters: (() => void)[] = [];
   private ackQueue: { id: string; done: (error?: unknown) => void }[] = [];
   private ackScheduled = false;
@@ -143,10 +148,39 @@ export class PartitionWorker {
     });
     this.reader.start();
     this.retries.start();
+    this.sweepTimer = setInterval(() => {
+      this.sweepStranded().catch((error) => this.onTaskError(error, "stranded-sweep"));
+    }, STRANDED_SWEEP_MS);
+    this.sweepTimer.unref();
     this.o.logger.info(
       { event: "deliverer.partition_started", partition: this.partition, claimed, parked: this.parked.size },
       `delivering outbound partition ${this.partition}`,
     );
+  }
+
+  /**
+   * Backstop: an entry pending under this consumer that nothing holds (its read
+   * reply was lost in a Redis restart, say) is read again and delivered.
+   */
+  private async sweepStranded(): Promise<void> {
+    const { scripts, commands, instanceId } = this.o;
+    if (this.stopped) return;
+    const pending = await pendingOf(commands, scripts.stream, scripts.group, instanceId, 1000);
+    const stranded = pending.filter((p) => p.idleMs >= STRANDED_IDLE_MS && !this.held.has(p.id));
+    for (const p of stranded) {
+      if (this.stopped) return;
+      const raw = (await commands.xrangeBuffer(scripts.stream, p.id, p.id)) as [Buffer, Buffer[]][];
+      const fields = raw[0]?.[1] ?? [];
+      let payload: Buffer | undefined;
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
+      }
+      this.o.logger.warn(
+        { event: "deliverer.stranded_entry", partition: this.partition, entry: p.id, idleMs: p.idleMs },
+        "re-delivering an entry that was pending but not held",
+      );
+      await this.onBatch([{ id: p.id, payload }]);
+    }
   }
 
   /** Entries handed out more than `maxDeliveries` times go to the dead letters as poison. */
@@ -484,6 +518,7 @@ export class PartitionWorker {
     if (this.stopped) return;
     this.stopped = true;
     this.retries.stop();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const w of this.roomWaiters) w();
     this.roomWaiters = [];
     const reading = this.reader?.stop();
