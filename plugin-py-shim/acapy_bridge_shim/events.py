@@ -71,16 +71,23 @@ class EventPublisher:
         self._queue: asyncio.Queue = asyncio.Queue()
         self._writer: asyncio.Task | None = None
         self._closing = False
+        self._bus = None
         self.published = 0
+        # Events taken from the bus, and events the writer is done with (written, or unserialisable).
+        self.accepted = 0
+        self.handled = 0
+        self._waiters: list[tuple[int, asyncio.Future]] = []
 
     def subscribe(self, bus) -> None:
         # One subscription for all patterns: an event matching several is still published once.
         combined = "|".join(f"(?:{p})" for p in selected_topics(self._config))
         bus.subscribe(re.compile(combined), self.on_event)
+        self._bus = bus
 
     async def on_event(self, profile, event) -> None:
         # No await before this line: the bus starts handlers in event order.
         self._queue.put_nowait((profile, event.topic, event.payload, now_ms()))
+        self.accepted += 1
         if self._writer is None and not self._closing:
             self._writer = asyncio.create_task(self._write_loop(), name="acapy-bridge-events")
         if self._queue.qsize() == QUEUE_WARN_SIZE:
@@ -136,14 +143,52 @@ class EventPublisher:
                 jobs, event = self.jobs_for(profile, topic, payload, created)
             except Exception:  # noqa: BLE001 - one bad event must not stop the others
                 LOGGER.exception("acapy-bridge: cannot serialise event %s", topic)
-                self._queue.task_done()
+                self._done_with_one()
                 continue
             for job in jobs:
                 await self._patiently(lambda job=job: self._enqueue(job), topic)
             if event is not None:
                 await self._patiently(lambda event=event: self._append_event(event), topic)
             self.published += 1
-            self._queue.task_done()
+            self._done_with_one()
+
+    def _done_with_one(self) -> None:
+        self.handled += 1
+        self._queue.task_done()
+        if self._waiters:
+            still = []
+            for target, waiter in self._waiters:
+                if self.handled >= target:
+                    if not waiter.done():
+                        waiter.set_result(None)
+                else:
+                    still.append((target, waiter))
+            self._waiters = still
+
+    async def written_so_far(self, timeout_s: float) -> bool:
+        """Waits until every event raised before this call is in Redis; False after timeout_s.
+
+        The inbound transport calls it before acknowledging a message, so the events
+        (webhooks) that processing the message raised survive a crash of this process:
+        they are in Redis, or the message is redelivered. ACA-Py's bus runs handlers as
+        tasks; one turn of the loop runs the first step of those already started (which
+        queues the event here), and handlers the bus holds back start when it has room.
+        """
+        task_queue = getattr(self._bus, "task_queue", None)
+        held_back = [p.task_future for p in getattr(task_queue, "pending_tasks", None) or []]
+        if held_back:
+            await asyncio.wait(held_back, timeout=timeout_s)
+        await asyncio.sleep(0)
+        target = self.accepted
+        if self.handled >= target:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, waiter))
+        try:
+            await asyncio.wait_for(waiter, timeout_s)
+            return True
+        except TimeoutError:
+            return False
 
     async def _patiently(self, write, topic: str) -> None:
         delay = 0.2

@@ -139,9 +139,11 @@ class RedisInboundTransport(BaseInboundTransport):
                 if http_waiting:
                     await reply_now(pb.DirectReply(status=200, **base))
                 await self._wait_processed(inbound, timeout, message.mid)
+                await self._wait_events_written(timeout, message.mid)
                 return Outcome()
 
             await self._wait_processed(inbound, timeout, message.mid)
+            await self._wait_events_written(timeout, message.mid)
             buffered = session.response_buffer
             response = await session.wait_response() if buffered else None
             session.can_respond = False
@@ -186,6 +188,16 @@ class RedisInboundTransport(BaseInboundTransport):
             await asyncio.wait_for(inbound.wait_processing_complete(), limit_s)
         except TimeoutError:
             LOGGER.warning("acapy-bridge inbound: mid=%s still processing after %.0f s; acknowledging", mid, limit_s)
+
+    async def _wait_events_written(self, limit_s: float, mid: str) -> None:
+        """The events (webhooks) this message raised reach Redis before it is acknowledged."""
+        from acapy_bridge_shim.events import EventPublisher
+
+        publisher = self.root_profile.inject_or(EventPublisher)
+        if publisher is not None and not await publisher.written_so_far(limit_s):
+            LOGGER.warning(
+                "acapy-bridge inbound: events of mid=%s not in Redis after %.0f s; acknowledging", mid, limit_s
+            )
 
     async def _requeue(self, message: pb.AgentMessage) -> None:
         """A direct response the relay could not deliver: route it like ACA-Py routes an unreturned one."""

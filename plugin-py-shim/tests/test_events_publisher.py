@@ -135,3 +135,22 @@ async def test_register_events_subscribes_and_switches_acapy_webhooks_off(runtim
 def test_nothing_is_subscribed_when_events_are_off(redis_server):
     config = parse_config({"redis_url": redis_server.url})
     assert register_events(InjectionContext(settings={}), BridgeRuntime(config), config) is None
+
+
+async def test_events_raised_before_the_barrier_are_in_redis_when_it_returns(runtime):
+    # The inbound transport acknowledges a message only after this barrier: a kill -9
+    # right after the acknowledgement must not lose the message's webhooks.
+    context = InjectionContext(settings={})
+    bus = EventBus()
+    context.injector.bind_instance(EventBus, bus)
+    publisher = register_events(context, runtime, runtime.config)
+    profile = FakeProfile({"admin.webhook_urls": ["http://ctl.example"]})
+    for i in range(20):
+        # The bus only starts handler tasks; nothing is written when notify returns.
+        await bus.notify(profile, Event("acapy::basicmessage::received", {"connection_id": "c1", "content": f"m{i}"}))
+    assert await publisher.written_so_far(5.0) is True
+    contents = [json.loads(j.body)["content"] for j in await all_jobs(runtime)]
+    assert sorted(contents) == sorted(f"m{i}" for i in range(20))
+    # Nothing raised since: the barrier returns at once.
+    assert await asyncio.wait_for(publisher.written_so_far(5.0), 0.5) is True
+    await publisher.close()

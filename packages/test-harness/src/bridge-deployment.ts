@@ -31,6 +31,8 @@ export function aliceBehindBridgeArgs(redisUrl: string, prefix: string, endpoint
     "-o",
     `acapy_bridge_shim.redis_url=${redisUrl}`,
     `acapy_bridge_shim.prefix=${prefix}`,
+    // Webhooks as jobs in Redis for the deliverers: they survive a kill -9 of ACA-Py, ACA-Py's own posting does not.
+    "acapy_bridge_shim.events.webhooks_via_deliverer=true",
     "-it",
     "acapy_bridge_shim.inbound",
     "127.0.0.1",
