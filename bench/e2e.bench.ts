@@ -14,6 +14,7 @@ import {
   BridgeProcess,
   connectAgents,
   freePort,
+  loopbackBridgeArgs,
   RedisServer,
   uniquePrefix,
   WebhookSink,
@@ -137,34 +138,7 @@ export async function main(args: string[]): Promise<void> {
     const redis = await RedisServer.start();
     stops.push(() => redis.stop());
     const prefix = uniquePrefix("bench-e2e");
-    const bridge = await BridgeProcess.start("all", [
-      "--redis-url",
-      redis.url,
-      "--prefix",
-      prefix,
-      "--http-port",
-      "0",
-      "--ops-port",
-      "0",
-      "--grpc-port",
-      "0",
-      "--log-level",
-      "warn",
-    ]).catch(async () =>
-      // --log-level warn hides the ready line from old builds; fall back to info.
-      BridgeProcess.start("all", [
-        "--redis-url",
-        redis.url,
-        "--prefix",
-        prefix,
-        "--http-port",
-        "0",
-        "--ops-port",
-        "0",
-        "--grpc-port",
-        "0",
-      ]),
-    );
+    const bridge = await BridgeProcess.start("all", loopbackBridgeArgs("all", redis.url, prefix));
     stops.push(() => bridge.stop());
     const bobHooks = await WebhookSink.start();
     const aliceHooks = await WebhookSink.start();

@@ -11,7 +11,14 @@ import {
   QueueFamily,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { BridgeProcess, RedisServer, uniquePrefix, WebhookSink, waitFor } from "@acapy-bridge/test-harness";
+import {
+  BridgeProcess,
+  loopbackBridgeArgs,
+  RedisServer,
+  uniquePrefix,
+  WebhookSink,
+  waitFor,
+} from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, describe, expect, it } from "vitest";
 
@@ -26,18 +33,7 @@ describe("control API of a running acapy-bridge", () => {
   it("reports NOT_SERVING while Redis is unreachable and SERVING again after", async () => {
     const redis = await RedisServer.start();
     cleanup.push(() => redis.stop());
-    const bridge = await BridgeProcess.start("all", [
-      "--redis-url",
-      redis.url,
-      "--prefix",
-      uniquePrefix("health"),
-      "--http-port",
-      "0",
-      "--ops-port",
-      "0",
-      "--grpc-port",
-      "0",
-    ]);
+    const bridge = await BridgeProcess.start("all", loopbackBridgeArgs("all", redis.url, uniquePrefix("health")));
     cleanup.push(() => bridge.stop());
     const control = new ControlClient(bridge.address("grpc"));
     cleanup.push(async () => control.close());
@@ -58,18 +54,7 @@ describe("control API of a running acapy-bridge", () => {
     const sink = await WebhookSink.start(() => (endpointUp ? 200 : 410));
     cleanup.push(() => sink.close());
     const prefix = uniquePrefix("dlq");
-    const bridge = await BridgeProcess.start("all", [
-      "--redis-url",
-      redis.url,
-      "--prefix",
-      prefix,
-      "--http-port",
-      "0",
-      "--ops-port",
-      "0",
-      "--grpc-port",
-      "0",
-    ]);
+    const bridge = await BridgeProcess.start("all", loopbackBridgeArgs("all", redis.url, prefix));
     cleanup.push(() => bridge.stop());
     const control = new ControlClient(bridge.address("grpc"));
     cleanup.push(async () => control.close());

@@ -1,6 +1,6 @@
 import { AcaPyAdmin } from "./acapy-admin.js";
 import { AcaPyProcess } from "./acapy-process.js";
-import { BridgeProcess } from "./bridge-process.js";
+import { BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 import { freePort } from "./free-port.js";
 import { PostgresServer } from "./postgres-server.js";
 import { RedisServer } from "./redis-server.js";
@@ -93,20 +93,7 @@ export class BridgeDeployment {
   }
 
   private bridgeArgs(mode: "relay" | "deliverer" | "all"): string[] {
-    return [
-      "--redis-url",
-      this.redis.url,
-      "--prefix",
-      this.prefix,
-      ...(mode === "deliverer" ? [] : ["--http-port", "0"]),
-      "--ops-port",
-      "0",
-      "--grpc-port",
-      "0",
-      "--log-level",
-      "info",
-      ...(this.options.bridgeArgs ?? []),
-    ];
+    return loopbackBridgeArgs(mode, this.redis.url, this.prefix, this.options.bridgeArgs);
   }
 
   private async launch(): Promise<void> {

@@ -7,6 +7,33 @@ import { exited, killChildrenOnExit, trackChild } from "./child-processes.js";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = join(repoRoot, "packages/cli/bin/acapy-bridge.js");
 
+/**
+ * Flags for a bridge process on loopback: every listener on a free port (read
+ * back from its `process.ready` line), info logs (that line is info).
+ */
+export function loopbackBridgeArgs(
+  mode: "relay" | "deliverer" | "all",
+  redisUrl: string,
+  prefix: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    "--redis-url",
+    redisUrl,
+    ...(redisUrl.includes(",") ? ["--cluster"] : []),
+    "--prefix",
+    prefix,
+    ...(mode === "deliverer" ? [] : ["--http-port", "0"]),
+    "--ops-port",
+    "0",
+    "--grpc-port",
+    "0",
+    "--log-level",
+    "info",
+    ...extra,
+  ];
+}
+
 /** One JSON log line of an acapy-bridge process. */
 export type BridgeLogLine = Record<string, unknown> & { event?: string; msg?: string; level?: string };
 

@@ -1,7 +1,7 @@
 export { AcaPyAdmin, connectAgents } from "./acapy-admin.js";
 export { type AcaPyOptions, AcaPyProcess, acapyBinary } from "./acapy-process.js";
 export { aliceBehindBridgeArgs, BridgeDeployment, type DeploymentOptions } from "./bridge-deployment.js";
-export { type BridgeLogLine, BridgeProcess } from "./bridge-process.js";
+export { type BridgeLogLine, BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";
