@@ -55,6 +55,10 @@ class EventSettings:
 class MailboxSettings:
     """Wallets (mediator): routes to live sockets and offline mailboxes."""
 
+    # Messages for a target without an http(s)/ws(s) endpoint (a mobile wallet) go to the
+    # wallet's live session or mailbox. Off: ACA-Py keeps them in its undelivered queue, as a
+    # plain agent always did. Default: on when ACA-Py mediates (`--open-mediation`).
+    enabled: bool = False
     # Messages one wallet's mailbox holds; the next one is dead-lettered MAILBOX_FULL (0 = unbounded).
     max_messages: int = 10_000
     # A mailbox message older than this is dead-lettered EXPIRED instead of delivered.
@@ -104,8 +108,12 @@ def _bool(section: str, raw: dict, key: str, default: bool) -> bool:
     return value
 
 
-def parse_config(raw: dict | None) -> ShimConfig:
-    """Builds a validated ShimConfig from the `acapy_bridge_shim` plugin settings."""
+def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
+    """Builds a validated ShimConfig from the `acapy_bridge_shim` plugin settings.
+
+    `mediator`: ACA-Py runs as an open mediator, which turns wallet routing (`mailbox.enabled`) on
+    unless the settings say otherwise.
+    """
     raw = dict(raw or {})
     url = raw.get("redis_url") or os.environ.get("ACAPY_BRIDGE_REDIS_URL")
     if not url or not isinstance(url, str):
@@ -172,6 +180,7 @@ def parse_config(raw: dict | None) -> ShimConfig:
     mailbox_raw = _section(raw, "mailbox")
     d_mb = MailboxSettings()
     mailbox = MailboxSettings(
+        enabled=_bool("mailbox.", mailbox_raw, "enabled", mediator),
         max_messages=_positive_int("mailbox.", mailbox_raw, "max_messages", d_mb.max_messages, allow_zero=True),
         ttl_s=_positive_int("mailbox.", mailbox_raw, "ttl_s", d_mb.ttl_s),
         relay_liveness_cache_s=_positive_float(
@@ -191,4 +200,4 @@ def parse_config(raw: dict | None) -> ShimConfig:
 def load_config(settings) -> ShimConfig:
     """Reads `plugin_config.acapy_bridge_shim` from ACA-Py settings (a Settings or a dict)."""
     plugin_config = settings.get("plugin_config") or {}
-    return parse_config(plugin_config.get(PLUGIN_NAME))
+    return parse_config(plugin_config.get(PLUGIN_NAME), mediator=bool(settings.get("mediation.open")))

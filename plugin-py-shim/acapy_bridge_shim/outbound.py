@@ -6,6 +6,13 @@ message whatever the endpoint, while its private scheme leaves `http` to
 ACA-Py's own transport for webhooks. ACA-Py picks the first
 `BaseOutboundTransport` subclass of this module in alphabetical order, so it
 must be the only one here.
+
+A message to an http(s)/ws(s) endpoint becomes a job on its outbound partition.
+A target without one (a mobile wallet: no endpoint, or `didcomm:transport/queue`)
+goes, on a mediator (`mailbox.enabled`, on with `--open-mediation`), to the
+wallet's live session on whichever relay holds it or to its mailbox in Redis
+(`wallet_routing`, docs/mediator.md). Elsewhere it is refused as before, and
+ACA-Py keeps it in its undelivered queue (or reports it undeliverable).
 """
 
 import logging
@@ -28,6 +35,11 @@ LOGGER = logging.getLogger(__name__)
 DELIVERABLE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
 
 
+def has_deliverable_endpoint(endpoint) -> bool:
+    """An endpoint the deliverers can reach; anything else (None, "", didcomm:transport/queue) is a wallet's."""
+    return bool(endpoint) and urlsplit(str(endpoint)).scheme.lower() in DELIVERABLE_SCHEMES
+
+
 def content_type_of(payload, settings) -> str:
     """As ACA-Py's own http transport: packed bytes -> DIDComm MIME type, text -> application/json."""
     if isinstance(payload, bytes | bytearray):
@@ -36,7 +48,7 @@ def content_type_of(payload, settings) -> str:
 
 
 class BridgeOutboundTransport(BaseOutboundTransport):
-    """Writes each outbound DIDComm message to its outbound partition (one Redis script)."""
+    """Writes each outbound DIDComm message to its outbound partition, or a wallet's route or mailbox."""
 
     schemes = ("acapy-bridge",)
     is_external = True
@@ -54,7 +66,10 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         """The shared runtime closes the connection at ACA-Py's shutdown."""
 
     async def handle_message(self, profile, outbound_message, endpoint, metadata=None, api_key=None) -> None:
-        if not endpoint or urlsplit(str(endpoint)).scheme.lower() not in DELIVERABLE_SCHEMES:
+        if not has_deliverable_endpoint(endpoint):
+            if self.config.mailbox.enabled:
+                await self._deliver_to_wallet(profile, outbound_message, endpoint)
+                return
             # ACA-Py then keeps the message in its undelivered queue (or reports it undeliverable).
             raise OutboundDeliveryError(f"no HTTP or WebSocket endpoint to deliver to ({endpoint!r})")
         job = self._job_for(profile, outbound_message, str(endpoint), metadata, api_key)
@@ -68,6 +83,30 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
             raise OutboundTransportError(f"acapy-bridge: message not queued: {error}") from error
         LOGGER.debug("acapy-bridge: queued %s for %s on outbound partition %d", job.mid, endpoint, partition)
+
+    async def _deliver_to_wallet(self, profile, outbound_message, endpoint) -> None:
+        """Live push to the wallet's session, its mailbox, or a dead letter (mailbox full).
+
+        Returns once Redis holds the message somewhere; a dead letter counts as handled (the
+        control API lists it). The route key is the target's first recipient key, the wallet's
+        connection key, which is the key its sessions register under.
+        """
+        queued = isinstance(outbound_message, QueuedOutboundMessage)
+        payload = outbound_message.payload if queued else None
+        keys = list(getattr(outbound_message.target, "recipient_keys", None) or []) if queued else []
+        if payload is None or not keys:
+            raise OutboundDeliveryError(f"no endpoint and no recipient key to route to ({endpoint!r})")
+        from acapy_bridge_shim import runtime_for
+
+        body = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
+        content_type = content_type_of(payload, (profile or self.root_profile).settings)
+        try:
+            runtime = await runtime_for(self.root_profile.context).connect()
+            message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, new_mid(now_ms()))
+            result = await runtime.wallets.deliver(message)
+        except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
+            raise OutboundTransportError(f"acapy-bridge: wallet message not queued: {error}") from error
+        LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", message.mid, keys[0], result)
 
     def _job_for(self, profile, outbound_message, endpoint, metadata, api_key) -> pb.OutboundJob:
         if isinstance(outbound_message, QueuedOutboundMessage):

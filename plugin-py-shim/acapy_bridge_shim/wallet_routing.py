@@ -14,7 +14,9 @@ the protocol (docs/mediator.md):
   is appended to the wallet's mailbox (order is kept with what already
   waits). A full mailbox, or a message past its TTL, becomes a dead letter
   (MAILBOX_FULL / EXPIRED) on the outbound dead-letter partition of the
-  wallet's key, where the control API lists and requeues it.
+  wallet's key, where the control API lists and requeues it, and is counted
+  by reason in `wallet_dead_letter_counts`, which the relays export to
+  Prometheus (`acapy_bridge_wallet_dead_letters_total`).
 
 This module knows Redis and the contract, not ACA-Py.
 """
@@ -43,6 +45,11 @@ def _now_ms() -> int:
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def reason_label(reason: int) -> str:
+    """MAILBOX_FULL for DEAD_LETTER_REASON_MAILBOX_FULL: the enum name as TypeScript prints it."""
+    return pb.DeadLetterReason.Name(reason).removeprefix("DEAD_LETTER_REASON_")
 
 
 class RelayLiveness:
@@ -80,6 +87,7 @@ class WalletRouter:
         self._route_ttl_ms = keyspace.spec("wallet_route").default_ttl_ms
         self._inbox_field = keyspace.spec("relay_inbox").entry_field
         self._dlq_field = keyspace.spec("outbound_dead_letters").entry_field
+        self._dead_letter_counts_key = keyspace.key("wallet_dead_letter_counts")
         self.liveness = RelayLiveness(client, keyspace, settings.relay_liveness_cache_s)
         self._draining: set[str] = set()
         self.stats = {
@@ -212,6 +220,7 @@ class WalletRouter:
             maxlen=DEAD_LETTER_CAP,
             approximate=True,
         )
+        await self._count_dead_letter(reason)
         self.stats["dead_full" if reason == pb.DEAD_LETTER_REASON_MAILBOX_FULL else "dead_expired"] += 1
         LOGGER.warning(
             "acapy-bridge wallets: dead-lettered mid=%s for %s: %s (%s)",
@@ -220,6 +229,18 @@ class WalletRouter:
             pb.DeadLetterReason.Name(reason),
             detail,
         )
+
+    async def _count_dead_letter(self, reason: int) -> None:
+        """Bumps the deployment's count for the relays' metric; best effort.
+
+        A separate key (another slot), so not atomic with the XADD. A failure here must not
+        undo what the dead letter already settled (the message is handled), so it is only logged:
+        the metric is then one short, the dead letter is never missing.
+        """
+        try:
+            await self._client.hincrby(self._dead_letter_counts_key, reason_label(reason), 1)
+        except Exception as error:  # noqa: BLE001 - a metric, not the message
+            LOGGER.warning("acapy-bridge wallets: dead letter not counted (%s): %s", reason_label(reason), error)
 
     # ---- mailbox drain ----
 

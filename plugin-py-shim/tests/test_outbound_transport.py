@@ -36,12 +36,17 @@ class FakeProfile:
         return self.context.inject_or(cls, default)
 
 
-def make_profile(url: str, prefix: str, **outbound) -> FakeProfile:
+def make_profile(url: str, prefix: str, *, open_mediation: bool = False, mailbox=None, **outbound) -> FakeProfile:
+    plugin = {"redis_url": url, "prefix": prefix, "outbound": outbound}
+    if mailbox is not None:
+        plugin["mailbox"] = mailbox
     settings = {
-        "plugin_config": {"acapy_bridge_shim": {"redis_url": url, "prefix": prefix, "outbound": outbound}},
+        "plugin_config": {"acapy_bridge_shim": plugin},
         "emit_new_didcomm_mime_type": True,
         "wallet.id": "wallet-1",
     }
+    if open_mediation:
+        settings["mediation.open"] = True  # what ACA-Py's --open-mediation sets
     return FakeProfile(InjectionContext(settings=settings))
 
 
@@ -116,11 +121,64 @@ async def test_text_payloads_are_json_and_ws_endpoints_are_accepted(transport):
 
 
 @pytest.mark.parametrize("endpoint", [None, "", "didcomm:transport/queue", "ftp://x.example/"])
-async def test_a_target_without_http_or_ws_endpoint_raises_outbound_delivery_error(transport, endpoint):
+async def test_on_an_agent_that_is_no_mediator_a_target_without_http_or_ws_endpoint_raises_outbound_delivery_error(
+    transport, endpoint
+):
     t, profile = transport
     with pytest.raises(OutboundDeliveryError):
         await t.handle_message(profile, queued(endpoint), endpoint)
     assert runtime_for(profile.context).keyspace is None or await read_jobs(runtime_for(profile.context)) == []
+
+
+@pytest.fixture
+async def mediator_transport(redis_server):
+    profile = make_profile(redis_server.url, f"py-med-{uuid.uuid4().hex[:6]}", open_mediation=True)
+    t = BridgeOutboundTransport(root_profile=profile)
+    yield t, profile
+    await runtime_for(profile.context).close()
+
+
+async def mailbox_of(runtime: BridgeRuntime, wallet_key: str) -> list[pb.WalletMessage]:
+    raw = await runtime.client.lrange(runtime.keyspace.key("wallet_mailbox", recipient=wallet_key), 0, -1)
+    return [decode_envelope(pb.WalletMessage, item) for item in raw]
+
+
+@pytest.mark.parametrize("endpoint", [None, "", "didcomm:transport/queue"])
+async def test_on_a_mediator_a_target_without_endpoint_goes_to_the_wallets_mailbox_not_to_the_deliverers(
+    mediator_transport, endpoint
+):
+    t, profile = mediator_transport
+    await t.handle_message(profile, queued(endpoint, keys=("WalletKey1",)), endpoint)
+    runtime = runtime_for(profile.context)
+    [message] = await mailbox_of(runtime, "WalletKey1")
+    assert (message.recipient_key, message.body) == ("WalletKey1", b'{"protected":"jwe"}')
+    assert message.content_type == "application/didcomm-envelope-enc"
+    assert message.expires_at_ms > message.created_at_ms
+    assert await read_jobs(runtime) == []
+
+
+async def test_on_a_mediator_a_target_with_an_endpoint_still_goes_to_the_deliverers(mediator_transport):
+    t, profile = mediator_transport
+    await t.handle_message(profile, queued("https://bob.example", keys=("VerkeyBob1",)), "https://bob.example")
+    runtime = runtime_for(profile.context)
+    [(_, job)] = await read_jobs(runtime)
+    assert job.endpoint == "https://bob.example"
+    assert await mailbox_of(runtime, "VerkeyBob1") == []
+
+
+async def test_on_a_mediator_a_target_without_endpoint_or_recipient_key_raises_outbound_delivery_error(
+    mediator_transport,
+):
+    t, profile = mediator_transport
+    with pytest.raises(OutboundDeliveryError):
+        await t.handle_message(profile, queued(None, keys=()), None)
+
+
+async def test_wallet_routing_can_be_switched_off_on_a_mediator(redis_server):
+    profile = make_profile(redis_server.url, "py-off", open_mediation=True, mailbox={"enabled": False})
+    t = BridgeOutboundTransport(root_profile=profile)
+    with pytest.raises(OutboundDeliveryError):
+        await t.handle_message(profile, queued(None), None)
 
 
 async def test_a_full_partition_raises_and_queues_nothing(redis_server):

@@ -146,6 +146,8 @@ async def test_a_full_mailbox_dead_letters_the_new_message_with_reason_mailbox_f
     ]
     assert letters[0].source_key == w.mailbox_key(WALLET)
     assert w.stats["dead_full"] == 2
+    # ... and counted for the relays' metric.
+    assert await client.hgetall(keyspace.key("wallet_dead_letter_counts")) == {b"MAILBOX_FULL": b"2"}
 
 
 async def test_a_mailbox_message_past_its_ttl_is_dead_lettered_expired_not_delivered(env):
@@ -162,6 +164,7 @@ async def test_a_mailbox_message_past_its_ttl_is_dead_lettered_expired_not_deliv
     [letter] = [decode_envelope(pb.DeadLetter, fields[b"e"]) for _, fields in rows]
     assert (letter.reason, letter.wallet_message.mid) == (pb.DEAD_LETTER_REASON_EXPIRED, "mid-0001")
     assert w.stats["dead_expired"] == 1
+    assert await client.hgetall(keyspace.key("wallet_dead_letter_counts")) == {b"EXPIRED": b"1"}
 
 
 async def test_a_push_to_a_deleted_relay_inbox_falls_back_to_the_mailbox(env):
@@ -172,6 +175,14 @@ async def test_a_push_to_a_deleted_relay_inbox_falls_back_to_the_mailbox(env):
     await client.delete(w.inbox_key(RELAY_A))  # the janitor removed it; the heartbeat is still cached
     assert await w.deliver(message(w, 1)) == "mailbox"
     assert not await client.exists(w.inbox_key(RELAY_A))
+
+
+def test_wallet_routing_is_on_for_an_open_mediator_unless_switched_off_and_off_otherwise():
+    url = {"redis_url": "redis://127.0.0.1:6379"}
+    assert parse_config(url, mediator=True).mailbox.enabled
+    assert not parse_config(url).mailbox.enabled
+    assert not parse_config({**url, "mailbox": {"enabled": False}}, mediator=True).mailbox.enabled
+    assert parse_config({**url, "mailbox": {"enabled": True}}).mailbox.enabled
 
 
 def test_mailbox_settings_are_read_from_the_plugin_config():

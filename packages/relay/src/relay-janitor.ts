@@ -7,6 +7,7 @@ import {
   type RedisClient,
   RelayCommandSchema,
   readGroup,
+  runScript,
   type StreamEntry,
 } from "@acapy-bridge/protocol";
 import type { RelayContext } from "./relay-context.js";
@@ -22,8 +23,9 @@ import type { WalletPushes } from "./wallet-pushes.js";
  * each — a SocketPush to the wallet's current route if it is on a live relay,
  * else to its mailbox; a DirectReply back to ACA-Py as RETURNED_REPLY; a
  * CloseSocket is dropped (the socket died with D) — and acknowledge it after.
- * When the inbox is empty: DEL it (shims' `inbox_push` then refuses to write
- * there and use the mailbox), ZREM D from the members. No key scans: routes
+ * When the inbox is empty: DEL it, atomically with the emptiness check
+ * (`inbox_retire`; shims' `inbox_push` then refuses to write there and use
+ * the mailbox), ZREM D from the members. No key scans: routes
  * to D are ignored by readers (D is not alive) and replaced on reconnect.
  */
 export class RelayJanitor {
@@ -128,9 +130,9 @@ export class RelayJanitor {
     } catch (error) {
       if (!String((error as Error).message).includes("NOGROUP")) throw error;
     }
-    const left = await this.client.xlen(key);
-    if (left > 0) return false;
-    await this.client.del(key);
+    // One step, not XLEN then DEL: a shim that still saw the relay alive may append between the two.
+    const retired = Number(await runScript(this.client, "inbox_retire", [key], []));
+    if (retired === 0) return false;
     await this.forget(relay);
     this.ctx.logger.info(
       { event: "relay.janitor_recovered", relay, entries: handled },

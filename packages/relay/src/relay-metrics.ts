@@ -1,4 +1,9 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@acapy-bridge/operability";
+import { DeadLetterReason } from "@acapy-bridge/protocol";
+
+const WALLET_DEAD_LETTER_REASONS = [DeadLetterReason.MAILBOX_FULL, DeadLetterReason.EXPIRED].map(
+  (r) => DeadLetterReason[r],
+);
 
 /** Why a message got the answer it got (label `outcome`). */
 export type RequestOutcome =
@@ -23,6 +28,7 @@ export interface RelayMetrics {
   walletPushes: Counter<"result">;
   walletPushSeconds: Histogram;
   janitorRecovered: Counter<"command" | "result">;
+  walletDeadLetters: Counter<"reason">;
   pendingRequests: Gauge;
   inboundBacklog: Gauge<"partition">;
   inboxBacklog: Gauge;
@@ -40,6 +46,8 @@ export function createRelayMetrics(
     pendingRequests: () => number;
     inboundBacklog: () => Promise<number[]>;
     inboxBacklog: () => Promise<number>;
+    /** The deployment's wallet dead-letter counts by reason (`wallet_dead_letter_counts`). */
+    walletDeadLetters: () => Promise<Record<string, string>>;
   },
 ): RelayMetrics {
   return {
@@ -92,6 +100,25 @@ export function createRelayMetrics(
       help: "Entries of dead relays' inboxes this relay's janitor re-routed, by command and result.",
       labelNames: ["command", "result"],
       registers: [registry],
+    }),
+    walletDeadLetters: new Counter({
+      name: "acapy_bridge_wallet_dead_letters_total",
+      help: "Wallet messages dead-lettered in the whole deployment (MAILBOX_FULL, EXPIRED), counted in Redis by the shims; every relay reports the same totals.",
+      labelNames: ["reason"],
+      registers: [registry],
+      // The shims (inside ACA-Py) have no metrics endpoint; they count in one small hash, read here
+      // with one HGETALL per scrape. Its fields are the few DeadLetterReason names, so the series stay bounded.
+      async collect() {
+        try {
+          const counts = await gauges.walletDeadLetters();
+          this.reset();
+          // Both wallet reasons are always present (0 until the first), so rate() and alerts see them from the start.
+          for (const reason of WALLET_DEAD_LETTER_REASONS) this.inc({ reason }, 0);
+          for (const [reason, count] of Object.entries(counts)) this.inc({ reason }, Number(count) || 0);
+        } catch {
+          // as above
+        }
+      },
     }),
     openSockets: new Gauge({
       name: "acapy_bridge_relay_open_websockets",

@@ -89,6 +89,7 @@ export async function startRelay(
       pendingRequests: () => pending.size,
       inboundBacklog: () => writer.backlog(),
       inboxBacklog: () => commands.xlen(inboxKey),
+      walletDeadLetters: () => commands.hgetall(keyspace.key("walletDeadLetterCounts")),
     });
     const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
 

@@ -20,6 +20,8 @@ const JSON_TYPE = /^application\/json\b/i;
 /** A push follows at most this many stale routes before it waits in the mailbox. */
 export const MAX_HOPS = 3;
 const LIVE_WINDOW_MS = 10_000;
+/** Mailbox messages moved per round trip when the relay drains a mailbox to a wallet's session. */
+const DRAIN_BATCH = 100;
 
 /**
  * Wallet messages pushed to this relay's sockets (SocketPush entries of its inbox).
@@ -44,6 +46,8 @@ export class WalletPushes {
   /** Entries handed to a socket and awaiting confirmation (so a re-read does not send them twice). */
   private readonly inFlight = new Set<string>();
   private readonly work = new Set<Promise<unknown>>();
+  /** Wallets whose mailbox this relay is draining (one drain per wallet at a time). */
+  private readonly draining = new Set<string>();
 
   constructor(
     private readonly ctx: RelayContext,
@@ -170,6 +174,8 @@ export class WalletPushes {
         "socket gone before confirming; messages back in the wallets' mailboxes",
       );
       await this.ack(owed.map((p) => p.entryId));
+      // A wallet that already reconnected elsewhere had its mailbox drained before these came back.
+      for (const key of byWallet.keys()) await this.drainToSession(key);
     } catch (error) {
       // Not acknowledged: the entries stay pending and come back (re-read or the janitor).
       this.ctx.logger.error(
@@ -206,11 +212,16 @@ export class WalletPushes {
   }
 
   /** Forwards to another relay's inbox with hop + 1; false if that inbox is gone. */
-  async forward(push: SocketPush, message: WalletMessage, route: WalletRoute): Promise<boolean> {
+  forward(push: SocketPush, message: WalletMessage, route: WalletRoute): Promise<boolean> {
+    return this.pushTo(route, message, push.hop + 1);
+  }
+
+  /** A SocketPush to the route's relay inbox; false if that inbox is gone (a dead relay, recovered). */
+  private async pushTo(route: WalletRoute, message: WalletMessage, hop: number): Promise<boolean> {
     const command = create(RelayCommandSchema, {
       command: {
         case: "push",
-        value: { socketId: route.socketId, routeEpoch: route.epoch, hop: push.hop + 1, message },
+        value: { socketId: route.socketId, routeEpoch: route.epoch, hop, message },
       },
     });
     const [status] = (await runScript(
@@ -222,16 +233,65 @@ export class WalletPushes {
     return status.toString() === "OK";
   }
 
-  /** Appends to the wallet's mailbox (never refused: the message was already accepted). */
+  /**
+   * Appends to the wallet's mailbox (never refused: the message was already accepted). If the
+   * wallet has a session meanwhile, its mailbox moves there at once (docs/mediator.md, "Drain").
+   */
   async toMailbox(message: WalletMessage): Promise<void> {
     const key = message.recipientKey;
-    await runScript(
+    const [, , route] = (await runScript(
       this.client,
       "mailbox_offer",
       [this.keyspace.key("walletRoute", { recipient: key }), this.keyspace.key("walletMailbox", { recipient: key })],
       [encodeEnvelope(WalletMessageSchema, message), 0, "0"],
-    );
+    )) as [string, number, string];
     this.ctx.metrics.walletPushes.inc({ result: "to_mailbox" });
+    if (route) await this.drainToSession(key);
+  }
+
+  /**
+   * Moves a wallet's mailbox, oldest first, to its current session on a live relay. Needed when a
+   * message reaches the mailbox after the wallet's session began (the route changed while this
+   * relay decided, or the wallet reconnected elsewhere before a dead socket's messages came back):
+   * the shim drains only when a session registers or when it adds to the mailbox itself, so the
+   * message would otherwise wait for the wallet's next session. Same steps as the shim's drain
+   * (LRANGE -> inbox_push -> mailbox_take if the head is unchanged): racing another drain only
+   * duplicates. An expired message stops the drain; the shim's drain dead-letters it.
+   */
+  private async drainToSession(walletKey: string): Promise<void> {
+    if (this.draining.has(walletKey)) return;
+    const route = await this.routeOf(walletKey);
+    if (!route || !(await this.alive(route.relayId))) return;
+    this.draining.add(walletKey);
+    const mailbox = this.keyspace.key("walletMailbox", { recipient: walletKey });
+    let drained = 0;
+    try {
+      for (;;) {
+        const batch = await this.client.lrangeBuffer(mailbox, 0, DRAIN_BATCH - 1);
+        let moved = 0;
+        for (const raw of batch) {
+          const message = decodeEnvelope(WalletMessageSchema, raw);
+          const expiresAt = Number(message.expiresAtMs);
+          if (expiresAt > 0 && expiresAt < Date.now()) break;
+          if (!(await this.pushTo(route, message, 0))) break;
+          moved++;
+        }
+        if (moved === 0) return;
+        const remaining = Number(await runScript(this.client, "mailbox_take", [mailbox], [batch[0] as Buffer, moved]));
+        // -1: another drain took them first and what we pushed were duplicates; read the head again.
+        if (remaining >= 0) drained += moved;
+        if (moved < batch.length) return;
+      }
+    } finally {
+      this.draining.delete(walletKey);
+      if (drained > 0) {
+        this.ctx.metrics.walletPushes.inc({ result: "drained_to_session" }, drained);
+        this.ctx.logger.info(
+          { event: "relay.mailbox_drained", wallet: walletKey, relay: route.relayId, messages: drained },
+          "mailbox moved to the wallet's session",
+        );
+      }
+    }
   }
 
   async alive(relayId: string): Promise<boolean> {

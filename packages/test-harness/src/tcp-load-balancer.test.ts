@@ -26,4 +26,20 @@ describe("TCP load balancer", () => {
     await new Promise((r) => a.server.close(r));
     expect([await ask(), await ask(), await ask()]).toEqual(["b", "b", "b"]);
   });
+
+  it("tries every backend once per connection, also while many connect at the same time", async () => {
+    const down = await backend("down");
+    await new Promise((r) => down.server.close(r));
+    const up = await backend("up");
+    const balancer = await TcpLoadBalancer.start([down.address, up.address]);
+    closers.push(
+      () => balancer.close(),
+      () => new Promise((r) => up.server.close(r)),
+    );
+    // Concurrent retries advance the round robin under each other: none may land on "down" twice.
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, async () => (await fetch(balancer.url, { headers: { connection: "close" } })).text()),
+    );
+    expect(answers.every((a) => a === "up")).toBe(true);
+  });
 });

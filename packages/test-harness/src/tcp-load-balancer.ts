@@ -31,14 +31,18 @@ export class TcpLoadBalancer {
     this.backends = backends;
   }
 
-  private accept(client: Socket, attempt = 0): void {
+  /**
+   * `first` is the round-robin slot of the connection's first try; retries go on from there, so
+   * each backend is tried once even while other connections advance the round robin meanwhile.
+   */
+  private accept(client: Socket, attempt = 0, first = this.next++): void {
     this.sockets.add(client);
     client.once("close", () => this.sockets.delete(client));
     if (this.backends.length === 0 || attempt >= this.backends.length) {
       client.destroy();
       return;
     }
-    const target = this.backends[this.next++ % this.backends.length] as string;
+    const target = this.backends[(first + attempt) % this.backends.length] as string;
     const [host, port] = target.split(":");
     client.pause();
     const upstream = connect(Number(port), host as string);
@@ -57,7 +61,7 @@ export class TcpLoadBalancer {
       }
       // Backend down: try the next one, as a health-checking balancer would.
       this.sockets.delete(client);
-      this.accept(client, attempt + 1);
+      this.accept(client, attempt + 1, first);
     });
     client.once("error", () => upstream.destroy());
     client.once("close", () => upstream.destroy());

@@ -75,6 +75,17 @@ export class MobileWallet {
   private readonly inboxWaiters = new Set<() => void>();
   private ws: WebSocket | undefined;
   private wsUrl: string | undefined;
+  /** Set by keepConnected: a socket that drops is reopened, as a phone's app does. */
+  private stayConnected = false;
+  /** How long a dropped wallet stays away before its first reconnect attempt (a phone in the background). */
+  private offlineAfterDropMs = 0;
+  private reconnecting = false;
+  /** Sessions reopened after a drop (keepConnected), and attempts that failed on the way. */
+  reconnects = 0;
+  failedReconnects = 0;
+  /** When the last dropped socket went away and when its replacement was announced (ms since epoch). */
+  droppedAt: number | undefined;
+  reconnectedAt: number | undefined;
 
   private constructor(agent: TestAgent) {
     this.agent = agent;
@@ -109,7 +120,54 @@ export class MobileWallet {
     });
     ws.on("error", () => {});
     ws.on("message", (data) => this.onFrame(textOf(data)));
+    ws.once("close", () => this.onDropped(ws));
     this.ws = ws;
+  }
+
+  /**
+   * From now on a socket that drops without the wallet closing it (its relay died, the network
+   * blinked) is reopened to the same URL — a load balancer picks a live relay — and announced
+   * again, retrying with jittered backoff until it works. With `offlineAfterDropMs` it first stays
+   * away that long, as a phone whose app is in the background. closeSocket() ends this.
+   */
+  keepConnected(options: { offlineAfterDropMs?: number } = {}): void {
+    this.stayConnected = true;
+    this.offlineAfterDropMs = options.offlineAfterDropMs ?? 0;
+  }
+
+  private onDropped(ws: WebSocket): void {
+    if (this.ws !== ws) return; // closed, destroyed or replaced on purpose
+    this.ws = undefined;
+    if (!this.stayConnected || this.reconnecting) return;
+    this.droppedAt = Date.now();
+    void this.reconnectWithBackoff();
+  }
+
+  private async reconnectWithBackoff(): Promise<void> {
+    this.reconnecting = true;
+    try {
+      if (this.offlineAfterDropMs > 0) await new Promise((resolve) => setTimeout(resolve, this.offlineAfterDropMs));
+      for (let attempt = 0; this.stayConnected && !this.connected; attempt++) {
+        // Jittered, so that a relay's worth of wallets does not come back in one burst.
+        const delayMs = Math.min(100 * 2 ** attempt, 2_000) * (0.5 + Math.random() / 2);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        if (!this.stayConnected) return;
+        try {
+          await this.reconnect();
+          this.reconnects++;
+          this.reconnectedAt = Date.now();
+        } catch (error) {
+          // Refused or dropped again while announcing: the next attempt opens a new socket.
+          this.failedReconnects++;
+          if (process.env.WALLET_DEBUG) console.error(`${this.label}: reconnect failed: ${(error as Error).message}`);
+          const half = this.ws;
+          this.ws = undefined;
+          half?.terminate();
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
   }
 
   /** Opens a socket and announces it: a trust ping asking for return route `all` and no response. */
@@ -126,6 +184,7 @@ export class MobileWallet {
 
   /** Closes the socket with a close frame. */
   async closeSocket(): Promise<void> {
+    this.stayConnected = false;
     const ws = this.ws;
     this.ws = undefined;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;

@@ -13,6 +13,7 @@ import {
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
+  keyspaceOf,
   mediator,
   metricValue,
   plainAgent,
@@ -25,6 +26,9 @@ const BASIC = "https://didcomm.org/basicmessage/1.0/message";
 
 describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets' sessions on any relay", () => {
   const prefix = uniquePrefix("e2e-mediator");
+  const keyspace = keyspaceOf(inject("redisUrl"), prefix);
+  const routeKey = () => keyspace.key("walletRoute", { recipient: wallet.verkey });
+  const mailboxKey = () => keyspace.key("walletMailbox", { recipient: wallet.verkey });
   let redis: Redis;
   let postgres: PostgresServer;
   let relays: TestRelay[];
@@ -104,29 +108,23 @@ describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets
     );
     expect(got?.senderVerkey).toBeDefined();
     // It went through a route, not a mailbox: the mailbox is empty and the route names a live relay.
-    expect(await redis.llen(`${prefix}:{w:${wallet.verkey}}:mbox`)).toBe(0);
-    expect(await redis.exists(`${prefix}:{w:${wallet.verkey}}:route`)).toBe(1);
+    expect(await redis.llen(mailboxKey())).toBe(0);
+    expect(await redis.exists(routeKey())).toBe(1);
   });
 
   it("keeps 100 messages for an offline wallet and delivers all, in mailbox order, when it reconnects to the other relay", async () => {
     await wallet.closeSocket();
-    const mailboxKey = `${prefix}:{w:${wallet.verkey}}:mbox`;
-    await waitFor(
-      "route cleared",
-      async () => (await redis.exists(`${prefix}:{w:${wallet.verkey}}:route`)) === 0,
-      10_000,
-      50,
-    );
+    await waitFor("route cleared", async () => (await redis.exists(routeKey())) === 0, 10_000, 50);
     for (let i = 0; i < 100; i++) await bobAdmin.sendMessage(bobConnection, `offline-${i}`);
-    await waitFor("100 messages in the mailbox", async () => (await redis.llen(mailboxKey)) === 100, 60_000, 200);
+    await waitFor("100 messages in the mailbox", async () => (await redis.llen(mailboxKey())) === 100, 60_000, 200);
     // Bob's ACA-Py delivers concurrently, so the mailbox order is the order the mediator accepted them in.
     const before = wallet.inbox.length;
-    const mailboxOrder = await mailboxContents(mailboxKey);
+    const mailboxOrder = await mailboxContents(mailboxKey());
     await wallet.reconnect(relays[1]?.wsUrl);
     const got = await wallet.waitForInbox((r) => String(r.message.content ?? "").startsWith("offline-"), 100, 30_000);
     expect(got).toHaveLength(100);
     expect(wallet.inbox.slice(before).map((r) => r.message["@id"])).toEqual(mailboxOrder);
-    expect(await redis.llen(mailboxKey)).toBe(0);
+    expect(await redis.llen(mailboxKey())).toBe(0);
   });
 
   it("returns frames written to a socket that died without a close frame to the wallet on its next session", async () => {
@@ -135,9 +133,7 @@ describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets
     await wallet.reconnect(relays[0]?.wsUrl);
     await waitFor(
       "route on relay 0",
-      async () =>
-        (await redis.getBuffer(`${prefix}:{w:${wallet.verkey}}:route`))?.includes(relays[0]?.relay.relayId ?? "?") ===
-        true,
+      async () => (await redis.getBuffer(routeKey()))?.includes(relays[0]?.relay.relayId ?? "?") === true,
       10_000,
       50,
     );

@@ -1,8 +1,14 @@
 // A scalable mediator for tests: relays started in-process, ACA-Py mediators behind them.
 import { createMetricsRegistry, Health, ShutdownCoordinator } from "@acapy-bridge/operability";
-import { type BridgeConnectionConfig, DEFAULT_PARTITIONS, newMessageId } from "@acapy-bridge/protocol";
+import {
+  type BridgeConnectionConfig,
+  DEFAULT_PARTITIONS,
+  Keyspace,
+  newMessageId,
+  partitionCountsOf,
+} from "@acapy-bridge/protocol";
 import { DEFAULT_RELAY_CONFIG, type RelayConfig, type RunningRelay, startRelay } from "@acapy-bridge/relay";
-import { AcaPyProcess, freePort } from "@acapy-bridge/test-harness";
+import { AcaPyProcess, BridgeProcess, freePort } from "@acapy-bridge/test-harness";
 import { pino } from "pino";
 
 export interface TestRelay {
@@ -77,7 +83,7 @@ export function mediator(options: {
       "127.0.0.1",
       "0",
       "-ot",
-      "acapy_bridge_shim.wallet_outbound",
+      "acapy_bridge_shim.outbound",
       "-e",
       options.endpoint,
       "--open-mediation",
@@ -106,4 +112,39 @@ export async function plainAgent(label: string): Promise<AcaPyProcess> {
       "--auto-accept-requests",
     ],
   });
+}
+
+/**
+ * A relay as its own OS process (the built CLI), so that a test can kill -9 it; same deployment
+ * settings as startTestRelay (inbound partitions, fast heartbeats and janitor rounds).
+ */
+export function startRelayProcess(redisUrl: string, prefix: string, instanceId: string): Promise<BridgeProcess> {
+  return BridgeProcess.start("relay", [
+    "--redis-url",
+    redisUrl,
+    ...(redisUrl.includes(",") ? ["--cluster"] : []),
+    "--prefix",
+    prefix,
+    "--inbound-partitions",
+    String(INBOUND_PARTITIONS),
+    "--instance-id",
+    instanceId,
+    "--http-port",
+    "0",
+    "--ops-port",
+    "0",
+    "--grpc-port",
+    "0",
+    "--ws-heartbeat-ms",
+    "1000",
+    "--janitor-interval-ms",
+    "1000",
+    "--log-level",
+    "info",
+  ]);
+}
+
+/** The deployment's keys, rendered from the contract (never written by hand). */
+export function keyspaceOf(redisUrl: string, prefix: string): Keyspace {
+  return new Keyspace(prefix, partitionCountsOf(connectionOf(redisUrl, prefix).partitions));
 }

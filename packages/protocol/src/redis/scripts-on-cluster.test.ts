@@ -68,6 +68,7 @@ function calls(k: Keyspace, owner: string): Record<LuaScriptName, Call> {
       keys: [k.key("relayInbox", { relay: "relay-x" })],
       args: ["e", encodeEnvelope(RelayCommandSchema, create(RelayCommandSchema, {}))],
     },
+    inbox_retire: { keys: [k.key("relayInbox", { relay: "relay-x" })], args: [] },
   };
 }
 

@@ -1,0 +1,125 @@
+import {
+  type AgentMessage,
+  closeRedisClient,
+  createRedisClient,
+  encodeEnvelope,
+  InboundKind,
+  Keyspace,
+  partitionCountsOf,
+  type RedisClient,
+  RelayCommandSchema,
+  runScript,
+  WalletMessageSchema,
+  WalletRouteSchema,
+} from "@acapy-bridge/protocol";
+import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { WebSocket } from "ws";
+import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
+import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
+import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+
+function open(url: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    ws.once("open", () => resolve(ws));
+    ws.once("error", reject);
+  });
+}
+
+// Two relays, real Redis; the test plays the shim's part (route_set, inbox_push) by hand.
+describe("wallet pushes", () => {
+  const prefix = uniquePrefix("relay-pushes");
+  let relays: TestRelay[];
+  let client: RedisClient;
+  const blocking: RedisClient[] = [];
+  let keyspace: Keyspace;
+  let echo: EchoConsumer;
+
+  beforeAll(async () => {
+    const redisUrl = inject("redisUrl");
+    relays = await Promise.all(
+      [0, 1].map(() =>
+        startTestRelay({ redisUrl, prefix, config: { wsHeartbeatMs: 1_000, janitorIntervalMs: 1_000 } }),
+      ),
+    );
+    client = createRedisClient({ url: redisUrl, cluster: false }, "commands");
+    // One blocking connection per inbound partition: a blocked read holds its connection.
+    for (let i = 0; i < 4; i++) blocking.push(createRedisClient({ url: redisUrl, cluster: false }, "blocking"));
+    keyspace = new Keyspace(prefix, partitionCountsOf(relays[0]?.connection.partitions ?? ({} as never)));
+    echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
+    echo.start();
+  });
+  afterAll(async () => {
+    await echo.stop();
+    await Promise.all(relays.map((r) => r.relay.stop()));
+    await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
+  });
+
+  /** Opens a socket as the wallet and registers its route as the shim would on its first frame. */
+  async function session(relay: TestRelay, walletKey: string): Promise<{ ws: WebSocket; frame: AgentMessage }> {
+    const ws = await open(relay.wsUrl);
+    const before = echo.seen.length;
+    ws.send(fakeJwe(walletKey), { binary: true });
+    const frame = await waitFor("the session's frame", () =>
+      echo.seen
+        .slice(before)
+        .find(
+          (m) =>
+            m.kind === InboundKind.AGENT_MESSAGE && m.relayId === relay.relay.relayId && m.recipientKey === walletKey,
+        ),
+    );
+    const route = create(WalletRouteSchema, {
+      relayId: relay.relay.relayId,
+      socketId: frame.socketId,
+      epoch: frame.sessionEpoch,
+      registeredAtMs: BigInt(Date.now()),
+    });
+    await runScript(
+      client,
+      "route_set",
+      [keyspace.key("walletRoute", { recipient: walletKey })],
+      [encodeEnvelope(WalletRouteSchema, route), frame.sessionEpoch.toString(), 60_000],
+    );
+    return { ws, frame };
+  }
+
+  it("moves a dead socket's unconfirmed message to the wallet's newer session on another relay, instead of leaving it in the mailbox", async () => {
+    const [first, second] = relays as [TestRelay, TestRelay];
+    const walletKey = randomVerkey();
+    const old = await session(first, walletKey);
+    // The phone goes silent on the first relay: frames are written, never confirmed by a pong.
+    (old.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const message = create(WalletMessageSchema, {
+      mid: "m-unconfirmed",
+      recipientKey: walletKey,
+      contentType: "application/didcomm-envelope-enc",
+      body: Buffer.from("for-the-wallet"),
+      createdAtMs: BigInt(Date.now()),
+    });
+    const push = create(RelayCommandSchema, {
+      command: { case: "push", value: { socketId: old.frame.socketId, routeEpoch: old.frame.sessionEpoch, message } },
+    });
+    await runScript(
+      client,
+      "inbox_push",
+      [keyspace.key("relayInbox", { relay: first.relay.relayId })],
+      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, push)],
+    );
+    // Meanwhile the wallet reconnected to the other relay; its (empty) mailbox was drained then.
+    const received: string[] = [];
+    const fresh = await session(second, walletKey);
+    fresh.ws.on("message", (data: Buffer) => received.push(data.toString()));
+    // The first relay misses the pong, terminates the old socket and returns the message.
+    await waitFor(
+      "the unconfirmed message delivered on the new session",
+      () => received.includes("for-the-wallet"),
+      10_000,
+    );
+    expect(first.logs.some((l) => l.event === "relay.push_unconfirmed")).toBe(true);
+    expect(await client.llen(keyspace.key("walletMailbox", { recipient: walletKey }))).toBe(0);
+    old.ws.terminate();
+    fresh.ws.close();
+  });
+});
