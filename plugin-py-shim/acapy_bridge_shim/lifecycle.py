@@ -15,6 +15,13 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
 
     async def on_startup(profile, event) -> None:
         await runtime.connect()
+        if profile.settings.get("mediation.open"):
+            from acapy_bridge_shim.mediator_setup import ensure_routing_did
+
+            try:
+                await ensure_routing_did(profile)
+            except Exception:  # noqa: BLE001 - ACA-Py still creates it on the first grant
+                LOGGER.exception("acapy-bridge: could not create the mediator routing DID at startup")
 
     async def on_shutdown(profile, event) -> None:
         from acapy_bridge_shim.events import EventPublisher

@@ -123,10 +123,8 @@ describe.skipIf(!acapyBinary() || !postgresBinDir())(
         wallet.keepConnected({ offlineAfterDropMs: background ? BACKGROUND_OFFLINE_MS : 0 });
         wallets.push({ wallet, routedKey, sent: new Set(), background });
       };
-      // One wallet first: ACA-Py creates its routing DID on the first grant, and concurrent first
-      // grants race on that record (the loser's grant is never sent). A running mediator has one.
-      await join(labels[0] as string, 0);
-      await inParallel(labels.slice(1), JOIN_CONCURRENCY, (label, index) => join(label, index + 1));
+      // Concurrent first grants: the shim created the routing DID at startup, so none races on it.
+      await inParallel(labels, JOIN_CONCURRENCY, (label, index) => join(label, index));
       console.log(`[relay-failover] ${wallets.length} wallets joined the mediator in ${Date.now() - started} ms`);
       // From now on the balancer also knows the survivor, and skips a backend that refuses connections.
       balancer.setBackends([doomed.address("http"), survivor.url.replace("http://", "")]);
