@@ -1,21 +1,24 @@
 // The bench's HTTP sink, in its own thread: answers 204 at once and tells the
-// main thread which ids arrived (in batches), for the baseline and the deliverer alike.
+// main thread which ids arrived and when (absolute ms, sub-ms precision), in
+// batches, for the baseline and the deliverer alike.
 import { createServer } from "node:http";
 import { parentPort } from "node:worker_threads";
 
-let batch = [];
+let ids = [];
+let times = [];
 let scheduled = false;
 function flush() {
   scheduled = false;
-  const ids = batch;
-  batch = [];
-  parentPort.postMessage({ ids, at: Date.now() });
+  parentPort.postMessage({ ids, times });
+  ids = [];
+  times = [];
 }
 const server = createServer((req, res) => {
   req.resume();
   req.on("end", () => {
     res.writeHead(204).end();
-    batch.push(req.headers["x-bench-id"]);
+    ids.push(req.headers["x-bench-id"]);
+    times.push(performance.timeOrigin + performance.now());
     if (!scheduled) {
       scheduled = true;
       setImmediate(flush);

@@ -1,4 +1,5 @@
-import { Agent } from "undici";
+import { Agent, type Dispatcher } from "undici";
+import { AttemptDeadlines, type Deadline } from "./attempt-deadlines.js";
 import { type AttemptOutcome, classifyError, classifyStatus } from "./failure-policy.js";
 
 export interface HttpDeliveryOptions {
@@ -9,7 +10,10 @@ export interface HttpDeliveryOptions {
 }
 
 export interface HttpRequestSpec {
-  url: URL;
+  /** scheme://host:port */
+  origin: string;
+  /** Path and query. */
+  path: string;
   contentType: string;
   body: Uint8Array;
   headers: Record<string, string>;
@@ -17,6 +21,69 @@ export interface HttpRequestSpec {
 
 // Headers an envelope must not set: they belong to the connection or are computed.
 const RESERVED = new Set(["host", "content-length", "connection", "transfer-encoding", "keep-alive", "upgrade"]);
+const RETRY_AFTER = "retry-after";
+
+/**
+ * One POST's answer, taken straight from undici's dispatcher: the status, a
+ * Retry-After when the answer is not a success, and the body read and
+ * dropped. Cheaper than `request()`, which builds a body stream, a parsed
+ * header object and an abort listener for every response.
+ */
+class DiscardedResponse implements Dispatcher.DispatchHandler {
+  private status = 0;
+  private retryAfter: string | undefined;
+  private abort: ((reason?: Error) => void) | undefined;
+  private expired: Error | undefined;
+  private deadline: Deadline | undefined;
+  private done = false;
+
+  constructor(private readonly finish: (outcome: AttemptOutcome) => void) {}
+
+  watch(deadline: Deadline): void {
+    this.deadline = deadline;
+  }
+
+  /** The whole-attempt timeout passed: abort now, or as soon as undici hands out the abort (queued requests). */
+  expire(reason: Error): void {
+    this.expired = reason;
+    this.abort?.(reason);
+  }
+
+  // The legacy handler methods below are undici 7's native ones (no header parsing, no wrapping).
+  onConnect(abort: (reason?: Error) => void): void {
+    if (this.expired) abort(this.expired);
+    else this.abort = abort;
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+    this.status = statusCode;
+    if (statusCode < 200 || statusCode >= 300) {
+      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        if (String(rawHeaders[i]).toLowerCase() === RETRY_AFTER) this.retryAfter = String(rawHeaders[i + 1]);
+      }
+    }
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    this.settle(classifyStatus(this.status, this.retryAfter));
+  }
+
+  onError(error: Error): void {
+    this.settle(classifyError(this.expired ?? error));
+  }
+
+  private settle(outcome: AttemptOutcome): void {
+    if (this.done) return;
+    this.done = true;
+    this.deadline?.settle();
+    this.finish(outcome);
+  }
+}
 
 /**
  * POSTs over pooled keep-alive connections (undici), with a connect timeout
@@ -24,8 +91,10 @@ const RESERVED = new Set(["host", "content-length", "connection", "transfer-enco
  */
 export class HttpDelivery {
   private readonly agent: Agent;
+  private readonly deadlines: AttemptDeadlines;
+  private readonly timeoutError: () => Error;
 
-  constructor(private readonly options: HttpDeliveryOptions) {
+  constructor(options: HttpDeliveryOptions) {
     this.agent = new Agent({
       connections: options.connectionsPerOrigin,
       pipelining: 1,
@@ -35,38 +104,40 @@ export class HttpDelivery {
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
     });
+    this.deadlines = new AttemptDeadlines(options.totalTimeoutMs);
+    this.timeoutError = () =>
+      Object.assign(new Error(`no answer within ${options.totalTimeoutMs} ms`), { code: "TIMEOUT" });
   }
 
-  async post(request: HttpRequestSpec): Promise<AttemptOutcome> {
+  post(request: HttpRequestSpec): Promise<AttemptOutcome> {
     const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (!RESERVED.has(name.toLowerCase())) headers[name] = value;
+    for (const name in request.headers) {
+      if (!RESERVED.has(name.toLowerCase())) headers[name] = request.headers[name] as string;
     }
     headers["content-type"] = request.contentType || "application/octet-stream";
-    const timeout = AbortSignal.timeout(this.options.totalTimeoutMs);
-    try {
-      const response = await this.agent.request({
-        origin: request.url.origin,
-        path: `${request.url.pathname}${request.url.search}`,
-        method: "POST",
-        headers,
-        body: Buffer.from(request.body.buffer, request.body.byteOffset, request.body.byteLength),
-        signal: timeout,
-      });
-      await response.body.dump();
-      const retryAfter = response.headers["retry-after"];
-      return classifyStatus(response.statusCode, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
-    } catch (error) {
-      if (timeout.aborted) {
-        return classifyError(
-          Object.assign(new Error(`no answer within ${this.options.totalTimeoutMs} ms`), { code: "TIMEOUT" }),
+    const body = request.body;
+    return new Promise<AttemptOutcome>((resolve) => {
+      const response = new DiscardedResponse(resolve);
+      response.watch(this.deadlines.start(() => response.expire(this.timeoutError())));
+      try {
+        this.agent.dispatch(
+          {
+            origin: request.origin,
+            path: request.path,
+            method: "POST",
+            headers,
+            body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+          },
+          response,
         );
+      } catch (error) {
+        response.onError(error as Error);
       }
-      return classifyError(error);
-    }
+    });
   }
 
   async close(): Promise<void> {
+    this.deadlines.close();
     await this.agent.destroy();
   }
 }

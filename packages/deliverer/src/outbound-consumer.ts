@@ -10,7 +10,6 @@ import {
   GroupReader,
   JobKind,
   type OutboundJob,
-  OutboundJobSchema,
   type ParkedJob,
   ParkedJobSchema,
   pendingOf,
@@ -18,11 +17,13 @@ import {
   type StreamEntry,
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
+import type { AckBatcher } from "./ack-batcher.js";
 import { buildDeadLetter } from "./dead-letters.js";
 import type { DelivererMetrics } from "./deliverer-metrics.js";
 import type { DelivererConfig } from "./deliverer-options.js";
 import type { EndpointDelivery } from "./endpoint-delivery.js";
 import { type AttemptOutcome, retryDelayMs } from "./failure-policy.js";
+import { decodeOutboundJob } from "./outbound-job-decoder.js";
 import { FencedError, type PartitionScripts } from "./partition-scripts.js";
 import { RecipientLanes } from "./recipient-lanes.js";
 import { RetryScheduler } from "./retry-scheduler.js";
@@ -38,6 +39,8 @@ export interface PartitionWorkerOptions {
   /** Opens this partition's own blocking connection (XREADGROUP BLOCK occupies it). */
   openBlocking: () => RedisClient;
   delivery: EndpointDelivery;
+  /** Shared by every partition of this deliverer: acknowledgements go out together. */
+  acks: AckBatcher;
   config: DelivererConfig;
   instanceId: string;
   logger: Logger;
@@ -83,8 +86,6 @@ export class PartitionWorker {
   private stopped = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private roomWaiters: (() => void)[] = [];
-  private ackQueue: { id: string; done: (error?: unknown) => void }[] = [];
-  private ackScheduled = false;
 
   constructor(private readonly o: PartitionWorkerOptions) {
     this.lanes = new RecipientLanes((error, key) => this.onTaskError(error, key));
@@ -197,7 +198,7 @@ export class PartitionWorker {
       }
       let job: OutboundJob | undefined;
       try {
-        job = payload ? decodeEnvelope(OutboundJobSchema, payload) : undefined;
+        job = payload ? decodeOutboundJob(payload) : undefined;
       } catch {
         job = undefined;
       }
@@ -219,7 +220,7 @@ export class PartitionWorker {
       try {
         // No envelope field: written by something else, or deleted while pending.
         if (!entry.payload) throw new Error(`entry has no "${this.o.scripts.entryField}" field`);
-        job = decodeEnvelope(OutboundJobSchema, entry.payload);
+        job = decodeOutboundJob(entry.payload);
       } catch (error) {
         const detail = error instanceof EnvelopeDecodeError ? error.message : (error as Error).message;
         await this.buryEntry(entry.id, {
@@ -267,7 +268,7 @@ export class PartitionWorker {
   private async processEntryPatiently(id: string, job: OutboundJob, lane: string): Promise<void> {
     for (let failures = 0; ; failures++) {
       try {
-        await this.processEntry(id, job);
+        await this.processEntry(id, job, lane);
         return;
       } catch (error) {
         if (error instanceof FencedError || this.stopped) throw error;
@@ -277,9 +278,8 @@ export class PartitionWorker {
     }
   }
 
-  private async processEntry(id: string, job: OutboundJob): Promise<void> {
+  private async processEntry(id: string, job: OutboundJob, rk: string): Promise<void> {
     if (this.stopped) return; // stays pending: the next owner delivers it
-    const rk = laneKeyOf(job, id);
     if (this.parked.has(rk)) {
       const queued = create(ParkedJobSchema, { attempts: 0, job });
       const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
@@ -470,32 +470,9 @@ export class PartitionWorker {
     );
   }
 
-  /** Acknowledgements are batched: one fenced script per turn of the event loop. */
+  /** Acknowledgements are batched with the other partitions': see AckBatcher. */
   private ack(id: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.ackQueue.push({ id, done: (error) => (error ? reject(error) : resolve()) });
-      if (!this.ackScheduled) {
-        this.ackScheduled = true;
-        setImmediate(() => this.flushAcks());
-      }
-    });
-  }
-
-  private flushAcks(): void {
-    this.ackScheduled = false;
-    const batch = this.ackQueue.splice(0, 500);
-    if (this.ackQueue.length > 0) {
-      this.ackScheduled = true;
-      setImmediate(() => this.flushAcks());
-    }
-    this.o.scripts.ack(batch.map((a) => a.id)).then(
-      () => {
-        for (const a of batch) a.done();
-      },
-      (error) => {
-        for (const a of batch) a.done(error);
-      },
-    );
+    return this.o.acks.ack(this.o.scripts, id);
   }
 
   private onTaskError(error: unknown, key: string): void {

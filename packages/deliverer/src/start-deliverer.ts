@@ -10,6 +10,7 @@ import {
   Membership,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
+import { AckBatcher } from "./ack-batcher.js";
 import { createDelivererMetrics } from "./deliverer-metrics.js";
 import type { DelivererConfig } from "./deliverer-options.js";
 import { EndpointDelivery } from "./endpoint-delivery.js";
@@ -71,6 +72,7 @@ export async function startDeliverer(
   });
   await membership.start();
   const delivery = new EndpointDelivery(config);
+  const acks = new AckBatcher(commands);
   const workers = new Map<number, PartitionWorker>();
 
   const ownership = new PartitionOwnership({
@@ -96,6 +98,7 @@ export async function startDeliverer(
             "blocking",
           ),
         delivery,
+        acks,
         config,
         instanceId,
         logger,
