@@ -18,6 +18,11 @@ the protocol (docs/mediator.md):
   by reason in `wallet_dead_letter_counts`, which the relays export to
   Prometheus (`acapy_bridge_wallet_dead_letters_total`).
 
+Messages stored in and taken from mailboxes, and routes registered or replaced,
+are counted in `wallet_mailbox_and_route_counts` for the relays' metrics
+(`acapy_bridge_wallet_mailbox_messages`, ...). Every count is best effort: it
+follows the write it counts and a failure is only logged.
+
 This module knows Redis and the contract, not ACA-Py.
 """
 
@@ -30,6 +35,7 @@ from acapy_bridge.keyspace import Keyspace
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.v1 import keyspace_pb2
 from acapy_bridge_shim.config import MailboxSettings
 
 LOGGER = logging.getLogger(__name__)
@@ -45,6 +51,11 @@ def _now_ms() -> int:
 
 def _text(value) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def wallet_count_field(count: int) -> str:
+    """MAILBOX_IN for WALLET_COUNT_MAILBOX_IN: the hash field, as TypeScript prints the enum name."""
+    return keyspace_pb2.WalletCount.Name(count).removeprefix("WALLET_COUNT_")
 
 
 def reason_label(reason: int) -> str:
@@ -88,10 +99,12 @@ class WalletRouter:
         self._inbox_field = keyspace.spec("relay_inbox").entry_field
         self._dlq_field = keyspace.spec("outbound_dead_letters").entry_field
         self._dead_letter_counts_key = keyspace.key("wallet_dead_letter_counts")
+        self._wallet_counts_key = keyspace.key("wallet_mailbox_and_route_counts")
         self.liveness = RelayLiveness(client, keyspace, settings.relay_liveness_cache_s)
         self._draining: set[str] = set()
         self.stats = {
             "routes_registered": 0,
+            "routes_replaced": 0,
             "routes_stale": 0,
             "pushed_live": 0,
             "mailbox_pushed": 0,
@@ -120,13 +133,21 @@ class WalletRouter:
     async def register_route(self, wallet_key: str, relay_id: str, socket_id: str, epoch: int) -> bool:
         """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set."""
         route = pb.WalletRoute(relay_id=relay_id, socket_id=socket_id, epoch=epoch, registered_at_ms=_now_ms())
-        status, _ = await self._scripts.run(
+        status, replaced_epoch = await self._scripts.run(
             "route_set", [self.route_key(wallet_key)], [encode_envelope(route), epoch, self._route_ttl_ms]
         )
         if _text(status) != "SET":
             self.stats["routes_stale"] += 1
             return False
-        self.stats["routes_registered"] += 1
+        # route_set names the epoch it overwrote. The same session sets its route again with every
+        # frame that asks for return route `all`: that is no change, so it is not counted.
+        replaced_epoch = _text(replaced_epoch)
+        if not replaced_epoch:
+            self.stats["routes_registered"] += 1
+            await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REGISTERED, 1)
+        elif replaced_epoch != str(epoch):  # compared as text: nothing here may raise
+            self.stats["routes_replaced"] += 1
+            await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REPLACED, 1)
         await self.drain(wallet_key, route)
         return True
 
@@ -135,7 +156,10 @@ class WalletRouter:
         return decode_envelope(pb.WalletRoute, raw) if raw else None
 
     async def clear_route(self, wallet_key: str, relay_id: str, socket_id: str) -> bool:
-        return bool(await self._scripts.run("route_clear", [self.route_key(wallet_key)], [relay_id, socket_id]))
+        deleted = bool(await self._scripts.run("route_clear", [self.route_key(wallet_key)], [relay_id, socket_id]))
+        if deleted:
+            await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_CLEARED, 1)
+        return deleted
 
     # ---- delivery ----
 
@@ -168,6 +192,7 @@ class WalletRouter:
             await self.dead_letter(message, pb.DEAD_LETTER_REASON_MAILBOX_FULL, f"mailbox holds {rest[0]} messages")
             return "dead_letter"
         self.stats["mailbox_pushed"] += 1
+        await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
         route_bytes = rest[1] if len(rest) > 1 else b""
         if route_bytes:
             # Messages wait while the wallet has a session (an earlier drain stopped half way):
@@ -242,6 +267,18 @@ class WalletRouter:
         except Exception as error:  # noqa: BLE001 - a metric, not the message
             LOGGER.warning("acapy-bridge wallets: dead letter not counted (%s): %s", reason_label(reason), error)
 
+    async def _count(self, count: int, by: int) -> None:
+        """Adds to one of the deployment's wallet counts (relay metrics) after the write it counts; best effort.
+
+        The counts hash is in the {ctl} slot, the wallet's keys in {w:...}, so the bump cannot be in the
+        same script. A failure is logged, never raised: the message is already where it belongs, and
+        the metric is then off by `by`.
+        """
+        try:
+            await self._client.hincrby(self._wallet_counts_key, wallet_count_field(count), by)
+        except Exception as error:  # noqa: BLE001 - a metric, not the message
+            LOGGER.warning("acapy-bridge wallets: count %s not updated by %d: %s", wallet_count_field(count), by, error)
+
     # ---- mailbox drain ----
 
     def _spawn_drain(self, key: str, route: pb.WalletRoute) -> None:
@@ -277,7 +314,10 @@ class WalletRouter:
                 moved += len(batch)
                 self.stats["mailbox_drained"] += len(batch)
                 if int(remaining) < 0:
-                    # Another drain took them first: what we sent were duplicates. Start again from the head.
+                    # Another drain took them first (and counts them): what we sent were duplicates.
+                    # Start again from the head.
                     continue
+                # Taken: pushed to the session, or dead-lettered EXPIRED above (out of the mailbox either way).
+                await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, len(batch))
         finally:
             self._draining.discard(wallet_key)

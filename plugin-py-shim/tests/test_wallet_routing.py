@@ -177,6 +177,79 @@ async def test_a_push_to_a_deleted_relay_inbox_falls_back_to_the_mailbox(env):
     assert not await client.exists(w.inbox_key(RELAY_A))
 
 
+async def wallet_counts(client, keyspace) -> dict[str, int]:
+    raw = await client.hgetall(keyspace.key("wallet_mailbox_and_route_counts"))
+    return {field.decode(): int(value) for field, value in raw.items()}
+
+
+async def test_mailbox_messages_are_counted_in_when_stored_and_out_when_a_drain_takes_them(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace, max_messages=4, drain_batch=3)
+    results = [await w.deliver(message(w, n)) for n in range(5)]
+    assert results == ["mailbox"] * 4 + ["dead_letter"]
+    # Only what the mailbox stored: the message refused as MAILBOX_FULL is not in it.
+    assert await wallet_counts(client, keyspace) == {"MAILBOX_IN": 4}
+    await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    assert await mailbox(client, w) == []
+    assert (await wallet_counts(client, keyspace))["MAILBOX_OUT"] == 4
+    # A live push never touches the mailbox, so it is not counted.
+    assert await w.deliver(message(w, 9)) == "live"
+    counts = await wallet_counts(client, keyspace)
+    assert (counts["MAILBOX_IN"], counts["MAILBOX_OUT"]) == (4, 4)
+
+
+async def test_an_expired_message_dead_lettered_by_the_drain_is_counted_out_of_the_mailbox(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace)
+    old = message(w, 1)
+    old.expires_at_ms = int(time.time() * 1000) - 1
+    await w.deliver(old)
+    await w.deliver(message(w, 2))
+    await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    counts = await wallet_counts(client, keyspace)
+    assert (counts["MAILBOX_IN"], counts["MAILBOX_OUT"]) == (2, 2)
+
+
+async def test_route_changes_are_counted_registered_replaced_and_cleared_but_not_a_session_setting_its_route_again(
+    env,
+):
+    client, keyspace = env
+    w = router(client, keyspace)
+    # Real epochs: ms * 1000 + counter, 16 digits.
+    first, second = 1_732_780_800_000_001, 1_732_780_800_000_002
+    await w.register_route(WALLET, RELAY_A, "ws-1", first)
+    assert await wallet_counts(client, keyspace) == {"ROUTE_REGISTERED": 1}
+    # Every frame of the session sets the route again: no change.
+    await w.register_route(WALLET, RELAY_A, "ws-1", first)
+    assert await wallet_counts(client, keyspace) == {"ROUTE_REGISTERED": 1}
+    await w.register_route(WALLET, RELAY_B, "ws-2", second)
+    assert not await w.register_route(WALLET, RELAY_A, "ws-old", first)  # stale: nothing changed
+    assert not await w.clear_route(WALLET, RELAY_A, "ws-1")  # names the replaced session: nothing changed
+    assert await w.clear_route(WALLET, RELAY_B, "ws-2")
+    assert await wallet_counts(client, keyspace) == {"ROUTE_REGISTERED": 1, "ROUTE_REPLACED": 1, "ROUTE_CLEARED": 1}
+    assert (w.stats["routes_registered"], w.stats["routes_replaced"], w.stats["routes_stale"]) == (1, 1, 1)
+
+
+async def test_a_count_that_cannot_be_written_is_logged_and_the_messages_are_handled_as_usual(env, caplog):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    # Not a hash: every HINCRBY fails with WRONGTYPE, a real Redis error.
+    await client.set(keyspace.key("wallet_mailbox_and_route_counts"), "not a hash")
+    w = router(client, keyspace)
+    assert await w.deliver(message(w, 1)) == "mailbox"
+    assert await w.register_route(WALLET, RELAY_A, "ws-1", 1)
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == ["mid-0001"]
+    assert await mailbox(client, w) == []
+    not_counted = [r.getMessage() for r in caplog.records if "not updated" in r.getMessage()]
+    assert [m.split(" not updated")[0] for m in not_counted] == [
+        "acapy-bridge wallets: count MAILBOX_IN",
+        "acapy-bridge wallets: count ROUTE_REGISTERED",
+        "acapy-bridge wallets: count MAILBOX_OUT",
+    ]
+
+
 def test_wallet_routing_is_on_for_an_open_mediator_unless_switched_off_and_off_otherwise():
     url = {"redis_url": "redis://127.0.0.1:6379"}
     assert parse_config(url, mediator=True).mailbox.enabled

@@ -2,7 +2,7 @@
 -- KEYS[1] wallet route key; ARGV[1] encoded WalletRoute; ARGV[2] its epoch;
 -- ARGV[3] TTL in ms.
 -- The stored value is a WalletRoute; its epoch (field 3, varint) is read here.
--- Returns {"SET", ""} | {"STALE", stored epoch}.
+-- Returns {"SET", the replaced route's epoch, or "" if there was none} | {"STALE", stored epoch}.
 local function epoch_of(buf)
   local i, n = 1, #buf
   local function varint()
@@ -36,11 +36,14 @@ local function epoch_of(buf)
 end
 local current = redis.call("GET", KEYS[1])
 local epoch = tonumber(ARGV[2])
+local replaced = ""
 if current then
   local stored = epoch_of(current)
   if stored > epoch then
-    return {"STALE", tostring(stored)}
+    return {"STALE", string.format("%.0f", stored)}
   end
+  -- %.0f, not tostring: epochs (ms * 1000 + counter) have 16 digits, tostring keeps 14.
+  replaced = string.format("%.0f", stored)
 end
 redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[3])
-return {"SET", ""}
+return {"SET", replaced}

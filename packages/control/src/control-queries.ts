@@ -1,5 +1,6 @@
 import {
   AgentMessageSchema,
+  countWallet,
   type DeadLetter,
   type DeadLetterEntry,
   DeadLetterEntrySchema,
@@ -19,6 +20,7 @@ import {
   partitionOf,
   QueueFamily,
   type RedisClient,
+  WalletCount,
   WalletMessageSchema,
   WalletRouteSchema,
 } from "@acapy-bridge/protocol";
@@ -70,11 +72,17 @@ function parseGroups(raw: unknown[], group: string): GroupInfo {
   return { pending: 0, lag: 0 };
 }
 
+/** Where the control API reports what went wrong beside a request's answer (a pino logger fits). */
+export interface ControlWarnings {
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
 /** Reads and repairs queue state for operators; every key comes from the Keyspace. */
 export class ControlQueries {
   constructor(
     private readonly client: RedisClient,
     private readonly keyspace: Keyspace,
+    private readonly warnings: ControlWarnings = { warn: () => {} },
   ) {}
 
   async listPartitions(family: QueueFamily): Promise<PartitionStatus[]> {
@@ -199,6 +207,14 @@ export class ControlQueries {
         case "walletMessage": {
           const mailbox = this.keyspace.key("walletMailbox", { recipient: original.value.recipientKey });
           await this.client.rpush(mailbox, Buffer.from(encodeEnvelope(WalletMessageSchema, original.value)));
+          // Back in a mailbox: counted like any message stored there, or the mailbox gauge would
+          // drop below the truth when the drain takes it out.
+          await countWallet(this.client, this.keyspace, WalletCount.MAILBOX_IN, 1, (error, field) =>
+            this.warnings.warn(
+              { event: "control.wallet_count_failed", count: field, err: error.message },
+              "wallet count not updated; the metric is off by one",
+            ),
+          );
           await this.client.xdel(found.key, ref.entryId);
           requeued++;
           continue;

@@ -17,6 +17,7 @@ import {
   QueueFamily,
   type RedisClient,
   readGroup,
+  WalletMessageSchema,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
@@ -110,6 +111,30 @@ describe.each([
     const [again] = await readGroup(client, { stream: queue, group, consumer: "d1", entryField, count: 1, after: ">" });
     expect(decodeEnvelope(OutboundJobSchema, again?.payload as Buffer).mid).toBe("job-1");
     expect(await client.xlen(keyspace.key("outboundDeadLetters", { partition: p }))).toBe(0);
+  });
+
+  it("requeues a wallet dead letter into the wallet's mailbox and counts it in, for the mailbox gauge", async () => {
+    const message = create(WalletMessageSchema, { mid: "w-1", recipientKey: "wallet-1", body: Buffer.from("hi") });
+    const p = partitionOf(message.recipientKey, keyspace.partitionCount("outboundDeadLetters"));
+    const letter = create(DeadLetterSchema, {
+      mid: message.mid,
+      reason: DeadLetterReason.MAILBOX_FULL,
+      original: { case: "walletMessage", value: message },
+    });
+    const entryId = (await client.xadd(
+      keyspace.key("outboundDeadLetters", { partition: p }),
+      "*",
+      keyspace.spec("outboundDeadLetters").entryField,
+      Buffer.from(encodeEnvelope(DeadLetterSchema, letter)),
+    )) as string;
+
+    const { requeued } = (await control.requeueDeadLetters([
+      { family: QueueFamily.OUTBOUND, partition: p, entryId },
+    ])) as { requeued: number };
+    expect(requeued).toBe(1);
+    const mailbox = await client.lrangeBuffer(keyspace.key("walletMailbox", { recipient: "wallet-1" }), 0, -1);
+    expect(mailbox.map((raw) => decodeEnvelope(WalletMessageSchema, raw).mid)).toEqual(["w-1"]);
+    expect(await client.hget(keyspace.key("walletMailboxAndRouteCounts"), "MAILBOX_IN")).toBe("1");
   });
 
   it("lists live instances from their heartbeats", async () => {

@@ -13,7 +13,7 @@ import {
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import { ControlError, ControlQueries } from "./control-queries.js";
+import { ControlError, ControlQueries, type ControlWarnings } from "./control-queries.js";
 import { grpcImplementation, grpcServiceDefinition } from "./grpc-adapter.js";
 
 export interface ControlServerOptions {
@@ -24,6 +24,8 @@ export interface ControlServerOptions {
   /** Optional bearer token; when set every ControlService call must present it. */
   token?: string | undefined;
   healthPollMs?: number;
+  /** Where problems beside a request's answer are logged (a wallet count not updated). */
+  logger?: ControlWarnings;
 }
 
 function authorized(token: string | undefined, metadata: grpc.Metadata): boolean {
@@ -44,7 +46,7 @@ export class ControlServer {
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ControlServerOptions) {
-    const queries = new ControlQueries(options.client, options.keyspace);
+    const queries = new ControlQueries(options.client, options.keyspace, options.logger);
     this.health.addToServer(this.server);
     const guard =
       <T>(fn: (request: T) => Promise<unknown>) =>

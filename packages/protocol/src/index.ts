@@ -61,3 +61,4 @@ export {
   type PartitionPlan,
   TopologyMismatchError,
 } from "./redis/topology.js";
+export { countWallet, WalletCount, walletCountField } from "./redis/wallet-counts.js";

@@ -64,6 +64,7 @@ describe("relay janitor", () => {
         inboundBacklog: async () => [],
         inboxBacklog: async () => 0,
         walletDeadLetters: async () => ({}),
+        walletCounts: async () => ({}),
       }),
       writer: new InboundWriter(client, keyspace, { highWaterMark: 0, dedupWindowMs: 0 }),
       pending: new PendingReplies(),
@@ -130,6 +131,8 @@ describe("relay janitor", () => {
     // The wallet has no session: both pushes wait in its mailbox.
     const mailbox = await client.lrangeBuffer(keyspace.key("walletMailbox", { recipient: walletKey }), 0, -1);
     expect(mailbox.map((raw) => decodeEnvelope(WalletMessageSchema, raw).mid)).toEqual(["before-the-round", "late"]);
+    // ... and both are counted into the mailboxes, for the deployment's mailbox gauge.
+    expect(await client.hget(keyspace.key("walletMailboxAndRouteCounts"), "MAILBOX_IN")).toBe("2");
     expect(await client.exists(deadInbox)).toBe(0);
     expect(await client.zscore(keyspace.key("members", { role: "relay" }), dead)).toBeNull();
   });

@@ -1,9 +1,30 @@
 import { Counter, Gauge, Histogram, LATENCY_BUCKETS, type Registry } from "@acapy-bridge/operability";
-import { DeadLetterReason } from "@acapy-bridge/protocol";
+import { DeadLetterReason, WalletCount, walletCountField } from "@acapy-bridge/protocol";
 
 const WALLET_DEAD_LETTER_REASONS = [DeadLetterReason.MAILBOX_FULL, DeadLetterReason.EXPIRED].map(
   (r) => DeadLetterReason[r],
 );
+
+const MAILBOX_MOVES = { in: WalletCount.MAILBOX_IN, out: WalletCount.MAILBOX_OUT };
+const ROUTE_CHANGES = {
+  registered: WalletCount.ROUTE_REGISTERED,
+  replaced: WalletCount.ROUTE_REPLACED,
+  cleared: WalletCount.ROUTE_CLEARED,
+};
+
+/**
+ * Shares one in-flight read among the callers that ask while it runs: a scrape collects every
+ * metric at once, and the three wallet-count metrics then cost one HGETALL, not three.
+ */
+function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | undefined;
+  return () => {
+    inFlight ??= read().finally(() => {
+      inFlight = undefined;
+    });
+    return inFlight;
+  };
+}
 
 /** Why a message got the answer it got (label `outcome`). */
 export type RequestOutcome =
@@ -29,6 +50,9 @@ export interface RelayMetrics {
   walletPushSeconds: Histogram;
   janitorRecovered: Counter<"command" | "result">;
   walletDeadLetters: Counter<"reason">;
+  walletMailboxMessages: Gauge;
+  walletMailboxMoves: Counter<"direction">;
+  walletRouteChanges: Counter<"change">;
   pendingRequests: Gauge;
   inboundBacklog: Gauge<"partition">;
   inboxBacklog: Gauge;
@@ -48,8 +72,13 @@ export function createRelayMetrics(
     inboxBacklog: () => Promise<number>;
     /** The deployment's wallet dead-letter counts by reason (`wallet_dead_letter_counts`). */
     walletDeadLetters: () => Promise<Record<string, string>>;
+    /** The deployment's wallet mailbox and route counts by `WalletCount` name (`wallet_mailbox_and_route_counts`). */
+    walletCounts: () => Promise<Record<string, string>>;
   },
 ): RelayMetrics {
+  const walletCounts = sharedRead(gauges.walletCounts);
+  const walletCount = (counts: Record<string, string>, count: WalletCount) =>
+    Number(counts[walletCountField(count)]) || 0;
   return {
     requests: new Counter({
       name: "acapy_bridge_relay_messages_total",
@@ -115,6 +144,58 @@ export function createRelayMetrics(
           // Both wallet reasons are always present (0 until the first), so rate() and alerts see them from the start.
           for (const reason of WALLET_DEAD_LETTER_REASONS) this.inc({ reason }, 0);
           for (const [reason, count] of Object.entries(counts)) this.inc({ reason }, Number(count) || 0);
+        } catch {
+          // as above
+        }
+      },
+    }),
+    // Like the dead letters: shims, relays and the control API count in one small hash, read here
+    // with one HGETALL per scrape (shared by the three metrics), so every relay reports the same
+    // deployment-wide values: aggregate with max, not sum. On a failed read each keeps its last value.
+    walletMailboxMessages: new Gauge({
+      name: "acapy_bridge_wallet_mailbox_messages",
+      help: "Messages waiting in all wallets' mailboxes in the whole deployment (approximate: stored minus taken, counted in Redis; never below 0); every relay reports the same value.",
+      registers: [registry],
+      async collect() {
+        try {
+          const counts = await walletCounts();
+          // The count is bumped after the mailbox write, not with it: a lost bump (or mailboxes
+          // filled before these counts existed) can leave "out" ahead of "in"; a depth is never negative.
+          this.set(
+            Math.max(0, walletCount(counts, WalletCount.MAILBOX_IN) - walletCount(counts, WalletCount.MAILBOX_OUT)),
+          );
+        } catch {
+          // as above
+        }
+      },
+    }),
+    walletMailboxMoves: new Counter({
+      name: "acapy_bridge_wallet_mailbox_moves_total",
+      help: "Messages stored in (in) and taken from (out: moved to a session or expired) wallets' mailboxes in the whole deployment, counted in Redis; every relay reports the same totals.",
+      labelNames: ["direction"],
+      registers: [registry],
+      async collect() {
+        try {
+          const counts = await walletCounts();
+          this.reset();
+          for (const [direction, count] of Object.entries(MAILBOX_MOVES)) {
+            this.inc({ direction }, walletCount(counts, count));
+          }
+        } catch {
+          // as above
+        }
+      },
+    }),
+    walletRouteChanges: new Counter({
+      name: "acapy_bridge_wallet_route_changes_total",
+      help: "Wallet routes registered (no route before), replaced (by a newer session) and cleared (their socket closed) in the whole deployment, counted in Redis; every relay reports the same totals.",
+      labelNames: ["change"],
+      registers: [registry],
+      async collect() {
+        try {
+          const counts = await walletCounts();
+          this.reset();
+          for (const [change, count] of Object.entries(ROUTE_CHANGES)) this.inc({ change }, walletCount(counts, count));
         } catch {
           // as above
         }

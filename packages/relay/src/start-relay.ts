@@ -90,6 +90,7 @@ export async function startRelay(
       inboundBacklog: () => writer.backlog(),
       inboxBacklog: () => commands.xlen(inboxKey),
       walletDeadLetters: () => commands.hgetall(keyspace.key("walletDeadLetterCounts")),
+      walletCounts: () => commands.hgetall(keyspace.key("walletMailboxAndRouteCounts")),
     });
     const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
 

@@ -20,6 +20,15 @@ import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
 
+/** The value of one series in a relay's registry (0 if absent). */
+async function metricValue(relay: TestRelay, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = (await relay.metrics.getMetricsAsJSON()).find((m) => m.name === name);
+  const values = (metric?.values ?? []) as { value: number; labels: Record<string, string | number> }[];
+  return values
+    .filter((v) => Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 function open(url: string): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
@@ -119,7 +128,25 @@ describe("wallet pushes", () => {
     );
     expect(first.logs.some((l) => l.event === "relay.push_unconfirmed")).toBe(true);
     expect(await client.llen(keyspace.key("walletMailbox", { recipient: walletKey }))).toBe(0);
+    // Counted for the deployment's metrics: one message into the mailbox (returned), one out
+    // (drained to the new session), so the mailbox gauge of every relay is back at 0.
+    const counts = keyspace.key("walletMailboxAndRouteCounts");
+    await waitFor("the drain counted", async () => (await client.hget(counts, "MAILBOX_OUT")) === "1", 10_000);
+    expect(await client.hgetall(counts)).toEqual({ MAILBOX_IN: "1", MAILBOX_OUT: "1" });
+    for (const relay of [first, second]) {
+      expect(await metricValue(relay, "acapy_bridge_wallet_mailbox_moves_total", { direction: "in" })).toBe(1);
+      expect(await metricValue(relay, "acapy_bridge_wallet_mailbox_moves_total", { direction: "out" })).toBe(1);
+      expect(await metricValue(relay, "acapy_bridge_wallet_mailbox_messages")).toBe(0);
+    }
     old.ws.terminate();
+    // The new session's relay has pushed to this wallet, so it clears (and counts) its route on close.
     fresh.ws.close();
+    await waitFor(
+      "the route's clear counted",
+      async () => (await client.hget(counts, "ROUTE_CLEARED")) === "1",
+      10_000,
+    );
+    expect(await client.exists(keyspace.key("walletRoute", { recipient: walletKey }))).toBe(0);
+    expect(await metricValue(first, "acapy_bridge_wallet_route_changes_total", { change: "cleared" })).toBe(1);
   });
 });

@@ -1,5 +1,6 @@
 import {
   ackEntries,
+  countWallet,
   decodeEnvelope,
   encodeEnvelope,
   type Keyspace,
@@ -7,6 +8,7 @@ import {
   RelayCommandSchema,
   runScript,
   type SocketPush,
+  WalletCount,
   type WalletMessage,
   WalletMessageSchema,
   type WalletRoute,
@@ -167,6 +169,7 @@ export class WalletPushes {
         // LPUSH takes its arguments head-last: reversed, they land at the head in their order.
         const encoded = messages.map((m) => Buffer.from(encodeEnvelope(WalletMessageSchema, m))).reverse();
         await this.client.lpush(this.keyspace.key("walletMailbox", { recipient: key }), ...encoded);
+        await this.count(WalletCount.MAILBOX_IN, encoded.length);
       }
       this.ctx.metrics.walletPushes.inc({ result: "returned_to_mailbox" }, owed.length);
       this.ctx.logger.info(
@@ -188,12 +191,13 @@ export class WalletPushes {
   }
 
   private async clearRoute(walletKey: string, socketId: string): Promise<void> {
-    await runScript(
+    const deleted = await runScript(
       this.client,
       "route_clear",
       [this.keyspace.key("walletRoute", { recipient: walletKey })],
       [this.ctx.relayId, socketId],
     );
+    if (Number(deleted) === 1) await this.count(WalletCount.ROUTE_CLEARED, 1);
   }
 
   /** The push's socket is not here: follow the wallet's route to another live relay, or to its mailbox. */
@@ -239,12 +243,14 @@ export class WalletPushes {
    */
   async toMailbox(message: WalletMessage): Promise<void> {
     const key = message.recipientKey;
-    const [, , route] = (await runScript(
+    const [status, , route] = (await runScript(
       this.client,
       "mailbox_offer",
       [this.keyspace.key("walletRoute", { recipient: key }), this.keyspace.key("walletMailbox", { recipient: key })],
       [encodeEnvelope(WalletMessageSchema, message), 0, "0"],
-    )) as [string, number, string];
+    )) as [Buffer | string, number, string];
+    // No cap and "mailbox only": the answer is MBOX, checked anyway so the count follows the script.
+    if (status.toString() === "MBOX") await this.count(WalletCount.MAILBOX_IN, 1);
     this.ctx.metrics.walletPushes.inc({ result: "to_mailbox" });
     if (route) await this.drainToSession(key);
   }
@@ -278,8 +284,12 @@ export class WalletPushes {
         }
         if (moved === 0) return;
         const remaining = Number(await runScript(this.client, "mailbox_take", [mailbox], [batch[0] as Buffer, moved]));
-        // -1: another drain took them first and what we pushed were duplicates; read the head again.
-        if (remaining >= 0) drained += moved;
+        // -1: another drain took them first (and counted them) and what we pushed were duplicates;
+        // read the head again.
+        if (remaining >= 0) {
+          drained += moved;
+          await this.count(WalletCount.MAILBOX_OUT, moved);
+        }
         if (moved < batch.length) return;
       }
     } finally {
@@ -292,6 +302,16 @@ export class WalletPushes {
         );
       }
     }
+  }
+
+  /** Bumps the deployment's wallet counts (relay metrics); logs a failure, never throws. */
+  private count(count: WalletCount, by: number): Promise<void> {
+    return countWallet(this.client, this.keyspace, count, by, (error, field) =>
+      this.ctx.logger.warn(
+        { event: "relay.wallet_count_failed", count: field, by, err: error.message },
+        "wallet count not updated; the metric is off by this much",
+      ),
+    );
   }
 
   async alive(relayId: string): Promise<boolean> {

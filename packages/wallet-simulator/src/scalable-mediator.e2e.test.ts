@@ -117,6 +117,10 @@ describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets
     await waitFor("route cleared", async () => (await redis.exists(routeKey())) === 0, 10_000, 50);
     for (let i = 0; i < 100; i++) await bobAdmin.sendMessage(bobConnection, `offline-${i}`);
     await waitFor("100 messages in the mailbox", async () => (await redis.llen(mailboxKey())) === 100, 60_000, 200);
+    // The deployment's mailbox gauge (counted by the shims in Redis, exported by every relay) sees them.
+    const waiting = () =>
+      metricValue(relays[0]?.metrics as TestRelay["metrics"], "acapy_bridge_wallet_mailbox_messages");
+    await waitFor("the mailbox gauge at 100", async () => (await waiting()) === 100, 10_000, 100);
     // Bob's ACA-Py delivers concurrently, so the mailbox order is the order the mediator accepted them in.
     const before = wallet.inbox.length;
     const mailboxOrder = await mailboxContents(mailboxKey());
@@ -125,6 +129,7 @@ describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets
     expect(got).toHaveLength(100);
     expect(wallet.inbox.slice(before).map((r) => r.message["@id"])).toEqual(mailboxOrder);
     expect(await redis.llen(mailboxKey())).toBe(0);
+    await waitFor("the mailbox gauge back at 0", async () => (await waiting()) === 0, 10_000, 100);
   });
 
   it("returns frames written to a socket that died without a close frame to the wallet on its next session", async () => {

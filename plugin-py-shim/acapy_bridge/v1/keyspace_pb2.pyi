@@ -1,11 +1,27 @@
 from acapy_bridge.v1 import envelopes_pb2 as _envelopes_pb2
 from acapy_bridge.v1 import keyspace_options_pb2 as _keyspace_options_pb2
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class WalletCount(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    WALLET_COUNT_UNSPECIFIED: _ClassVar[WalletCount]
+    WALLET_COUNT_MAILBOX_IN: _ClassVar[WalletCount]
+    WALLET_COUNT_MAILBOX_OUT: _ClassVar[WalletCount]
+    WALLET_COUNT_ROUTE_REGISTERED: _ClassVar[WalletCount]
+    WALLET_COUNT_ROUTE_REPLACED: _ClassVar[WalletCount]
+    WALLET_COUNT_ROUTE_CLEARED: _ClassVar[WalletCount]
+WALLET_COUNT_UNSPECIFIED: WalletCount
+WALLET_COUNT_MAILBOX_IN: WalletCount
+WALLET_COUNT_MAILBOX_OUT: WalletCount
+WALLET_COUNT_ROUTE_REGISTERED: WalletCount
+WALLET_COUNT_ROUTE_REPLACED: WalletCount
+WALLET_COUNT_ROUTE_CLEARED: WalletCount
 
 class Marker(_message.Message):
     __slots__ = ()
@@ -16,7 +32,7 @@ class Text(_message.Message):
     def __init__(self) -> None: ...
 
 class Keyspace(_message.Message):
-    __slots__ = ("inbound_queue", "inbound_seen", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "admin_requests", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "members", "instance", "topology", "janitor_lease")
+    __slots__ = ("inbound_queue", "inbound_seen", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "admin_requests", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "wallet_mailbox_and_route_counts", "members", "instance", "topology", "janitor_lease")
     INBOUND_QUEUE_FIELD_NUMBER: _ClassVar[int]
     INBOUND_SEEN_FIELD_NUMBER: _ClassVar[int]
     INBOUND_DEAD_LETTERS_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +48,7 @@ class Keyspace(_message.Message):
     WALLET_ROUTE_FIELD_NUMBER: _ClassVar[int]
     WALLET_MAILBOX_FIELD_NUMBER: _ClassVar[int]
     WALLET_DEAD_LETTER_COUNTS_FIELD_NUMBER: _ClassVar[int]
+    WALLET_MAILBOX_AND_ROUTE_COUNTS_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     TOPOLOGY_FIELD_NUMBER: _ClassVar[int]
@@ -51,8 +68,9 @@ class Keyspace(_message.Message):
     wallet_route: _envelopes_pb2.WalletRoute
     wallet_mailbox: _envelopes_pb2.WalletMessage
     wallet_dead_letter_counts: Text
+    wallet_mailbox_and_route_counts: Text
     members: Text
     instance: _envelopes_pb2.InstanceInfo
     topology: _envelopes_pb2.Topology
     janitor_lease: Text
-    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...
+    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_mailbox_and_route_counts: _Optional[_Union[Text, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...

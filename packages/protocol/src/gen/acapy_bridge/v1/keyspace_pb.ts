@@ -29,8 +29,8 @@
 // masters of a Cluster) instead of clustering as short tags do. The keys of
 // one partition share its tag, hence its slot, so each script touches one slot.
 
-import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { AdminRequest, AgentEvent, AgentMessage, DeadLetter, InstanceInfo, OutboundJob, ParkedJob, RelayCommand, Topology, WalletMessage, WalletRoute } from "./envelopes_pb.js";
 import { file_acapy_bridge_v1_envelopes } from "./envelopes_pb.js";
 import { file_acapy_bridge_v1_keyspace_options } from "./keyspace_options_pb.js";
@@ -40,7 +40,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acapy_bridge/v1/keyspace.proto.
  */
 export const file_acapy_bridge_v1_keyspace: GenFile = /*@__PURE__*/
-  fileDesc("Ch5hY2FweV9icmlkZ2UvdjEva2V5c3BhY2UucHJvdG8SD2FjYXB5X2JyaWRnZS52MSIICgZNYXJrZXIiBgoEVGV4dCLqEQoIS2V5c3BhY2USdQoNaW5ib3VuZF9xdWV1ZRgBIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5BZ2VudE1lc3NhZ2VCP6qfGTsKGyR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTppbhABGAEiAWkqBWFjYXB5MgFlQgVyZWxheUoEc2hpbRJ4CgxpbmJvdW5kX3NlZW4YAiABKAsyFy5hY2FweV9icmlkZ2UudjEuTWFya2VyQkmqnxlFCioke3ByZWZpeH06eyR7cGFydGl0aW9ufX06aW46c2Vlbjoke2RpZ2VzdH0QAhgDIgFpOMDPJEIFcmVsYXlKBXJlbGF5EnoKFGluYm91bmRfZGVhZF9sZXR0ZXJzGAMgASgLMhsuYWNhcHlfYnJpZGdlLnYxLkRlYWRMZXR0ZXJCP6qfGTsKHyR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTppbjpkbHEQARgBIgFpMgFlQgRzaGltSghvcGVyYXRvchJ+Cg5vdXRib3VuZF9xdWV1ZRgKIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5PdXRib3VuZEpvYkJIqp8ZRAocJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dBABGAEiAW8qCWRlbGl2ZXJlcjIBZUIEc2hpbUoJZGVsaXZlcmVyEnUKDW91dGJvdW5kX3NlZW4YCyABKAsyFy5hY2FweV9icmlkZ2UudjEuTWFya2VyQkWqnxlBCigke3ByZWZpeH06eyR7cGFydGl0aW9ufX06b3V0OnNlZW46JHttaWR9EAIYAyIBbzjAzyRCBHNoaW1KBHNoaW0SdwoOb3V0Ym91bmRfbGVhc2UYDCABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEJIqp8ZRAoiJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpsZWFzZRACGAIiAW84kE5CCWRlbGl2ZXJlckoJZGVsaXZlcmVyEoYBCg9vdXRib3VuZF9wYXJrZWQYDSABKAsyGi5hY2FweV9icmlkZ2UudjEuUGFya2VkSm9iQlGqnxlNCi4ke3ByZWZpeH06eyR7cGFydGl0aW9ufX06b3V0OnBhcms6JHtyZWNpcGllbnR9EAMYASIBb0IJZGVsaXZlcmVySglkZWxpdmVyZXISfQoXb3V0Ym91bmRfcmV0cnlfc2NoZWR1bGUYDiABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEJFqp8ZQQoiJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpyZXRyeRAEGAIiAW9CCWRlbGl2ZXJlckoJZGVsaXZlcmVyEoEBChVvdXRib3VuZF9kZWFkX2xldHRlcnMYDyABKAsyGy5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlckJFqp8ZQQogJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpkbHEQARgBIgFvMgFlQglkZWxpdmVyZXJKCG9wZXJhdG9yEm4KBmV2ZW50cxgUIAEoCzIbLmFjYXB5X2JyaWRnZS52MS5BZ2VudEV2ZW50QkGqnxk9Ch8ke3ByZWZpeH06eyR7cGFydGl0aW9ufX06ZXZlbnRzEAEYASIBZTIBZUIEc2hpbUoKY29udHJvbGxlchJ+Cg5hZG1pbl9yZXF1ZXN0cxgZIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5BZG1pblJlcXVlc3RCR6qfGUMKHiR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTphZG1pbhABGAEiAWEqBWFjYXB5MgFlQgpjb250cm9sbGVySgRzaGltEnEKC3JlbGF5X2luYm94GB4gASgLMh0uYWNhcHlfYnJpZGdlLnYxLlJlbGF5Q29tbWFuZEI9qp8ZOQocJHtwcmVmaXh9OntyOiR7cmVsYXl9fTppbmJveBABGAEqBXJlbGF5MgFlQgRzaGltSgVyZWxheRJvCgx3YWxsZXRfcm91dGUYKCABKAsyHC5hY2FweV9icmlkZ2UudjEuV2FsbGV0Um91dGVCO6qfGTcKICR7cHJlZml4fTp7dzoke3JlY2lwaWVudH19OnJvdXRlEAIYATiAuJkpQgRzaGltSgRzaGltEm0KDndhbGxldF9tYWlsYm94GCkgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2VCNaqfGTEKHyR7cHJlZml4fTp7dzoke3JlY2lwaWVudH19Om1ib3gQAxgBQgRzaGltSgRzaGltEnIKGXdhbGxldF9kZWFkX2xldHRlcl9jb3VudHMYKiABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEI4qp8ZNAohJHtwcmVmaXh9OntjdGx9OndhbGxldDpkbHE6Y291bnRzEAUYAkIEc2hpbUoFcmVsYXkSbwoHbWVtYmVycxgyIAEoCzIVLmFjYXB5X2JyaWRnZS52MS5UZXh0QkeqnxlDCh8ke3ByZWZpeH06e2N0bH06bWVtYmVyczoke3JvbGV9EAQYAkINZXZlcnkgcHJvY2Vzc0oNZXZlcnkgcHJvY2VzcxJ8CghpbnN0YW5jZRgzIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm9CS6qfGUcKJCR7cHJlZml4fTp7Y3RsfTppbnN0YW5jZToke2luc3RhbmNlfRACGAE4sOoBQg1ldmVyeSBwcm9jZXNzSghvcGVyYXRvchJtCgh0b3BvbG9neRg0IAEoCzIZLmFjYXB5X2JyaWRnZS52MS5Ub3BvbG9neUJAqp8ZPAoYJHtwcmVmaXh9OntjdGx9OnRvcG9sb2d5EAIYAUINZmlyc3QgcHJvY2Vzc0oNZXZlcnkgcHJvY2VzcxJgCg1qYW5pdG9yX2xlYXNlGDUgASgLMhUuYWNhcHlfYnJpZGdlLnYxLlRleHRCMqqfGS4KFyR7cHJlZml4fTp7Y3RsfTpqYW5pdG9yEAIYAjiQTkIFcmVsYXlKBXJlbGF5YgZwcm90bzM", [file_acapy_bridge_v1_envelopes, file_acapy_bridge_v1_keyspace_options]);
+  fileDesc("Ch5hY2FweV9icmlkZ2UvdjEva2V5c3BhY2UucHJvdG8SD2FjYXB5X2JyaWRnZS52MSIICgZNYXJrZXIiBgoEVGV4dCLxEgoIS2V5c3BhY2USdQoNaW5ib3VuZF9xdWV1ZRgBIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5BZ2VudE1lc3NhZ2VCP6qfGTsKGyR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTppbhABGAEiAWkqBWFjYXB5MgFlQgVyZWxheUoEc2hpbRJ4CgxpbmJvdW5kX3NlZW4YAiABKAsyFy5hY2FweV9icmlkZ2UudjEuTWFya2VyQkmqnxlFCioke3ByZWZpeH06eyR7cGFydGl0aW9ufX06aW46c2Vlbjoke2RpZ2VzdH0QAhgDIgFpOMDPJEIFcmVsYXlKBXJlbGF5EnoKFGluYm91bmRfZGVhZF9sZXR0ZXJzGAMgASgLMhsuYWNhcHlfYnJpZGdlLnYxLkRlYWRMZXR0ZXJCP6qfGTsKHyR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTppbjpkbHEQARgBIgFpMgFlQgRzaGltSghvcGVyYXRvchJ+Cg5vdXRib3VuZF9xdWV1ZRgKIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5PdXRib3VuZEpvYkJIqp8ZRAocJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dBABGAEiAW8qCWRlbGl2ZXJlcjIBZUIEc2hpbUoJZGVsaXZlcmVyEnUKDW91dGJvdW5kX3NlZW4YCyABKAsyFy5hY2FweV9icmlkZ2UudjEuTWFya2VyQkWqnxlBCigke3ByZWZpeH06eyR7cGFydGl0aW9ufX06b3V0OnNlZW46JHttaWR9EAIYAyIBbzjAzyRCBHNoaW1KBHNoaW0SdwoOb3V0Ym91bmRfbGVhc2UYDCABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEJIqp8ZRAoiJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpsZWFzZRACGAIiAW84kE5CCWRlbGl2ZXJlckoJZGVsaXZlcmVyEoYBCg9vdXRib3VuZF9wYXJrZWQYDSABKAsyGi5hY2FweV9icmlkZ2UudjEuUGFya2VkSm9iQlGqnxlNCi4ke3ByZWZpeH06eyR7cGFydGl0aW9ufX06b3V0OnBhcms6JHtyZWNpcGllbnR9EAMYASIBb0IJZGVsaXZlcmVySglkZWxpdmVyZXISfQoXb3V0Ym91bmRfcmV0cnlfc2NoZWR1bGUYDiABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEJFqp8ZQQoiJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpyZXRyeRAEGAIiAW9CCWRlbGl2ZXJlckoJZGVsaXZlcmVyEoEBChVvdXRib3VuZF9kZWFkX2xldHRlcnMYDyABKAsyGy5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlckJFqp8ZQQogJHtwcmVmaXh9Onske3BhcnRpdGlvbn19Om91dDpkbHEQARgBIgFvMgFlQglkZWxpdmVyZXJKCG9wZXJhdG9yEm4KBmV2ZW50cxgUIAEoCzIbLmFjYXB5X2JyaWRnZS52MS5BZ2VudEV2ZW50QkGqnxk9Ch8ke3ByZWZpeH06eyR7cGFydGl0aW9ufX06ZXZlbnRzEAEYASIBZTIBZUIEc2hpbUoKY29udHJvbGxlchJ+Cg5hZG1pbl9yZXF1ZXN0cxgZIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5BZG1pblJlcXVlc3RCR6qfGUMKHiR7cHJlZml4fTp7JHtwYXJ0aXRpb259fTphZG1pbhABGAEiAWEqBWFjYXB5MgFlQgpjb250cm9sbGVySgRzaGltEnEKC3JlbGF5X2luYm94GB4gASgLMh0uYWNhcHlfYnJpZGdlLnYxLlJlbGF5Q29tbWFuZEI9qp8ZOQocJHtwcmVmaXh9OntyOiR7cmVsYXl9fTppbmJveBABGAEqBXJlbGF5MgFlQgRzaGltSgVyZWxheRJvCgx3YWxsZXRfcm91dGUYKCABKAsyHC5hY2FweV9icmlkZ2UudjEuV2FsbGV0Um91dGVCO6qfGTcKICR7cHJlZml4fTp7dzoke3JlY2lwaWVudH19OnJvdXRlEAIYATiAuJkpQgRzaGltSgRzaGltEm0KDndhbGxldF9tYWlsYm94GCkgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2VCNaqfGTEKHyR7cHJlZml4fTp7dzoke3JlY2lwaWVudH19Om1ib3gQAxgBQgRzaGltSgRzaGltEnIKGXdhbGxldF9kZWFkX2xldHRlcl9jb3VudHMYKiABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEI4qp8ZNAohJHtwcmVmaXh9OntjdGx9OndhbGxldDpkbHE6Y291bnRzEAUYAkIEc2hpbUoFcmVsYXkShAEKH3dhbGxldF9tYWlsYm94X2FuZF9yb3V0ZV9jb3VudHMYKyABKAsyFS5hY2FweV9icmlkZ2UudjEuVGV4dEJEqp8ZQAodJHtwcmVmaXh9OntjdGx9OndhbGxldDpjb3VudHMQBRgCQhRzaGltLCByZWxheSwgY29udHJvbEoFcmVsYXkSbwoHbWVtYmVycxgyIAEoCzIVLmFjYXB5X2JyaWRnZS52MS5UZXh0QkeqnxlDCh8ke3ByZWZpeH06e2N0bH06bWVtYmVyczoke3JvbGV9EAQYAkINZXZlcnkgcHJvY2Vzc0oNZXZlcnkgcHJvY2VzcxJ8CghpbnN0YW5jZRgzIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm9CS6qfGUcKJCR7cHJlZml4fTp7Y3RsfTppbnN0YW5jZToke2luc3RhbmNlfRACGAE4sOoBQg1ldmVyeSBwcm9jZXNzSghvcGVyYXRvchJtCgh0b3BvbG9neRg0IAEoCzIZLmFjYXB5X2JyaWRnZS52MS5Ub3BvbG9neUJAqp8ZPAoYJHtwcmVmaXh9OntjdGx9OnRvcG9sb2d5EAIYAUINZmlyc3QgcHJvY2Vzc0oNZXZlcnkgcHJvY2VzcxJgCg1qYW5pdG9yX2xlYXNlGDUgASgLMhUuYWNhcHlfYnJpZGdlLnYxLlRleHRCMqqfGS4KFyR7cHJlZml4fTp7Y3RsfTpqYW5pdG9yEAIYAjiQTkIFcmVsYXlKBXJlbGF5KsoBCgtXYWxsZXRDb3VudBIcChhXQUxMRVRfQ09VTlRfVU5TUEVDSUZJRUQQABIbChdXQUxMRVRfQ09VTlRfTUFJTEJPWF9JThABEhwKGFdBTExFVF9DT1VOVF9NQUlMQk9YX09VVBACEiEKHVdBTExFVF9DT1VOVF9ST1VURV9SRUdJU1RFUkVEEAMSHwobV0FMTEVUX0NPVU5UX1JPVVRFX1JFUExBQ0VEEAQSHgoaV0FMTEVUX0NPVU5UX1JPVVRFX0NMRUFSRUQQBWIGcHJvdG8z", [file_acapy_bridge_v1_envelopes, file_acapy_bridge_v1_keyspace_options]);
 
 /**
  * Marker value for keys whose existence is the information.
@@ -184,6 +184,18 @@ export type Keyspace = Message<"acapy_bridge.v1.Keyspace"> & {
   walletDeadLetterCounts?: Text | undefined;
 
   /**
+   * Deployment-wide wallet counts, for the relays' metrics (ACA-Py processes have no Prometheus
+   * endpoint): field = a `WalletCount` name (MAILBOX_IN, ...), value = the count so far.
+   * MAILBOX_IN - MAILBOX_OUT approximates the messages waiting in all wallets' mailboxes. Each
+   * writer bumps it right after the mailbox or route write it counts, not inside that script:
+   * those keys are in the wallet's {w:...} slot, this one in {ctl}, and a Cluster script keeps to
+   * one slot. A failed bump is logged and the count drifts; the message is never affected.
+   *
+   * @generated from field: acapy_bridge.v1.Text wallet_mailbox_and_route_counts = 43;
+   */
+  walletMailboxAndRouteCounts?: Text | undefined;
+
+  /**
    * Live instances of a role: member = instance id, score = last heartbeat (ms).
    *
    * @generated from field: acapy_bridge.v1.Text members = 50;
@@ -218,4 +230,61 @@ export type Keyspace = Message<"acapy_bridge.v1.Keyspace"> & {
  */
 export const KeyspaceSchema: GenMessage<Keyspace> = /*@__PURE__*/
   messageDesc(file_acapy_bridge_v1_keyspace, 2);
+
+/**
+ * The fields of `wallet_mailbox_and_route_counts`: the hash field is the value's name without the
+ * `WALLET_COUNT_` prefix (as TypeScript prints the enum), e.g. "MAILBOX_IN".
+ *
+ * @generated from enum acapy_bridge.v1.WalletCount
+ */
+export enum WalletCount {
+  /**
+   * @generated from enum value: WALLET_COUNT_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Messages stored in a wallet's mailbox: `mailbox_offer` answered MBOX, a relay returned a dead
+   * socket's unconfirmed messages (LPUSH), the control API requeued a wallet dead letter.
+   *
+   * @generated from enum value: WALLET_COUNT_MAILBOX_IN = 1;
+   */
+  MAILBOX_IN = 1,
+
+  /**
+   * Messages removed from a mailbox by a `mailbox_take` that trimmed (not -1): moved to a
+   * session, or dead-lettered EXPIRED by the drain that read them.
+   *
+   * @generated from enum value: WALLET_COUNT_MAILBOX_OUT = 2;
+   */
+  MAILBOX_OUT = 2,
+
+  /**
+   * `route_set` answered SET where the wallet had no route.
+   *
+   * @generated from enum value: WALLET_COUNT_ROUTE_REGISTERED = 3;
+   */
+  ROUTE_REGISTERED = 3,
+
+  /**
+   * `route_set` answered SET over another session's route (an older epoch). The same session
+   * setting its route again (every frame that asks for return route `all`) is not counted.
+   *
+   * @generated from enum value: WALLET_COUNT_ROUTE_REPLACED = 4;
+   */
+  ROUTE_REPLACED = 4,
+
+  /**
+   * `route_clear` deleted the route (its socket closed, or a push found the socket gone).
+   *
+   * @generated from enum value: WALLET_COUNT_ROUTE_CLEARED = 5;
+   */
+  ROUTE_CLEARED = 5,
+}
+
+/**
+ * Describes the enum acapy_bridge.v1.WalletCount.
+ */
+export const WalletCountSchema: GenEnum<WalletCount> = /*@__PURE__*/
+  enumDesc(file_acapy_bridge_v1_keyspace, 0);
 
