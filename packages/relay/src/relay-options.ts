@@ -124,7 +124,8 @@ export const relayOptionSpecs: OptionSpec[] = [
     env: "ACAPY_BRIDGE_WS_HEARTBEAT_MS",
     kind: "integer",
     default: d.wsHeartbeatMs,
-    description: "Ping interval; a socket that missed the previous pong is terminated.",
+    description:
+      "Each socket is pinged once per interval (the pings are spread over it, not sent in one burst); a socket that missed its previous pong is terminated.",
     validate: rule(check.positive),
   },
   {

@@ -26,7 +26,10 @@ export interface UnconfirmedPush {
 
 export interface TrackedSocket {
   ws: WebSocket;
+  /** A frame or a pong came since the last heartbeat ping. */
   alive: boolean;
+  /** When the last heartbeat ping went out (ms). */
+  pingedAt: number;
   lastActivity: number;
   remote: string;
   /** Session epoch: ms * 1000 + counter at open, monotonic for this relay. */
@@ -39,6 +42,15 @@ export interface TrackedSocket {
   pingScheduled: boolean;
   /** Wallet keys this socket received pushes for (their routes are cleared when it closes). */
   walletKeys: Set<string>;
+}
+
+interface HeartbeatRound {
+  entries: MapIterator<[string, TrackedSocket]>;
+  startedAt: number;
+  /** Sockets open when the round started: the pace is set by them. */
+  size: number;
+  visited: number;
+  finished?: boolean;
 }
 
 let lastEpochMs = 0;
@@ -55,9 +67,14 @@ export function nextSessionEpoch(now = Date.now()): bigint {
   return BigInt(lastEpochMs) * 1000n + BigInt(epochCounter);
 }
 
+/** Ticks the heartbeat round is spread over. */
+const HEARTBEAT_TICKS_PER_ROUND = 30;
+
 /** The open sockets of this relay, by socket id (the id travels with every frame through Redis). */
 export class SocketRegistry {
   private readonly sockets = new Map<string, TrackedSocket>();
+  /** The heartbeat round under way (a live iterator: sockets closed meanwhile are skipped; those opened wait for the next round). */
+  private round: HeartbeatRound | undefined;
   /** Called once per socket when it is gone (closed or terminated), with what it still owed. */
   onGone: ((id: string, socket: TrackedSocket) => void) | undefined;
 
@@ -69,6 +86,7 @@ export class SocketRegistry {
     const tracked: TrackedSocket = {
       ws,
       alive: true,
+      pingedAt: 0,
       lastActivity: Date.now(),
       remote,
       epoch: nextSessionEpoch(),
@@ -114,12 +132,34 @@ export class SocketRegistry {
     return true;
   }
 
-  /** One heartbeat round: terminate sockets that missed the last pong, close idle ones, ping the rest. */
-  sweep(idleTimeoutMs: number, now = Date.now()): { terminated: number; idle: number } {
+  /**
+   * One tick of the heartbeat, which is spread over `heartbeatMs`: it visits
+   * the share of the sockets due by `now`, so that each socket has its turn
+   * once per `heartbeatMs`. Pinging 10,000 sockets (and reading their pongs)
+   * in one burst stalls the event loop for tens of milliseconds, and every
+   * push waiting behind it. A socket that missed the pong of its last ping is
+   * terminated, an idle one closed, the others pinged.
+   */
+  heartbeatTick(heartbeatMs: number, idleTimeoutMs: number, now = Date.now()): { terminated: number; idle: number } {
     let terminated = 0;
     let idle = 0;
-    for (const [id, s] of this.sockets) {
+    if (!this.round || (this.round.finished && now - this.round.startedAt >= heartbeatMs)) {
+      this.round = { entries: this.sockets.entries(), startedAt: now, size: this.sockets.size, visited: 0 };
+    }
+    const round = this.round;
+    const due = Math.min(round.size, Math.ceil((round.size * (now - round.startedAt + 1)) / heartbeatMs));
+    while (!round.finished && round.visited < due) {
+      const next = round.entries.next();
+      if (next.done) {
+        round.finished = true;
+        break;
+      }
+      round.visited++;
+      const [id, s] = next.value;
       if (!s.alive) {
+        // Sockets come and go during a round, so two turns may fall closer than a round apart:
+        // a pong gets at least half a round to arrive.
+        if (now - s.pingedAt < heartbeatMs / 2) continue;
         s.ws.terminate();
         this.sockets.delete(id);
         terminated++;
@@ -131,8 +171,10 @@ export class SocketRegistry {
         continue;
       }
       s.alive = false;
+      s.pingedAt = now;
       s.ws.ping();
     }
+    if (round.visited >= round.size) round.finished = true;
     return { terminated, idle };
   }
 
@@ -169,12 +211,16 @@ export class WebSocketIngress {
   }
 
   start(): void {
-    this.heartbeat = setInterval(() => {
-      const { terminated, idle } = this.ctx.sockets.sweep(this.ctx.config.wsIdleTimeoutMs);
-      if (terminated + idle > 0) {
-        this.ctx.logger.info({ event: "relay.ws_swept", terminated, idle }, "closed dead or idle sockets");
-      }
-    }, this.ctx.config.wsHeartbeatMs);
+    const { wsHeartbeatMs, wsIdleTimeoutMs } = this.ctx.config;
+    this.heartbeat = setInterval(
+      () => {
+        const { terminated, idle } = this.ctx.sockets.heartbeatTick(wsHeartbeatMs, wsIdleTimeoutMs);
+        if (terminated + idle > 0) {
+          this.ctx.logger.info({ event: "relay.ws_swept", terminated, idle }, "closed dead or idle sockets");
+        }
+      },
+      Math.max(10, Math.floor(wsHeartbeatMs / HEARTBEAT_TICKS_PER_ROUND)),
+    );
     this.heartbeat.unref();
   }
 

@@ -1,0 +1,61 @@
+import { describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
+import { SocketRegistry } from "./websocket-ingress.js";
+
+/** Enough of a ws socket for the heartbeat: counts pings, records how it was ended. */
+function fakeSocket() {
+  const socket = { pings: 0, ended: "" as "" | "terminated" | "closed" };
+  const ws = {
+    ping: () => socket.pings++,
+    terminate: () => (socket.ended = "terminated"),
+    close: () => (socket.ended = "closed"),
+  } as unknown as WebSocket;
+  return { socket, ws };
+}
+
+function registryWith(count: number) {
+  const registry = new SocketRegistry();
+  const sockets = Array.from({ length: count }, (_, i) => {
+    const { socket, ws } = fakeSocket();
+    registry.add(`ws-${i}`, ws, "127.0.0.1");
+    return socket;
+  });
+  return { registry, sockets };
+}
+
+describe("the relay's heartbeat", () => {
+  it("pings each socket once per heartbeat, spread over the ticks instead of in one burst", () => {
+    const { registry, sockets } = registryWith(3_000);
+    const heartbeatMs = 3_000;
+    const start = Date.now();
+    let largestTick = 0;
+    for (let t = 0; t <= heartbeatMs; t += 100) {
+      const before = sockets.reduce((n, s) => n + s.pings, 0);
+      registry.heartbeatTick(heartbeatMs, 0, start + t);
+      largestTick = Math.max(largestTick, sockets.reduce((n, s) => n + s.pings, 0) - before);
+    }
+    expect(sockets.every((s) => s.pings === 1)).toBe(true);
+    expect(largestTick).toBeLessThanOrEqual(110);
+  });
+
+  it("terminates a socket that did not answer its ping by its next turn, and keeps one that did", () => {
+    const { registry, sockets } = registryWith(2);
+    const start = Date.now();
+    registry.heartbeatTick(1_000, 0, start); // first half of the round: ws-0 pinged
+    registry.heartbeatTick(1_000, 0, start + 999); // second half: ws-1 pinged
+    const answering = registry.get("ws-1");
+    if (answering) answering.alive = true; // ws-1's pong came, ws-0's did not
+    registry.heartbeatTick(1_000, 0, start + 1_000); // next round: ws-0's turn
+    registry.heartbeatTick(1_000, 0, start + 1_999); // ws-1's turn
+    expect(sockets[0]?.ended).toBe("terminated");
+    expect(sockets[1]?.ended).toBe("");
+    expect(sockets[1]?.pings).toBe(2);
+    expect(registry.size).toBe(1);
+  });
+
+  it("closes a socket idle past the idle timeout", () => {
+    const { registry, sockets } = registryWith(1);
+    registry.heartbeatTick(1_000, 60_000, Date.now() + 61_000);
+    expect(sockets[0]?.ended).toBe("closed");
+  });
+});
