@@ -25,7 +25,6 @@
 // Profile the deliverer with BENCH_DELIVERER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"; compare
 // with another copy of packages/deliverer (an older commit's) with BENCH_DELIVERER_DIR=<its directory>.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -49,6 +48,7 @@ import {
 import { RedisServer } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { Agent } from "undici";
+import { type CpuTime, cpuTimeOf } from "./process-cpu.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..");
@@ -76,23 +76,6 @@ interface DrainFigures extends Figures {
    * machine than deliveries/s, though time stolen from a virtual CPU still counts.
    */
   cpuMicrosPerDelivery: { user: number; system: number } | undefined;
-}
-
-interface CpuTime {
-  userMs: number;
-  systemMs: number;
-}
-
-/** CPU time a process has used so far, from /proc (Linux); undefined elsewhere. */
-function cpuTimeOf(pid: number | undefined): CpuTime | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
-    return { userMs: Number(fields[11]) * 10, systemMs: Number(fields[12]) * 10 };
-  } catch {
-    return undefined;
-  }
 }
 
 function percentile(sorted: Float64Array, p: number): number {

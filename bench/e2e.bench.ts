@@ -1,12 +1,16 @@
-// `npm run bench -- e2e [--round-trips 100] [--burst 300]`
+// `npm run bench -- e2e [--round-trips 100] [--burst 300] [--rounds 3]`
 //
 // Bob -> Alice -> Bob: Bob sends a basic message, Alice's
 // --auto-respond-messages reply comes back, observed at Bob's webhook sink.
-// Measured twice in the same run: Alice entirely behind acapy-bridge (`all`,
-// the shim's inbound and outbound transports), and the baseline, Alice on
-// ACA-Py's own HTTP transports. Latency: sequential round trips. Throughput:
-// a burst sent by 8 concurrent senders, timed until every reply arrived.
-// The last line is one JSON object with the figures and the bridge's cost.
+// Two pairs run side by side in the same run: Alice entirely behind
+// acapy-bridge (`all`, the shim's inbound and outbound transports), and the
+// baseline, Alice on ACA-Py's own HTTP transports. They are measured in
+// alternation, `rounds` times each, so that a busy spell of a small machine
+// hits both alike; the figures are the medians of the rounds. Latency:
+// sequential round trips. Throughput: a burst sent by 8 concurrent senders,
+// timed until every reply arrived, with the CPU that Alice's ACA-Py process
+// (and the bridge) used per message. The last line is one JSON object with the
+// figures and the bridge's cost.
 import {
   AcaPyAdmin,
   AcaPyProcess,
@@ -20,11 +24,34 @@ import {
   WebhookSink,
 } from "@acapy-bridge/test-harness";
 
-interface Figures {
+import { Redis } from "ioredis";
+import { cpuMsBetween, cpuTimeOf } from "./process-cpu.js";
+
+interface LatencyFigures {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+}
+
+interface BurstFigures {
   throughputPerSecond: number;
+  /** CPU (user + system) of Alice's ACA-Py process per message of the burst. */
+  aliceCpuMsPerMessage: number | undefined;
+  /** CPU of the bridge process per message of the burst (bridged pair only). */
+  bridgeCpuMsPerMessage?: number | undefined;
+}
+
+/** One Bob -> Alice pair, connected, with what is needed to drive and observe it. */
+interface Pair {
+  name: string;
+  alice: AcaPyAdmin;
+  bob: AcaPyAdmin;
+  bobHooks: WebhookSink;
+  bobConnection: string;
+  alicePid: number | undefined;
+  bridgePid?: number | undefined;
+  /** Replies seen at Bob so far. */
+  seen: number;
 }
 
 function option(args: string[], name: string, fallback: number): number {
@@ -36,6 +63,16 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+function round2(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Number(value.toFixed(2));
+}
+
 async function waitForCount(sink: WebhookSink, count: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (sink.byTopic("basicmessages").length < count) {
@@ -45,49 +82,101 @@ async function waitForCount(sink: WebhookSink, count: number, timeoutMs: number)
   return true;
 }
 
-/** Round trips and a burst from Bob to an Alice (whatever her transports) and back. */
-async function measure(
+async function connectPair(
+  name: string,
   alice: AcaPyAdmin,
   bob: AcaPyAdmin,
   bobHooks: WebhookSink,
-  roundTrips: number,
-  burst: number,
-): Promise<Figures> {
-  const { inviteeConnectionId: bobConn } = await connectAgents(alice, bob);
-  const base = bobHooks.byTopic("basicmessages").length;
+  pids: { alice: number | undefined; bridge?: number | undefined },
+): Promise<Pair> {
+  const { inviteeConnectionId } = await connectAgents(alice, bob);
+  const pair: Pair = {
+    name,
+    alice,
+    bob,
+    bobHooks,
+    bobConnection: inviteeConnectionId,
+    alicePid: pids.alice,
+    bridgePid: pids.bridge,
+    seen: bobHooks.byTopic("basicmessages").length,
+  };
   // Warm-up: connections, caches and JIT, not measured.
-  for (let i = 0; i < 5; i++) {
-    await bob.sendMessage(bobConn, `warm-up ${i}`);
-    await waitForCount(bobHooks, base + i + 1, 30_000);
-  }
+  await roundTrips(pair, 5, "warm-up");
+  return pair;
+}
+
+/** Sequential round trips; their latencies (ms). */
+async function roundTrips(pair: Pair, count: number, label: string): Promise<number[]> {
   const latencies: number[] = [];
-  let seen = base + 5;
-  for (let i = 0; i < roundTrips; i++) {
+  for (let i = 0; i < count; i++) {
     const sentAt = performance.now();
-    await bob.sendMessage(bobConn, `round trip ${i}`);
-    if (!(await waitForCount(bobHooks, seen + 1, 30_000))) throw new Error(`reply ${i} did not arrive`);
+    await pair.bob.sendMessage(pair.bobConnection, `${label} ${i}`);
+    if (!(await waitForCount(pair.bobHooks, pair.seen + 1, 30_000))) {
+      throw new Error(`${pair.name}: reply to ${label} ${i} did not arrive`);
+    }
     latencies.push(performance.now() - sentAt);
-    seen++;
+    pair.seen++;
   }
-  const burstStart = performance.now();
+  return latencies;
+}
+
+/** `size` messages from 8 concurrent senders, timed until every reply arrived. */
+async function burstOf(pair: Pair, size: number, label: string): Promise<BurstFigures> {
+  const aliceCpu = cpuTimeOf(pair.alicePid);
+  const bridgeCpu = cpuTimeOf(pair.bridgePid);
+  const startedAt = performance.now();
   let next = 0;
   await Promise.all(
     Array.from({ length: 8 }, async () => {
-      while (next < burst) {
+      while (next < size) {
         const i = next++;
-        await bob.sendMessage(bobConn, `burst ${i}`);
+        await pair.bob.sendMessage(pair.bobConnection, `${label} ${i}`);
       }
     }),
   );
-  if (!(await waitForCount(bobHooks, seen + burst, 120_000))) throw new Error("burst replies did not all arrive");
-  const burstSeconds = (performance.now() - burstStart) / 1000;
-  latencies.sort((a, b) => a - b);
+  if (!(await waitForCount(pair.bobHooks, pair.seen + size, 120_000))) {
+    throw new Error(`${pair.name}: replies to ${label} did not all arrive`);
+  }
+  pair.seen += size;
+  const seconds = (performance.now() - startedAt) / 1000;
+  const perMessage = (ms: number | undefined) => (ms === undefined ? undefined : ms / size);
   return {
-    p50Ms: Number(percentile(latencies, 50).toFixed(2)),
-    p99Ms: Number(percentile(latencies, 99).toFixed(2)),
-    meanMs: Number((latencies.reduce((s, v) => s + v, 0) / latencies.length).toFixed(2)),
-    throughputPerSecond: Number((burst / burstSeconds).toFixed(1)),
+    throughputPerSecond: size / seconds,
+    aliceCpuMsPerMessage: perMessage(cpuMsBetween(aliceCpu, cpuTimeOf(pair.alicePid))),
+    bridgeCpuMsPerMessage: perMessage(cpuMsBetween(bridgeCpu, cpuTimeOf(pair.bridgePid))),
   };
+}
+
+function latencyFigures(latencies: number[]): LatencyFigures {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    p50Ms: round2(percentile(sorted, 50)) as number,
+    p99Ms: round2(percentile(sorted, 99)) as number,
+    meanMs: round2(sorted.reduce((sum, v) => sum + v, 0) / sorted.length) as number,
+  };
+}
+
+function burstSummary(bursts: BurstFigures[]) {
+  const medianOf = (pick: (b: BurstFigures) => number | undefined) => {
+    const values = bursts.map(pick).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? round2(median(values)) : undefined;
+  };
+  return {
+    throughputPerSecond: Number(median(bursts.map((b) => b.throughputPerSecond)).toFixed(1)),
+    throughputPerRound: bursts.map((b) => Number(b.throughputPerSecond.toFixed(1))),
+    aliceCpuMsPerMessage: medianOf((b) => b.aliceCpuMsPerMessage),
+    bridgeCpuMsPerMessage: medianOf((b) => b.bridgeCpuMsPerMessage),
+  };
+}
+
+/** `INFO commandstats` as calls by command name, without the CONFIG and INFO of the bench itself. */
+function commandCounts(info: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const line of info.split("\r\n")) {
+    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
+    if (match && match[1] !== "config" && match[1] !== "info") counts[match[1] as string] = Number(match[2]);
+  }
+  return counts;
 }
 
 async function plainAgent(label: string, hooks: WebhookSink, extra: string[] = []): Promise<AcaPyProcess> {
@@ -103,11 +192,14 @@ async function plainAgent(label: string, hooks: WebhookSink, extra: string[] = [
 }
 
 export async function main(args: string[]): Promise<void> {
-  const roundTrips = option(args, "round-trips", 100);
+  const roundTripCount = option(args, "round-trips", 100);
   const burst = option(args, "burst", 300);
+  const rounds = Math.max(1, option(args, "rounds", 3));
   const stops: (() => Promise<unknown>)[] = [];
   try {
-    console.log(`e2e: ${roundTrips} sequential round trips and a burst of ${burst}, Bob -> Alice -> Bob`);
+    console.log(
+      `e2e: ${roundTripCount} sequential round trips and a burst of ${burst}, Bob -> Alice -> Bob, ${rounds} alternating rounds`,
+    );
 
     // Baseline: Alice on ACA-Py's own HTTP transports.
     const baseBobHooks = await WebhookSink.start();
@@ -122,17 +214,6 @@ export async function main(args: string[]): Promise<void> {
       () => baseAlice.stop(),
       () => baseBob.stop(),
     );
-    const baseline = await measure(
-      new AcaPyAdmin(baseAlice.adminUrl),
-      new AcaPyAdmin(baseBob.adminUrl),
-      baseBobHooks,
-      roundTrips,
-      burst,
-    );
-    console.log(
-      `baseline (ACA-Py's own HTTP):  p50 ${baseline.p50Ms} ms, p99 ${baseline.p99Ms} ms, ${baseline.throughputPerSecond} msg/s`,
-    );
-    await Promise.all([baseAlice.stop(), baseBob.stop()]);
 
     // Alice entirely behind the bridge (Design 2: one `all` process).
     const redis = await RedisServer.start();
@@ -166,15 +247,70 @@ export async function main(args: string[]): Promise<void> {
       () => alice.stop(),
       () => bob.stop(),
     );
-    const bridged = await measure(
+
+    const basePair = await connectPair(
+      "baseline",
+      new AcaPyAdmin(baseAlice.adminUrl),
+      new AcaPyAdmin(baseBob.adminUrl),
+      baseBobHooks,
+      { alice: baseAlice.pid },
+    );
+    const bridgedPair = await connectPair(
+      "bridged",
       new AcaPyAdmin(alice.adminUrl),
       new AcaPyAdmin(bob.adminUrl),
       bobHooks,
-      roundTrips,
-      burst,
+      { alice: alice.pid, bridge: bridge.pid },
+    );
+
+    // Every Redis command of the bridged pair's measured messages (shim, relay and deliverer alike).
+    const redisStats = new Redis(redis.url);
+    stops.push(() => redisStats.quit());
+    await redisStats.config("RESETSTAT");
+
+    const latencies = { baseline: [] as number[], bridged: [] as number[] };
+    const bursts = { baseline: [] as BurstFigures[], bridged: [] as BurstFigures[] };
+    const tripsPerRound = Math.ceil(roundTripCount / rounds);
+    for (let round = 1; round <= rounds; round++) {
+      // Which pair goes first alternates too: the second of a round may find the machine warmer.
+      const order = round % 2 ? [basePair, bridgedPair] : [bridgedPair, basePair];
+      for (const pair of order) {
+        const key = pair === basePair ? "baseline" : "bridged";
+        latencies[key].push(...(await roundTrips(pair, tripsPerRound, `round ${round} trip`)));
+        const figures = await burstOf(pair, burst, `round ${round} burst`);
+        bursts[key].push(figures);
+        console.log(
+          `[e2e] round ${round}/${rounds} ${key.padEnd(8)}: ${figures.throughputPerSecond.toFixed(1)} msg/s, Alice ${round2(figures.aliceCpuMsPerMessage)} ms CPU/msg${figures.bridgeCpuMsPerMessage === undefined ? "" : `, bridge ${round2(figures.bridgeCpuMsPerMessage)} ms CPU/msg`}`,
+        );
+      }
+    }
+
+    const bridgedMessages = latencies.bridged.length + burst * rounds;
+    const redisCommands = commandCounts(String(await redisStats.info("commandstats")));
+    const redisCommandsPerMessage = Object.fromEntries(
+      Object.entries(redisCommands)
+        .sort((a, b) => b[1] - a[1])
+        .map(([command, calls]) => [command, Number((calls / bridgedMessages).toFixed(2))]),
+    );
+    const redisCallsPerMessage = Number(
+      (Object.values(redisCommands).reduce((sum, n) => sum + n, 0) / bridgedMessages).toFixed(1),
     );
     console.log(
-      `Alice behind acapy-bridge:    p50 ${bridged.p50Ms} ms, p99 ${bridged.p99Ms} ms, ${bridged.throughputPerSecond} msg/s`,
+      `[e2e] Redis commands per bridged round trip (shim, relay, deliverer): ${redisCallsPerMessage} ${JSON.stringify(redisCommandsPerMessage)}`,
+    );
+
+    const baseline = { ...latencyFigures(latencies.baseline), ...burstSummary(bursts.baseline) };
+    const bridged = {
+      ...latencyFigures(latencies.bridged),
+      ...burstSummary(bursts.bridged),
+      redisCallsPerMessage,
+      redisCommandsPerMessage,
+    };
+    console.log(
+      `baseline (ACA-Py's own HTTP):  p50 ${baseline.p50Ms} ms, p99 ${baseline.p99Ms} ms, ${baseline.throughputPerSecond} msg/s (median of ${rounds})`,
+    );
+    console.log(
+      `Alice behind acapy-bridge:    p50 ${bridged.p50Ms} ms, p99 ${bridged.p99Ms} ms, ${bridged.throughputPerSecond} msg/s (median of ${rounds})`,
     );
 
     const addedP50Ms = Number((bridged.p50Ms - baseline.p50Ms).toFixed(2));
@@ -183,8 +319,9 @@ export async function main(args: string[]): Promise<void> {
     console.log(
       JSON.stringify({
         bench: "e2e",
-        roundTrips,
+        roundTrips: tripsPerRound * rounds,
         burst,
+        rounds,
         bridge: bridged,
         baseline,
         addedP50Ms,
