@@ -33,21 +33,19 @@ import {
   closeRedisClient,
   createRedisClient,
   DEFAULT_PARTITIONS,
-  encodeEnvelope,
-  enqueueEnvelope,
   ensureTopology,
   JobKind,
   type Keyspace,
   newMessageId,
   type OutboundJob,
   OutboundJobSchema,
-  partitionOf,
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { RedisServer } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { Agent } from "undici";
+import { enqueueJob } from "../packages/deliverer/test-fixtures/deliverer-harness.js";
 import { type CpuTime, cpuTimeOf } from "./process-cpu.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -197,19 +195,6 @@ function benchJob(sink: Sink, recipientKey: string, benchId: string): OutboundJo
     createdAtMs: BigInt(now),
     expiresAtMs: BigInt(now + 3_600_000),
   });
-}
-
-async function enqueueJob(client: RedisClient, keyspace: Keyspace, job: OutboundJob): Promise<void> {
-  const partition = partitionOf(job.recipientKey, keyspace.partitionCount("outboundQueue"));
-  const outcome = await enqueueEnvelope(client, {
-    stream: keyspace.key("outboundQueue", { partition }),
-    seenKey: keyspace.key("outboundSeen", { partition, mid: job.mid }),
-    seenTtlMs: keyspace.spec("outboundSeen").defaultTtlMs,
-    entryField: keyspace.spec("outboundQueue").entryField,
-    payload: encodeEnvelope(OutboundJobSchema, job),
-    highWaterMark: 0,
-  });
-  if (outcome.status !== "queued") throw new Error(`enqueue: ${outcome.status}`);
 }
 
 /** Fills the outbound partitions with `total` jobs for `slots` recipients, interleaved so every recipient has work. */
