@@ -101,7 +101,8 @@ class WalletRouter:
         self._dead_letter_counts_key = keyspace.key("wallet_dead_letter_counts")
         self._wallet_counts_key = keyspace.key("wallet_mailbox_and_route_counts")
         self.liveness = RelayLiveness(client, keyspace, settings.relay_liveness_cache_s)
-        self._draining: set[str] = set()
+        # Wallets whose mailbox a drain is moving, and the newest session it moves it to.
+        self._draining: dict[str, pb.WalletRoute] = {}
         self.stats = {
             "routes_registered": 0,
             "routes_replaced": 0,
@@ -283,19 +284,28 @@ class WalletRouter:
 
     def _spawn_drain(self, key: str, route: pb.WalletRoute) -> None:
         if key in self._draining:
+            self._redirect_drain(key, route)
             return
         task = asyncio.create_task(self.drain(key, route))
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
+    def _redirect_drain(self, wallet_key: str, route: pb.WalletRoute) -> None:
+        """A drain is running: its next batches go to `route` if that session is newer."""
+        if route.epoch >= self._draining[wallet_key].epoch:
+            self._draining[wallet_key] = route
+
     async def drain(self, wallet_key: str, route: pb.WalletRoute) -> int:
         """Moves the mailbox, oldest first, to the route's relay: LRANGE batch -> XADD -> trim.
 
+        One drain per wallet at a time: asked again while one runs (the wallet reconnected), the
+        running one sends its next batches to the newer session instead of stopping short of it.
         A crash between XADD and the trim sends duplicates on the next drain, never loses.
         Expired messages become dead letters (EXPIRED) instead.
         """
         if wallet_key in self._draining:
+            self._redirect_drain(wallet_key, route)
             return 0
-        self._draining.add(wallet_key)
+        self._draining[wallet_key] = route
         moved = 0
         try:
             mailbox = self.mailbox_key(wallet_key)
@@ -303,21 +313,25 @@ class WalletRouter:
                 batch = await self._client.lrange(mailbox, 0, self._settings.drain_batch - 1)
                 if not batch:
                     return moved
+                route = self._draining[wallet_key]
                 now = _now_ms()
                 for raw in batch:
                     message = decode_envelope(pb.WalletMessage, raw)
                     if message.expires_at_ms and message.expires_at_ms < now:
                         await self.dead_letter(message, pb.DEAD_LETTER_REASON_EXPIRED, "expired in the mailbox")
                     elif not await self.push(route, message):
+                        if self._draining[wallet_key] is not route:
+                            break  # a newer session came meanwhile: the batch goes there, from its head
                         return moved  # the relay is gone: the messages stay for the next session
-                remaining = await self._scripts.run("mailbox_take", [mailbox], [batch[0], len(batch)])
-                moved += len(batch)
-                self.stats["mailbox_drained"] += len(batch)
-                if int(remaining) < 0:
-                    # Another drain took them first (and counts them): what we sent were duplicates.
-                    # Start again from the head.
-                    continue
-                # Taken: pushed to the session, or dead-lettered EXPIRED above (out of the mailbox either way).
-                await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, len(batch))
+                else:
+                    remaining = await self._scripts.run("mailbox_take", [mailbox], [batch[0], len(batch)])
+                    moved += len(batch)
+                    self.stats["mailbox_drained"] += len(batch)
+                    if int(remaining) < 0:
+                        # Another drain took them first (and counts them): what we sent were duplicates.
+                        # Start again from the head.
+                        continue
+                    # Taken: pushed to the session, or dead-lettered EXPIRED above (out of the mailbox either way).
+                    await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, len(batch))
         finally:
-            self._draining.discard(wallet_key)
+            del self._draining[wallet_key]
