@@ -62,6 +62,7 @@ describe("relay janitor", () => {
         openSockets: () => 0,
         pendingRequests: () => 0,
         inboundBacklog: async () => [],
+        inboundDeadLetters: async () => [],
         inboxBacklog: async () => 0,
         walletDeadLetters: async () => ({}),
         walletCounts: async () => ({}),

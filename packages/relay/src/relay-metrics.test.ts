@@ -11,6 +11,7 @@ function metricsWith(walletDeadLetters: HashRead, walletCounts: HashRead = async
     openSockets: () => 0,
     pendingRequests: () => 0,
     inboundBacklog: async () => [],
+    inboundDeadLetters: async () => [],
     inboxBacklog: async () => 0,
     walletDeadLetters,
     walletCounts,

@@ -55,6 +55,7 @@ export interface RelayMetrics {
   walletRouteChanges: Counter<"change">;
   pendingRequests: Gauge;
   inboundBacklog: Gauge<"partition">;
+  inboundDeadLetters: Gauge<"partition">;
   inboxBacklog: Gauge;
 }
 
@@ -69,6 +70,8 @@ export function createRelayMetrics(
     openSockets: () => number;
     pendingRequests: () => number;
     inboundBacklog: () => Promise<number[]>;
+    /** XLEN of every inbound dead-letter partition. */
+    inboundDeadLetters: () => Promise<number[]>;
     inboxBacklog: () => Promise<number>;
     /** The deployment's wallet dead-letter counts by reason (`wallet_dead_letter_counts`). */
     walletDeadLetters: () => Promise<Record<string, string>>;
@@ -225,6 +228,24 @@ export function createRelayMetrics(
       async collect() {
         try {
           const lengths = await gauges.inboundBacklog();
+          lengths.forEach((n, p) => {
+            this.set({ partition: String(p) }, n);
+          });
+        } catch {
+          // Redis away: keep the last values; readiness says the rest.
+        }
+      },
+    }),
+    // The shims write these (ACA-Py has no Prometheus endpoint); every relay reports the same
+    // values, so aggregate with max. Above 0 means an operator has something to requeue or drop.
+    inboundDeadLetters: new Gauge({
+      name: "acapy_bridge_inbound_dead_letters",
+      help: "Inbound messages ACA-Py could not take (POISON after too many deliveries, MALFORMED, EXPIRED) waiting in the dead-letter streams, per partition; `acapy-bridge dlq` lists, requeues and drops them.",
+      labelNames: ["partition"],
+      registers: [registry],
+      async collect() {
+        try {
+          const lengths = await gauges.inboundDeadLetters();
           lengths.forEach((n, p) => {
             this.set({ partition: String(p) }, n);
           });

@@ -88,6 +88,8 @@ export async function startRelay(
       openSockets: () => sockets.size,
       pendingRequests: () => pending.size,
       inboundBacklog: () => writer.backlog(),
+      inboundDeadLetters: () =>
+        Promise.all(keyspace.allPartitions("inboundDeadLetters").map((key) => commands.xlen(key))),
       inboxBacklog: () => commands.xlen(inboxKey),
       walletDeadLetters: () => commands.hgetall(keyspace.key("walletDeadLetterCounts")),
       walletCounts: () => commands.hgetall(keyspace.key("walletMailboxAndRouteCounts")),
