@@ -72,6 +72,11 @@ function isExpired(job: OutboundJob, now: number): boolean {
  * recipient's jobs in order (a lane per recipient, a park list in Redis while
  * the recipient is in backoff) and lets other recipients flow meanwhile.
  */
+/** A job delivered, its entry's acknowledgement on its way (wrapped: an async function would wait for a promise it returns). */
+interface Delivered {
+  acknowledged: Promise<void>;
+}
+
 export class PartitionWorker {
   private readonly lanes: RecipientLanes;
   private readonly retries: RetryScheduler;
@@ -86,6 +91,8 @@ export class PartitionWorker {
   private stopped = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   private roomWaiters: (() => void)[] = [];
+  /** Acknowledgements of delivered entries still on their way (a graceful stop waits for them). */
+  private readonly acknowledging = new Set<Promise<void>>();
 
   constructor(private readonly o: PartitionWorkerOptions) {
     this.lanes = new RecipientLanes((error, key) => this.onTaskError(error, key));
@@ -236,10 +243,13 @@ export class PartitionWorker {
       this.held.add(id);
       const lane = laneKeyOf(job, id);
       this.lanes.push(lane, async () => {
+        let acknowledging: Promise<void> | undefined;
         try {
-          await this.processEntryPatiently(id, job, lane);
+          acknowledging = (await this.processEntryPatiently(id, job, lane))?.acknowledged;
         } finally {
-          this.release(id);
+          // Held until acknowledged: the stranded sweep must not deliver it again meanwhile.
+          if (acknowledging) void acknowledging.then(() => this.release(id));
+          else this.release(id);
         }
       });
     }
@@ -265,11 +275,10 @@ export class PartitionWorker {
    * A Redis error mid-way (not a lost lease) is retried in place, holding the
    * recipient's lane so its order holds; a retried step may deliver twice.
    */
-  private async processEntryPatiently(id: string, job: OutboundJob, lane: string): Promise<void> {
+  private async processEntryPatiently(id: string, job: OutboundJob, lane: string): Promise<Delivered | undefined> {
     for (let failures = 0; ; failures++) {
       try {
-        await this.processEntry(id, job, lane);
-        return;
+        return await this.processEntry(id, job, lane);
       } catch (error) {
         if (error instanceof FencedError || this.stopped) throw error;
         this.onTaskError(error, lane);
@@ -278,7 +287,8 @@ export class PartitionWorker {
     }
   }
 
-  private async processEntry(id: string, job: OutboundJob, rk: string): Promise<void> {
+  /** Delivered: the acknowledgement under way; undefined when the step is complete. */
+  private async processEntry(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
     if (this.stopped) return; // stays pending: the next owner delivers it
     if (this.parked.has(rk)) {
       const queued = create(ParkedJobSchema, { attempts: 0, job });
@@ -301,9 +311,10 @@ export class PartitionWorker {
     }
     const outcome = await this.attempt(job);
     if (outcome.ok) {
-      await this.ack(id);
       this.recordDelivered(job, 1);
-      return;
+      // The recipient's next job does not wait for this acknowledgement: the endpoint has this
+      // one, so the order holds, and a lost acknowledgement only means one duplicate later.
+      return { acknowledged: this.acknowledgeInBackground(id) };
     }
     if (!outcome.retryable || this.o.config.maxAttempts <= 1) {
       await this.buryEntry(id, {
@@ -470,6 +481,27 @@ export class PartitionWorker {
     );
   }
 
+  /** Acknowledges a delivered entry, retrying Redis errors, until done, fenced or stopped; never rejects. */
+  private acknowledgeInBackground(id: string): Promise<void> {
+    const acknowledged = this.ackPatiently(id).catch((error) => this.onTaskError(error, "ack"));
+    this.acknowledging.add(acknowledged);
+    void acknowledged.then(() => this.acknowledging.delete(acknowledged));
+    return acknowledged;
+  }
+
+  private async ackPatiently(id: string): Promise<void> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await this.ack(id);
+        return;
+      } catch (error) {
+        if (error instanceof FencedError || this.stopped) throw error;
+        this.onTaskError(error, "ack");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** failures)));
+      }
+    }
+  }
+
   /** Acknowledgements are batched with the other partitions': see AckBatcher. */
   private ack(id: string): Promise<void> {
     return this.o.acks.ack(this.o.scripts, id);
@@ -501,8 +533,12 @@ export class PartitionWorker {
     const reading = this.reader?.stop();
     this.blocking?.disconnect();
     let timer: NodeJS.Timeout | undefined;
+    const finished = async () => {
+      await this.lanes.idle();
+      await Promise.all(this.acknowledging);
+    };
     await Promise.race([
-      this.lanes.idle(),
+      finished(),
       new Promise<void>((resolve) => {
         timer = setTimeout(resolve, graceMs);
       }),
