@@ -37,6 +37,8 @@ interface BurstFigures {
   throughputPerSecond: number;
   /** CPU (user + system) of Alice's ACA-Py process per message of the burst. */
   aliceCpuMsPerMessage: number | undefined;
+  /** CPU of Bob's ACA-Py process (the sender) per message of the burst. */
+  bobCpuMsPerMessage: number | undefined;
   /** CPU of the bridge process per message of the burst (bridged pair only). */
   bridgeCpuMsPerMessage?: number | undefined;
 }
@@ -49,6 +51,7 @@ interface Pair {
   bobHooks: WebhookSink;
   bobConnection: string;
   alicePid: number | undefined;
+  bobPid: number | undefined;
   bridgePid?: number | undefined;
   /** Replies seen at Bob so far. */
   seen: number;
@@ -87,7 +90,7 @@ async function connectPair(
   alice: AcaPyAdmin,
   bob: AcaPyAdmin,
   bobHooks: WebhookSink,
-  pids: { alice: number | undefined; bridge?: number | undefined },
+  pids: { alice: number | undefined; bob: number | undefined; bridge?: number | undefined },
 ): Promise<Pair> {
   const { inviteeConnectionId } = await connectAgents(alice, bob);
   const pair: Pair = {
@@ -97,6 +100,7 @@ async function connectPair(
     bobHooks,
     bobConnection: inviteeConnectionId,
     alicePid: pids.alice,
+    bobPid: pids.bob,
     bridgePid: pids.bridge,
     seen: bobHooks.byTopic("basicmessages").length,
   };
@@ -123,6 +127,7 @@ async function roundTrips(pair: Pair, count: number, label: string): Promise<num
 /** `size` messages from 8 concurrent senders, timed until every reply arrived. */
 async function burstOf(pair: Pair, size: number, label: string): Promise<BurstFigures> {
   const aliceCpu = cpuTimeOf(pair.alicePid);
+  const bobCpu = cpuTimeOf(pair.bobPid);
   const bridgeCpu = cpuTimeOf(pair.bridgePid);
   const startedAt = performance.now();
   let next = 0;
@@ -143,6 +148,7 @@ async function burstOf(pair: Pair, size: number, label: string): Promise<BurstFi
   return {
     throughputPerSecond: size / seconds,
     aliceCpuMsPerMessage: perMessage(cpuMsBetween(aliceCpu, cpuTimeOf(pair.alicePid))),
+    bobCpuMsPerMessage: perMessage(cpuMsBetween(bobCpu, cpuTimeOf(pair.bobPid))),
     bridgeCpuMsPerMessage: perMessage(cpuMsBetween(bridgeCpu, cpuTimeOf(pair.bridgePid))),
   };
 }
@@ -165,6 +171,7 @@ function burstSummary(bursts: BurstFigures[]) {
     throughputPerSecond: Number(median(bursts.map((b) => b.throughputPerSecond)).toFixed(1)),
     throughputPerRound: bursts.map((b) => Number(b.throughputPerSecond.toFixed(1))),
     aliceCpuMsPerMessage: medianOf((b) => b.aliceCpuMsPerMessage),
+    bobCpuMsPerMessage: medianOf((b) => b.bobCpuMsPerMessage),
     bridgeCpuMsPerMessage: medianOf((b) => b.bridgeCpuMsPerMessage),
   };
 }
@@ -253,14 +260,14 @@ export async function main(args: string[]): Promise<void> {
       new AcaPyAdmin(baseAlice.adminUrl),
       new AcaPyAdmin(baseBob.adminUrl),
       baseBobHooks,
-      { alice: baseAlice.pid },
+      { alice: baseAlice.pid, bob: baseBob.pid },
     );
     const bridgedPair = await connectPair(
       "bridged",
       new AcaPyAdmin(alice.adminUrl),
       new AcaPyAdmin(bob.adminUrl),
       bobHooks,
-      { alice: alice.pid, bridge: bridge.pid },
+      { alice: alice.pid, bob: bob.pid, bridge: bridge.pid },
     );
 
     // Every Redis command of the bridged pair's measured messages (shim, relay and deliverer alike).
@@ -280,7 +287,7 @@ export async function main(args: string[]): Promise<void> {
         const figures = await burstOf(pair, burst, `round ${round} burst`);
         bursts[key].push(figures);
         console.log(
-          `[e2e] round ${round}/${rounds} ${key.padEnd(8)}: ${figures.throughputPerSecond.toFixed(1)} msg/s, Alice ${round2(figures.aliceCpuMsPerMessage)} ms CPU/msg${figures.bridgeCpuMsPerMessage === undefined ? "" : `, bridge ${round2(figures.bridgeCpuMsPerMessage)} ms CPU/msg`}`,
+          `[e2e] round ${round}/${rounds} ${key.padEnd(8)}: ${figures.throughputPerSecond.toFixed(1)} msg/s, CPU per message: Bob ${round2(figures.bobCpuMsPerMessage)} ms, Alice ${round2(figures.aliceCpuMsPerMessage)} ms${figures.bridgeCpuMsPerMessage === undefined ? "" : `, bridge ${round2(figures.bridgeCpuMsPerMessage)} ms`}`,
         );
       }
     }
