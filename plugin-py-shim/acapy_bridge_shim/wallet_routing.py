@@ -290,39 +290,44 @@ class WalletRouter:
         task.add_done_callback(lambda t: t.exception() if not t.cancelled() else None)
 
     def _redirect_drain(self, wallet_key: str, route: pb.WalletRoute) -> None:
-        """A drain is running: its next batches go to `route` if that session is newer."""
-        if route.epoch >= self._draining[wallet_key].epoch:
+        """A drain is running: remember `route` if that session is newer, for when its relay fails."""
+        if route.epoch > self._draining[wallet_key].epoch:
             self._draining[wallet_key] = route
 
     async def drain(self, wallet_key: str, route: pb.WalletRoute) -> int:
         """Moves the mailbox, oldest first, to the route's relay: LRANGE batch -> XADD -> trim.
 
-        One drain per wallet at a time: asked again while one runs (the wallet reconnected), the
-        running one sends its next batches to the newer session instead of stopping short of it.
-        A crash between XADD and the trim sends duplicates on the next drain, never loses.
-        Expired messages become dead letters (EXPIRED) instead.
+        One drain per wallet at a time. Asked again while one runs (the wallet reconnected), the
+        running one keeps its relay, which forwards to the wallet's newer session in order; only
+        when that relay is gone does it send the rest, from the batch's head, to the newer session
+        instead of stopping short of it. A crash between XADD and the trim sends duplicates on the
+        next drain, never loses. Expired messages become dead letters (EXPIRED) instead.
         """
         if wallet_key in self._draining:
             self._redirect_drain(wallet_key, route)
             return 0
         self._draining[wallet_key] = route
         moved = 0
+        buried: set[str] = set()  # mids dead-lettered by this drain: a batch sent again skips them
         try:
             mailbox = self.mailbox_key(wallet_key)
             while True:
                 batch = await self._client.lrange(mailbox, 0, self._settings.drain_batch - 1)
                 if not batch:
                     return moved
-                route = self._draining[wallet_key]
                 now = _now_ms()
                 for raw in batch:
                     message = decode_envelope(pb.WalletMessage, raw)
                     if message.expires_at_ms and message.expires_at_ms < now:
-                        await self.dead_letter(message, pb.DEAD_LETTER_REASON_EXPIRED, "expired in the mailbox")
+                        if message.mid not in buried:
+                            buried.add(message.mid)
+                            await self.dead_letter(message, pb.DEAD_LETTER_REASON_EXPIRED, "expired in the mailbox")
                     elif not await self.push(route, message):
-                        if self._draining[wallet_key] is not route:
-                            break  # a newer session came meanwhile: the batch goes there, from its head
-                        return moved  # the relay is gone: the messages stay for the next session
+                        newest = self._draining[wallet_key]
+                        if newest.epoch <= route.epoch:
+                            return moved  # the relay is gone: the messages stay for the next session
+                        route = newest  # a newer session came meanwhile: the batch goes there, from its head
+                        break
                 else:
                     remaining = await self._scripts.run("mailbox_take", [mailbox], [batch[0], len(batch)])
                     moved += len(batch)

@@ -113,14 +113,14 @@ async def test_a_new_session_drains_the_mailbox_in_order_then_live_messages_foll
     assert [p.message.mid for p in await pushes(client, keyspace, RELAY_B)] == [f"mid-{n:04d}" for n in range(21)]
 
 
-async def test_a_session_that_registers_during_a_drain_gets_the_rest_of_the_mailbox_without_waiting(env):
+async def test_a_session_that_registers_during_a_drain_gets_the_mailbox_when_the_drains_relay_dies(env):
     client, keyspace = env
     await live_relay(client, keyspace, RELAY_A)
     await live_relay(client, keyspace, RELAY_B)
     w = router(client, keyspace, drain_batch=5)
     for n in range(20):
         await w.deliver(message(w, n))
-    # The drain to the first session stalls in its first batch, as if Redis were slow.
+    # The drain to the first session stalls before its first push, as if Redis were slow.
     first_push_started, release = asyncio.Event(), asyncio.Event()
     push = w.push
 
@@ -133,15 +133,42 @@ async def test_a_session_that_registers_during_a_drain_gets_the_rest_of_the_mail
     w.push = stalling_push
     first = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
     await first_push_started.wait()
-    # The wallet reconnects through relay B meanwhile; the running drain is asked again.
+    # Relay A dies (the janitor removes its inbox) and the wallet reconnects through relay B.
+    await client.delete(w.inbox_key(RELAY_A))
     assert await w.register_route(WALLET, RELAY_B, "ws-2", 2)
     release.set()
     assert await first
     assert await mailbox(client, w) == []
-    to_a = [p.message.mid for p in await pushes(client, keyspace, RELAY_A)]
-    to_b = [p.message.mid for p in await pushes(client, keyspace, RELAY_B)]
-    assert to_a == [f"mid-{n:04d}" for n in range(5)]  # the batch under way when B registered
-    assert to_b == [f"mid-{n:04d}" for n in range(5, 20)]
+    assert await pushes(client, keyspace, RELAY_A) == []
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_B)] == [f"mid-{n:04d}" for n in range(20)]
+
+
+async def test_a_drain_keeps_its_live_relay_when_a_newer_session_registers_so_the_order_holds(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    await live_relay(client, keyspace, RELAY_B)
+    w = router(client, keyspace, drain_batch=5)
+    for n in range(20):
+        await w.deliver(message(w, n))
+    first_push_started, release = asyncio.Event(), asyncio.Event()
+    push = w.push
+
+    async def stalling_push(route, msg, hop=0):
+        if route.relay_id == RELAY_A and not release.is_set():
+            first_push_started.set()
+            await release.wait()
+        return await push(route, msg, hop)
+
+    w.push = stalling_push
+    first = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
+    await first_push_started.wait()
+    assert await w.register_route(WALLET, RELAY_B, "ws-2", 2)  # its own drain defers to the running one
+    release.set()
+    assert await first
+    # All through relay A, in order: A forwards to the wallet's newer session (one hop), behind
+    # what it already holds, instead of B receiving later messages before earlier ones.
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == [f"mid-{n:04d}" for n in range(20)]
+    assert await pushes(client, keyspace, RELAY_B) == []
 
 
 async def test_while_the_mailbox_is_not_empty_new_messages_queue_behind_it(env):

@@ -1,8 +1,16 @@
 import type { RedisClient } from "@acapy-bridge/protocol";
-import type { PartitionScripts } from "./partition-scripts.js";
+import { FencedError, type PartitionScripts } from "./partition-scripts.js";
 
 /** Entry ids per fenced script call (keeps a single script run, and its reply, short). */
 const MAX_IDS_PER_CALL = 500;
+/** Backoff of a partition whose call failed (Redis away, a timeout): first and longest delay. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5_000;
+
+/** Why a waiting acknowledgement was given up: the batcher closed before Redis took it. */
+export class AckAbandonedError extends Error {
+  override name = "AckAbandonedError";
+}
 
 interface Waiting {
   id: string;
@@ -15,9 +23,9 @@ interface Waiting {
  * a Cluster (so that a slow node delays only its own partitions).
  */
 interface AckGroup {
-  /** Acknowledgements waiting, by partition. */
+  /** Acknowledgements waiting, by partition, oldest first. */
   waiting: Map<PartitionScripts, Waiting[]>;
-  /** Calls on their way to Redis, not yet answered. */
+  /** Calls on their way to Redis, not yet answered (at most one per partition). */
   unanswered: number;
 }
 
@@ -29,6 +37,13 @@ interface AckGroup {
  * one partition's slot. Under load a call carries many acknowledgements;
  * alone, one waits at most one round trip more.
  *
+ * Acknowledgements leave in the order they were asked for, per partition, and
+ * a call that fails for any reason but a lost lease is not given up: its ids
+ * go back to the head of the partition's queue and leave again, with whatever
+ * gathered behind them, after a backoff. So a recipient's later entry is never
+ * acknowledged while an earlier one is not, and a redelivery after a crash
+ * starts at the earlier one and keeps the order.
+ *
  * On a standalone Redis the calls of a round are written in one socket write
  * (the socket is corked meanwhile): on a loopback or LAN connection the write
  * costs more than the rest of the call. Not an ioredis pipeline: a pipeline
@@ -38,16 +53,29 @@ export class AckBatcher {
   private readonly standalone: boolean;
   private readonly shared: AckGroup = { waiting: new Map(), unanswered: 0 };
   private readonly byPartition = new Map<PartitionScripts, AckGroup>();
+  /** Partitions waiting out a backoff after a failed call, with the timer that ends it. */
+  private readonly heldBack = new Map<PartitionScripts, NodeJS.Timeout>();
+  /** Failed calls in a row, by partition (the backoff doubles with each). */
+  private readonly failures = new Map<PartitionScripts, number>();
   /** Groups with acknowledgements waiting and no call on the way. */
   private ready = new Set<AckGroup>();
   private scheduled = false;
+  private closed = false;
 
-  constructor(private readonly client: RedisClient) {
+  /** `onRetry` hears of every failed call that will be sent again (for a log line). */
+  constructor(
+    private readonly client: RedisClient,
+    private readonly onRetry: (error: unknown, partition: PartitionScripts, delayMs: number) => void = () => {},
+  ) {
     this.standalone = !(client as { isCluster?: boolean }).isCluster;
   }
 
-  /** Resolves once the entry is acknowledged; rejects with FencedError when the lease is gone. */
+  /**
+   * Resolves once the entry is acknowledged; rejects with FencedError when the
+   * lease is gone, with AckAbandonedError when the batcher was closed first.
+   */
   ack(scripts: PartitionScripts, id: string): Promise<void> {
+    if (this.closed) return Promise.reject(new AckAbandonedError("acknowledgements closed"));
     return new Promise((resolve, reject) => {
       const group = this.groupOf(scripts);
       let waiting = group.waiting.get(scripts);
@@ -58,6 +86,18 @@ export class AckBatcher {
       waiting.push({ id, done: (error) => (error ? reject(error) : resolve()) });
       if (group.unanswered === 0) this.markReady(group);
     });
+  }
+
+  /** Gives up what still waits (AckAbandonedError): on shutdown, after the workers stopped. */
+  close(): void {
+    this.closed = true;
+    for (const timer of this.heldBack.values()) clearTimeout(timer);
+    this.heldBack.clear();
+    const abandoned = new AckAbandonedError("the deliverer stopped before Redis took the acknowledgement");
+    for (const group of [this.shared, ...this.byPartition.values()]) {
+      for (const waiting of group.waiting.values()) for (const e of waiting) e.done(abandoned);
+      group.waiting.clear();
+    }
   }
 
   private groupOf(scripts: PartitionScripts): AckGroup {
@@ -92,6 +132,7 @@ export class AckBatcher {
 
   private send(group: AckGroup): void {
     for (const [scripts, waiting] of group.waiting) {
+      if (this.heldBack.has(scripts)) continue; // its timer marks the group ready again
       const entries = waiting.splice(0, MAX_IDS_PER_CALL);
       if (waiting.length === 0) group.waiting.delete(scripts);
       group.unanswered++;
@@ -104,11 +145,33 @@ export class AckBatcher {
 
   private answered(group: AckGroup, scripts: PartitionScripts, entries: Waiting[], error?: unknown): void {
     group.unanswered--;
-    for (const e of entries) e.done(error);
+    if (error && !(error instanceof FencedError) && !this.closed) {
+      // Back to the head, ahead of what gathered meanwhile: the order of acknowledgements holds.
+      group.waiting.set(scripts, entries.concat(group.waiting.get(scripts) ?? []));
+      this.backOff(group, scripts, error);
+    } else {
+      this.failures.delete(scripts);
+      for (const e of entries) e.done(error);
+    }
     if (group.unanswered > 0) return;
-    if (group.waiting.size > 0) this.markReady(group);
+    const sendable = [...group.waiting.keys()].some((s) => !this.heldBack.has(s));
+    if (sendable) this.markReady(group);
     // Forgotten when idle, so that partitions given up (leases moved on) do not linger.
-    else if (group !== this.shared) this.byPartition.delete(scripts);
+    else if (group !== this.shared && group.waiting.size === 0) this.byPartition.delete(scripts);
+  }
+
+  private backOff(group: AckGroup, scripts: PartitionScripts, error: unknown): void {
+    const failures = (this.failures.get(scripts) ?? 0) + 1;
+    this.failures.set(scripts, failures);
+    const delayMs = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (failures - 1));
+    this.onRetry(error, scripts, delayMs);
+    this.heldBack.set(
+      scripts,
+      setTimeout(() => {
+        this.heldBack.delete(scripts);
+        if (group.unanswered === 0) this.markReady(group);
+      }, delayMs),
+    );
   }
 
   /** The standalone client's socket while it is connected; undefined on a Cluster. */

@@ -17,7 +17,7 @@ import {
   type StreamEntry,
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
-import type { AckBatcher } from "./ack-batcher.js";
+import { AckAbandonedError, type AckBatcher } from "./ack-batcher.js";
 import { buildDeadLetter } from "./dead-letters.js";
 import type { DelivererMetrics } from "./deliverer-metrics.js";
 import type { DelivererConfig } from "./deliverer-options.js";
@@ -481,25 +481,15 @@ export class PartitionWorker {
     );
   }
 
-  /** Acknowledges a delivered entry, retrying Redis errors, until done, fenced or stopped; never rejects. */
+  /**
+   * Acknowledges a delivered entry; never rejects. The AckBatcher retries Redis errors itself and
+   * keeps this partition's acknowledgements in order; a lost lease (FencedError) stops the worker.
+   */
   private acknowledgeInBackground(id: string): Promise<void> {
-    const acknowledged = this.ackPatiently(id).catch((error) => this.onTaskError(error, "ack"));
+    const acknowledged = this.ack(id).catch((error) => this.onTaskError(error, "ack"));
     this.acknowledging.add(acknowledged);
     void acknowledged.then(() => this.acknowledging.delete(acknowledged));
     return acknowledged;
-  }
-
-  private async ackPatiently(id: string): Promise<void> {
-    for (let failures = 0; ; failures++) {
-      try {
-        await this.ack(id);
-        return;
-      } catch (error) {
-        if (error instanceof FencedError || this.stopped) throw error;
-        this.onTaskError(error, "ack");
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** failures)));
-      }
-    }
   }
 
   /** Acknowledgements are batched with the other partitions': see AckBatcher. */
@@ -513,6 +503,13 @@ export class PartitionWorker {
         this.o.logger.warn({ event: "deliverer.fenced", partition: this.partition }, "partition lease lost");
         this.o.onFenced();
       }
+      return;
+    }
+    if (error instanceof AckAbandonedError) {
+      this.o.logger.warn(
+        { event: "deliverer.ack_abandoned", partition: this.partition },
+        "stopped before an acknowledgement reached Redis: the entry stays pending and is delivered again",
+      );
       return;
     }
     // A Redis error mid-transition: the entry stays pending and is delivered again after a takeover or restart.

@@ -72,7 +72,12 @@ export async function startDeliverer(
   });
   await membership.start();
   const delivery = new EndpointDelivery(config);
-  const acks = new AckBatcher(commands);
+  const acks = new AckBatcher(commands, (error, partition, delayMs) =>
+    logger.warn(
+      { event: "deliverer.ack_retry", partition: partition.partition, delayMs, err: (error as Error)?.message },
+      "acknowledgement failed; sending it again after a pause, ahead of later ones",
+    ),
+  );
   const workers = new Map<number, PartitionWorker>();
 
   const ownership = new PartitionOwnership({
@@ -169,6 +174,7 @@ export async function startDeliverer(
       stopping ??= (async () => {
         clearInterval(statsTimer);
         await ownership.stop(Math.min(config.totalTimeoutMs, 10_000));
+        acks.close();
         await membership.stop().catch(() => undefined);
         await delivery.close().catch(() => undefined);
         await closeRedisClient(commands);

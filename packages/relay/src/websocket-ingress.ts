@@ -28,8 +28,9 @@ export interface TrackedSocket {
   ws: WebSocket;
   /** A frame or a pong came since the last heartbeat ping. */
   alive: boolean;
-  /** When the last heartbeat ping went out (ms). */
+  /** When the last heartbeat ping went out (performance.now(): the heartbeat ignores wall-clock steps). */
   pingedAt: number;
+  /** Last frame in or out (performance.now()). */
   lastActivity: number;
   remote: string;
   /** Session epoch: ms * 1000 + counter at open, monotonic for this relay. */
@@ -87,7 +88,7 @@ export class SocketRegistry {
       ws,
       alive: true,
       pingedAt: 0,
-      lastActivity: Date.now(),
+      lastActivity: performance.now(),
       remote,
       epoch: nextSessionEpoch(),
       unconfirmed: [],
@@ -117,7 +118,7 @@ export class SocketRegistry {
   send(id: string, data: Uint8Array, binary: boolean): Promise<boolean> {
     const tracked = this.sockets.get(id);
     if (!tracked || tracked.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
-    tracked.lastActivity = Date.now();
+    tracked.lastActivity = performance.now();
     return new Promise((resolve) => {
       tracked.ws.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { binary }, (error) =>
         resolve(!error),
@@ -140,7 +141,11 @@ export class SocketRegistry {
    * push waiting behind it. A socket that missed the pong of its last ping is
    * terminated, an idle one closed, the others pinged.
    */
-  heartbeatTick(heartbeatMs: number, idleTimeoutMs: number, now = Date.now()): { terminated: number; idle: number } {
+  heartbeatTick(
+    heartbeatMs: number,
+    idleTimeoutMs: number,
+    now = performance.now(),
+  ): { terminated: number; idle: number } {
     let terminated = 0;
     let idle = 0;
     if (!this.round || (this.round.finished && now - this.round.startedAt >= heartbeatMs)) {
@@ -250,7 +255,7 @@ export class WebSocketIngress {
       if (data.length > 0) this.ctx.onPong?.(id, tracked, Number(data.toString()));
     });
     ws.on("message", (data: RawData, isBinary: boolean) => {
-      tracked.lastActivity = Date.now();
+      tracked.lastActivity = performance.now();
       tracked.alive = true;
       void this.onFrame(id, ws, toBuffer(data), isBinary, remote, tracked.epoch);
     });
