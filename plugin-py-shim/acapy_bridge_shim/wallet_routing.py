@@ -294,6 +294,15 @@ class WalletRouter:
         if route.epoch > self._draining[wallet_key].epoch:
             self._draining[wallet_key] = route
 
+    async def _still_routed(self, wallet_key: str, route: pb.WalletRoute) -> bool:
+        """Has the wallet a session this drain may still send to (its own, or a newer one its relay forwards to)?
+
+        Without this check a drain whose session closed would loop: its relay, finding no
+        socket and no route, puts each push back into the mailbox, which the drain reads again.
+        """
+        current = await self.route_of(wallet_key)
+        return current is not None and current.epoch >= route.epoch
+
     async def drain(self, wallet_key: str, route: pb.WalletRoute) -> int:
         """Moves the mailbox, oldest first, to the route's relay: LRANGE batch -> XADD -> trim.
 
@@ -311,7 +320,11 @@ class WalletRouter:
         buried: set[str] = set()  # mids dead-lettered by this drain: a batch sent again skips them
         try:
             mailbox = self.mailbox_key(wallet_key)
+            first = True
             while True:
+                if not first and not await self._still_routed(wallet_key, route):
+                    return moved  # the session closed: the rest waits for the next one
+                first = False
                 batch = await self._client.lrange(mailbox, 0, self._settings.drain_batch - 1)
                 if not batch:
                     return moved

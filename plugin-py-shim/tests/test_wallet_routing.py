@@ -171,6 +171,31 @@ async def test_a_drain_keeps_its_live_relay_when_a_newer_session_registers_so_th
     assert await pushes(client, keyspace, RELAY_B) == []
 
 
+async def test_a_drain_stops_when_its_session_closes_and_leaves_the_rest_in_the_mailbox(env):
+    client, keyspace = env
+    await live_relay(client, keyspace, RELAY_A)
+    w = router(client, keyspace, drain_batch=5)
+    for n in range(20):
+        await w.deliver(message(w, n))
+    first_push_started, release = asyncio.Event(), asyncio.Event()
+    push = w.push
+
+    async def stalling_push(route, msg, hop=0):
+        if not release.is_set():
+            first_push_started.set()
+            await release.wait()
+        return await push(route, msg, hop)
+
+    w.push = stalling_push
+    drain = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
+    await first_push_started.wait()
+    assert await w.clear_route(WALLET, RELAY_A, "ws-1")  # the wallet's socket closed
+    release.set()
+    assert await drain
+    assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == [f"mid-{n:04d}" for n in range(5)]
+    assert [m.mid for m in await mailbox(client, w)] == [f"mid-{n:04d}" for n in range(5, 20)]
+
+
 async def test_while_the_mailbox_is_not_empty_new_messages_queue_behind_it(env):
     client, keyspace = env
     await live_relay(client, keyspace, RELAY_A)
