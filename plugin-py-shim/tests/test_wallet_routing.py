@@ -113,26 +113,41 @@ async def test_a_new_session_drains_the_mailbox_in_order_then_live_messages_foll
     assert [p.message.mid for p in await pushes(client, keyspace, RELAY_B)] == [f"mid-{n:04d}" for n in range(21)]
 
 
-async def test_a_session_that_registers_during_a_drain_gets_the_mailbox_when_the_drains_relay_dies(env):
-    client, keyspace = env
+def stall_first_pushes(w: WalletRouter, relay_id: str | None = None) -> tuple[asyncio.Event, asyncio.Event]:
+    """Pushes (to `relay_id`, or to any relay) wait until `release` is set, as if Redis were slow.
+
+    Returns (started, release): `started` is set once the first push waits.
+    """
+    started, release = asyncio.Event(), asyncio.Event()
+    push = w.push
+
+    async def stalling_push(route, msg, hop=0):
+        if (relay_id is None or route.relay_id == relay_id) and not release.is_set():
+            started.set()
+            await release.wait()
+        return await push(route, msg, hop)
+
+    w.push = stalling_push
+    return started, release
+
+
+async def drain_to_relay_a_under_way(client, keyspace):
+    """Relays A and B alive, 20 messages in the mailbox, a session on A whose drain is stalled
+    before its first push. Returns (router, the drain's task, the event that lets it go on)."""
     await live_relay(client, keyspace, RELAY_A)
     await live_relay(client, keyspace, RELAY_B)
     w = router(client, keyspace, drain_batch=5)
     for n in range(20):
         await w.deliver(message(w, n))
-    # The drain to the first session stalls before its first push, as if Redis were slow.
-    first_push_started, release = asyncio.Event(), asyncio.Event()
-    push = w.push
-
-    async def stalling_push(route, msg, hop=0):
-        if route.relay_id == RELAY_A and not release.is_set():
-            first_push_started.set()
-            await release.wait()
-        return await push(route, msg, hop)
-
-    w.push = stalling_push
+    started, release = stall_first_pushes(w, RELAY_A)
     first = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
-    await first_push_started.wait()
+    await started.wait()
+    return w, first, release
+
+
+async def test_a_session_that_registers_during_a_drain_gets_the_mailbox_when_the_drains_relay_dies(env):
+    client, keyspace = env
+    w, first, release = await drain_to_relay_a_under_way(client, keyspace)
     # Relay A dies (the janitor removes its inbox) and the wallet reconnects through relay B.
     await client.delete(w.inbox_key(RELAY_A))
     assert await w.register_route(WALLET, RELAY_B, "ws-2", 2)
@@ -145,23 +160,7 @@ async def test_a_session_that_registers_during_a_drain_gets_the_mailbox_when_the
 
 async def test_a_drain_keeps_its_live_relay_when_a_newer_session_registers_so_the_order_holds(env):
     client, keyspace = env
-    await live_relay(client, keyspace, RELAY_A)
-    await live_relay(client, keyspace, RELAY_B)
-    w = router(client, keyspace, drain_batch=5)
-    for n in range(20):
-        await w.deliver(message(w, n))
-    first_push_started, release = asyncio.Event(), asyncio.Event()
-    push = w.push
-
-    async def stalling_push(route, msg, hop=0):
-        if route.relay_id == RELAY_A and not release.is_set():
-            first_push_started.set()
-            await release.wait()
-        return await push(route, msg, hop)
-
-    w.push = stalling_push
-    first = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
-    await first_push_started.wait()
+    w, first, release = await drain_to_relay_a_under_way(client, keyspace)
     assert await w.register_route(WALLET, RELAY_B, "ws-2", 2)  # its own drain defers to the running one
     release.set()
     assert await first
@@ -177,16 +176,7 @@ async def test_a_drain_stops_when_its_session_closes_and_leaves_the_rest_in_the_
     w = router(client, keyspace, drain_batch=5)
     for n in range(20):
         await w.deliver(message(w, n))
-    first_push_started, release = asyncio.Event(), asyncio.Event()
-    push = w.push
-
-    async def stalling_push(route, msg, hop=0):
-        if not release.is_set():
-            first_push_started.set()
-            await release.wait()
-        return await push(route, msg, hop)
-
-    w.push = stalling_push
+    first_push_started, release = stall_first_pushes(w)
     drain = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
     await first_push_started.wait()
     assert await w.clear_route(WALLET, RELAY_A, "ws-1")  # the wallet's socket closed
