@@ -257,28 +257,22 @@ class WalletRouter:
         )
 
     async def _count_dead_letter(self, reason: int) -> None:
-        """Bumps the deployment's count for the relays' metric; best effort.
-
-        A separate key (another slot), so not atomic with the XADD. A failure here must not
-        undo what the dead letter already settled (the message is handled), so it is only logged:
-        the metric is then one short, the dead letter is never missing.
-        """
-        try:
-            await self._client.hincrby(self._dead_letter_counts_key, reason_label(reason), 1)
-        except Exception as error:  # noqa: BLE001 - a metric, not the message
-            LOGGER.warning("acapy-bridge wallets: dead letter not counted (%s): %s", reason_label(reason), error)
+        await self._bump(self._dead_letter_counts_key, reason_label(reason), 1)
 
     async def _count(self, count: int, by: int) -> None:
-        """Adds to one of the deployment's wallet counts (relay metrics) after the write it counts; best effort.
+        await self._bump(self._wallet_counts_key, wallet_count_field(count), by)
 
-        The counts hash is in the {ctl} slot, the wallet's keys in {w:...}, so the bump cannot be in the
-        same script. A failure is logged, never raised: the message is already where it belongs, and
-        the metric is then off by `by`.
+    async def _bump(self, key: str, field: str, by: int) -> None:
+        """Adds to one of the deployment's counts (the relays export them) after the write it counts.
+
+        The counts hashes are in the {ctl} slot, a wallet's keys in {w:...}, so the bump cannot be in
+        the same script. A failure is logged, never raised: the message is already where it belongs,
+        and the metric is then off by `by`.
         """
         try:
-            await self._client.hincrby(self._wallet_counts_key, wallet_count_field(count), by)
+            await self._client.hincrby(key, field, by)
         except Exception as error:  # noqa: BLE001 - a metric, not the message
-            LOGGER.warning("acapy-bridge wallets: count %s not updated by %d: %s", wallet_count_field(count), by, error)
+            LOGGER.warning("acapy-bridge wallets: count %s not updated by %d: %s", field, by, error)
 
     # ---- mailbox drain ----
 
@@ -320,11 +314,7 @@ class WalletRouter:
         buried: set[str] = set()  # mids dead-lettered by this drain: a batch sent again skips them
         try:
             mailbox = self.mailbox_key(wallet_key)
-            first = True
             while True:
-                if not first and not await self._still_routed(wallet_key, route):
-                    return moved  # the session closed: the rest waits for the next one
-                first = False
                 batch = await self._client.lrange(mailbox, 0, self._settings.drain_batch - 1)
                 if not batch:
                     return moved
@@ -351,5 +341,7 @@ class WalletRouter:
                         continue
                     # Taken: pushed to the session, or dead-lettered EXPIRED above (out of the mailbox either way).
                     await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, len(batch))
+                    if not await self._still_routed(wallet_key, route):
+                        return moved  # the session closed: the rest waits for the next one
         finally:
             del self._draining[wallet_key]

@@ -66,17 +66,17 @@ function isExpired(job: OutboundJob, now: number): boolean {
   return job.expiresAtMs > 0n && Number(job.expiresAtMs) <= now;
 }
 
+/** A job delivered, its entry's acknowledgement on its way (wrapped: an async function would wait for a promise it returns). */
+interface Delivered {
+  acknowledged: Promise<void>;
+}
+
 /**
  * Delivers one owned outbound partition: takes over what a previous owner
  * left pending, reads the stream as the consumer group's member, keeps each
  * recipient's jobs in order (a lane per recipient, a park list in Redis while
  * the recipient is in backoff) and lets other recipients flow meanwhile.
  */
-/** A job delivered, its entry's acknowledgement on its way (wrapped: an async function would wait for a promise it returns). */
-interface Delivered {
-  acknowledged: Promise<void>;
-}
-
 export class PartitionWorker {
   private readonly lanes: RecipientLanes;
   private readonly retries: RetryScheduler;
@@ -313,7 +313,8 @@ export class PartitionWorker {
     if (outcome.ok) {
       this.recordDelivered(job, 1);
       // The recipient's next job does not wait for this acknowledgement: the endpoint has this
-      // one, so the order holds, and a lost acknowledgement only means one duplicate later.
+      // one, and the AckBatcher takes acknowledgements to Redis in order, so a redelivery after
+      // a crash repeats the recipient's jobs in their order.
       return { acknowledged: this.acknowledgeInBackground(id) };
     }
     if (!outcome.retryable || this.o.config.maxAttempts <= 1) {

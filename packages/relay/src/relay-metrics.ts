@@ -26,6 +26,30 @@ function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
   };
 }
 
+/** A gauge labelled by partition, read at scrape time; on a failed read it keeps its last values. */
+function perPartitionGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  read: () => Promise<number[]>,
+): Gauge<"partition"> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ["partition"],
+    registers: [registry],
+    async collect() {
+      try {
+        (await read()).forEach((n, p) => {
+          this.set({ partition: String(p) }, n);
+        });
+      } catch {
+        // Redis away: keep the last values; readiness says the rest.
+      }
+    },
+  });
+}
+
 /** Why a message got the answer it got (label `outcome`). */
 export type RequestOutcome =
   | "answered" // HTTP: ACA-Py's reply (200 with or without body, 400, 500) went back
@@ -220,40 +244,20 @@ export function createRelayMetrics(
         this.set(gauges.pendingRequests());
       },
     }),
-    inboundBacklog: new Gauge({
-      name: "acapy_bridge_relay_inbound_backlog",
-      help: "Inbound messages written and not yet acknowledged by ACA-Py (consumer lag), per partition.",
-      labelNames: ["partition"],
-      registers: [registry],
-      async collect() {
-        try {
-          const lengths = await gauges.inboundBacklog();
-          lengths.forEach((n, p) => {
-            this.set({ partition: String(p) }, n);
-          });
-        } catch {
-          // Redis away: keep the last values; readiness says the rest.
-        }
-      },
-    }),
+    inboundBacklog: perPartitionGauge(
+      registry,
+      "acapy_bridge_relay_inbound_backlog",
+      "Inbound messages written and not yet acknowledged by ACA-Py (consumer lag), per partition.",
+      gauges.inboundBacklog,
+    ),
     // The shims write these (ACA-Py has no Prometheus endpoint); every relay reports the same
     // values, so aggregate with max. Above 0 means an operator has something to requeue or drop.
-    inboundDeadLetters: new Gauge({
-      name: "acapy_bridge_inbound_dead_letters",
-      help: "Inbound messages ACA-Py could not take (POISON after too many deliveries, MALFORMED, EXPIRED) waiting in the dead-letter streams, per partition; `acapy-bridge dlq` lists, requeues and drops them.",
-      labelNames: ["partition"],
-      registers: [registry],
-      async collect() {
-        try {
-          const lengths = await gauges.inboundDeadLetters();
-          lengths.forEach((n, p) => {
-            this.set({ partition: String(p) }, n);
-          });
-        } catch {
-          // Redis away: keep the last values; readiness says the rest.
-        }
-      },
-    }),
+    inboundDeadLetters: perPartitionGauge(
+      registry,
+      "acapy_bridge_inbound_dead_letters",
+      "Inbound messages ACA-Py could not take (POISON after too many deliveries, MALFORMED, EXPIRED) waiting in the dead-letter streams, per partition; `acapy-bridge dlq` lists, requeues and drops them.",
+      gauges.inboundDeadLetters,
+    ),
     inboxBacklog: new Gauge({
       name: "acapy_bridge_relay_inbox_backlog",
       help: "Entries in this relay's inbox not yet handled.",
