@@ -1,6 +1,8 @@
 // The bench's HTTP sink, in its own thread: answers 204 at once and tells the
 // main thread which ids arrived and when (absolute ms, sub-ms precision), in
-// batches, for the baseline and the deliverer alike.
+// batches, for the baseline and the deliverer alike. Its first message says
+// where its thread's CPU time can be read.
+import { readlinkSync } from "node:fs";
 import { createServer } from "node:http";
 import { parentPort } from "node:worker_threads";
 
@@ -26,4 +28,10 @@ const server = createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60_000;
-server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port }));
+let procPath;
+try {
+  procPath = readlinkSync("/proc/thread-self");
+} catch {
+  procPath = undefined;
+}
+server.listen(0, "127.0.0.1", () => parentPort.postMessage({ port: server.address().port, procPath }));

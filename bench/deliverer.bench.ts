@@ -46,7 +46,8 @@ import { RedisServer } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { Agent } from "undici";
 import { enqueueJob } from "../packages/deliverer/test-fixtures/deliverer-harness.js";
-import { type CpuTime, cpuTimeOf } from "./process-cpu.js";
+import { CpuBreakdown, type CpuTime, cpuTimeOf, cpuTimeOfThread } from "./process-cpu.js";
+import { callsPerUnit, commandCounts } from "./redis-command-counts.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..");
@@ -63,6 +64,12 @@ interface Figures {
   perSecond: number;
   p50: number;
   p99: number;
+  /**
+   * CPU per delivery (µs) of each part over the window, and how busy the whole
+   * machine was: on a small machine every part shares the cores, so the sum
+   * of the parts is what bounds deliveries/s.
+   */
+  cpu?: ReturnType<CpuBreakdown["stop"]>;
 }
 
 interface DrainFigures extends Figures {
@@ -74,6 +81,8 @@ interface DrainFigures extends Figures {
    * machine than deliveries/s, though time stolen from a virtual CPU still counts.
    */
   cpuMicrosPerDelivery: { user: number; system: number } | undefined;
+  /** Redis commands per delivery in the window, by command (scripts count as one call). */
+  redisCallsPerDelivery: Record<string, number>;
 }
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -98,6 +107,8 @@ class Sink {
   private constructor(
     private readonly worker: Worker,
     readonly url: string,
+    /** "<pid>/task/<tid>" of the sink's thread, for its CPU time. */
+    readonly procPath: string | undefined,
   ) {
     worker.on("message", (m: { ids?: string[]; times?: number[] }) => {
       const ids = m.ids ?? [];
@@ -116,8 +127,8 @@ class Sink {
 
   static async start(): Promise<Sink> {
     const worker = new Worker(new URL("./deliverer-sink-worker.mjs", import.meta.url));
-    const port = await new Promise<number>((r) => worker.once("message", (m: { port: number }) => r(m.port)));
-    return new Sink(worker, `http://127.0.0.1:${port}`);
+    const ready = await new Promise<{ port: number; procPath?: string }>((r) => worker.once("message", r));
+    return new Sink(worker, `http://127.0.0.1:${ready.port}`, ready.procPath);
   }
 
   arrival(id: string): Promise<void> {
@@ -139,21 +150,30 @@ async function closedLoop(
   slots: number,
   durationMs: number,
   one: (slot: number) => Promise<void>,
+  onWindow: (edge: "start" | "end") => void = () => {},
 ): Promise<{ latencies: number[]; elapsedMs: number }> {
   const warmUntil = performance.now() + Math.min(WARM_UP_MS, durationMs / 4);
   const latencies: number[] = [];
   let start = 0;
   let end = 0;
+  let ended = false;
   await Promise.all(
     Array.from({ length: slots }, async (_, slot) => {
       while (true) {
         const t0 = performance.now();
-        if (start && t0 >= end) return;
+        if (start && t0 >= end) {
+          if (!ended) {
+            ended = true;
+            onWindow("end");
+          }
+          return;
+        }
         await one(slot);
         const t1 = performance.now();
         if (!start && t1 >= warmUntil) {
           start = t1;
           end = t1 + durationMs;
+          onWindow("start");
         } else if (start && t0 >= start && t1 <= end) {
           latencies.push(t1 - t0);
         }
@@ -166,8 +186,23 @@ async function closedLoop(
 async function baseline(sink: Sink, slots: number, durationMs: number): Promise<Figures> {
   const agent = new Agent({ connections: slots, pipelining: 1 });
   const url = new URL(sink.url);
+  const cpu = new CpuBreakdown({
+    loadGenerator: () => cpuTimeOfThread(`${process.pid}/task/${process.pid}`),
+    sink: () => cpuTimeOfThread(sink.procPath),
+  });
   let n = 0;
-  const { latencies, elapsedMs } = await closedLoop(slots, durationMs, async () => {
+  let completed = 0;
+  let completedAtStart = 0;
+  let breakdown: Figures["cpu"];
+  const onWindow = (edge: "start" | "end") => {
+    if (edge === "start") {
+      completedAtStart = completed;
+      cpu.start();
+    } else {
+      breakdown = cpu.stop(completed - completedAtStart);
+    }
+  };
+  const request = async () => {
     const id = `b${n++}`;
     const res = await agent.request({
       origin: url.origin,
@@ -177,9 +212,11 @@ async function baseline(sink: Sink, slots: number, durationMs: number): Promise<
       body: BODY,
     });
     await res.body.dump();
-  });
+    completed++;
+  };
+  const { latencies, elapsedMs } = await closedLoop(slots, durationMs, request, onWindow);
   await agent.destroy();
-  return figures(latencies, elapsedMs);
+  return { ...figures(latencies, elapsedMs), cpu: breakdown };
 }
 
 function benchJob(sink: Sink, recipientKey: string, benchId: string): OutboundJob {
@@ -217,6 +254,7 @@ async function prefill(client: RedisClient, keyspace: Keyspace, sink: Sink, slot
 /** Drains a backlog of `backlog` jobs for `slots` recipients with a fresh deliverer; measures after the warm-up. */
 async function drain(
   redisUrl: string,
+  redisPid: number | undefined,
   client: RedisClient,
   sink: Sink,
   slots: number,
@@ -241,6 +279,16 @@ async function drain(
   let delivererPid: number | undefined;
   let cpuAtStart: CpuTime | undefined;
   let cpuAtEnd: CpuTime | undefined;
+  const cpu = new CpuBreakdown({
+    deliverer: () => cpuTimeOf(delivererPid),
+    redis: () => cpuTimeOf(redisPid),
+    sink: () => cpuTimeOfThread(sink.procPath),
+    benchMainThread: () => cpuTimeOfThread(`${process.pid}/task/${process.pid}`),
+  });
+  let breakdown: Figures["cpu"];
+  let arrivedInWindow = 0;
+  let statsAtStart: Promise<string> | undefined;
+  let statsAtEnd: Promise<string> | undefined;
   sink.onArrival((id, at) => {
     const colon = id.indexOf(":");
     const slot = Number(id.slice(0, colon));
@@ -250,8 +298,13 @@ async function drain(
       windowStart = at + WARM_UP_MS;
       windowEnd = windowStart + durationMs;
     }
-    if (at >= windowStart && cpuAtStart === undefined) cpuAtStart = cpuTimeOf(delivererPid);
+    if (at >= windowStart && cpuAtStart === undefined) {
+      cpuAtStart = cpuTimeOf(delivererPid);
+      cpu.start();
+      statsAtStart = client.info("commandstats");
+    }
     if (at >= windowStart && at <= windowEnd) {
+      arrivedInWindow++;
       // A recipient's first arrival has no cycle before it.
       if ((lastSeq[slot] as number) >= 0) latencies.push(at - (lastAt[slot] as number));
       lastInWindow = at;
@@ -259,7 +312,11 @@ async function drain(
     lastSeq[slot] = seq;
     lastAt[slot] = at;
     if (++arrived === total || at > windowEnd) {
-      cpuAtEnd ??= cpuTimeOf(delivererPid);
+      if (cpuAtEnd === undefined) {
+        cpuAtEnd = cpuTimeOf(delivererPid);
+        breakdown = cpu.stop(arrivedInWindow);
+        statsAtEnd = client.info("commandstats");
+      }
       finished();
     }
   });
@@ -281,7 +338,11 @@ async function drain(
           system: Math.round(((cpuAtEnd.systemMs - cpuAtStart.systemMs) * 1000) / measured.count),
         }
       : undefined;
-  return { ...measured, outOfOrder, cpuMicrosPerDelivery };
+  const redisCallsPerDelivery =
+    statsAtStart && statsAtEnd
+      ? callsPerUnit(commandCounts(await statsAtStart), commandCounts(await statsAtEnd), arrivedInWindow)
+      : {};
+  return { ...measured, cpu: breakdown, outOfOrder, cpuMicrosPerDelivery, redisCallsPerDelivery };
 }
 
 /** The closed loop of production: `slots` jobs in flight, each timed from its enqueue to its arrival at the sink. */
@@ -349,6 +410,15 @@ async function stopDeliverer(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** "deliverer 70 + redis 15 + sink 25 = 110, machine 98% busy" */
+function describeCpu(cpu: Figures["cpu"]): string {
+  if (!cpu) return "?";
+  const parts = Object.entries(cpu.microsPerUnit);
+  const sum = parts.reduce((n, [, us]) => n + us, 0);
+  const busy = cpu.machineBusy === undefined ? "" : `, machine ${Math.round(cpu.machineBusy * 100)}% busy`;
+  return `${parts.map(([name, us]) => `${name} ${us}`).join(" + ")} = ${sum}${busy}`;
+}
+
 /** The round with the median rate (its latencies and CPU figures come along). */
 function medianRound<T extends { perSecond: number }>(rounds: T[]): T {
   const sorted = [...rounds].sort((a, b) => a.perSecond - b.perSecond);
@@ -385,7 +455,7 @@ export async function main(args: string[]): Promise<void> {
         const base = await baseline(sink, level, durationMs);
         // Enough backlog for the deliverer to keep pace with the baseline for the whole window.
         const backlog = Math.ceil((base.perSecond * (durationMs + 2 * WARM_UP_MS)) / 1000);
-        const mine = await drain(redis.url, client, sink, level, durationMs, backlog);
+        const mine = await drain(redis.url, redis.pid, client, sink, level, durationMs, backlog);
         await client.flushall();
         bases.push(base);
         mines.push(mine);
@@ -394,6 +464,8 @@ export async function main(args: string[]): Promise<void> {
             `  in flight ${level}, round ${round}/${rounds}: deliverer ${mine.perSecond}/s, baseline ${base.perSecond}/s, ratio ${(mine.perSecond / Math.max(1, base.perSecond)).toFixed(3)}`,
           );
         }
+        console.log(`    CPU µs/delivery: deliverer side ${describeCpu(mine.cpu)} | baseline ${describeCpu(base.cpu)}`);
+        console.log(`    Redis calls per delivery: ${JSON.stringify(mine.redisCallsPerDelivery)}`);
       }
       const base = medianRound(bases);
       const mine = medianRound(mines);

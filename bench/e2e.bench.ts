@@ -1,4 +1,4 @@
-// `npm run bench -- e2e [--round-trips 100] [--burst 300] [--rounds 3]`
+// `npm run bench -- e2e [--round-trips 100] [--burst 300] [--rounds 3] [--warm-up 1000]`
 //
 // Bob -> Alice -> Bob: Bob sends a basic message, Alice's
 // --auto-respond-messages reply comes back, observed at Bob's webhook sink.
@@ -9,8 +9,11 @@
 // hits both alike; the figures are the medians of the rounds. Latency:
 // sequential round trips. Throughput: a burst sent by 8 concurrent senders,
 // timed until every reply arrived, with the CPU that Alice's ACA-Py process
-// (and the bridge) used per message. The last line is one JSON object with the
-// figures and the bridge's cost.
+// (and the bridge) used per message. Before any measurement each pair gets a
+// warm-up burst (`--warm-up`), so that the figures are those of processes in
+// service, not of a JIT compiling. The last line is one JSON object with the
+// figures and the bridge's cost. Profile the bridge with
+// BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (or "--perf-basic-prof" for `perf`).
 import {
   AcaPyAdmin,
   AcaPyProcess,
@@ -26,6 +29,7 @@ import {
 
 import { Redis } from "ioredis";
 import { cpuMsBetween, cpuTimeOf } from "./process-cpu.js";
+import { commandCounts } from "./redis-command-counts.js";
 
 interface LatencyFigures {
   p50Ms: number;
@@ -41,6 +45,8 @@ interface BurstFigures {
   bobCpuMsPerMessage: number | undefined;
   /** CPU of the bridge process per message of the burst (bridged pair only). */
   bridgeCpuMsPerMessage?: number | undefined;
+  /** CPU of Redis per message of the burst (bridged pair only). */
+  redisCpuMsPerMessage?: number | undefined;
 }
 
 /** One Bob -> Alice pair, connected, with what is needed to drive and observe it. */
@@ -53,6 +59,7 @@ interface Pair {
   alicePid: number | undefined;
   bobPid: number | undefined;
   bridgePid?: number | undefined;
+  redisPid?: number | undefined;
   /** Replies seen at Bob so far. */
   seen: number;
 }
@@ -90,7 +97,7 @@ async function connectPair(
   alice: AcaPyAdmin,
   bob: AcaPyAdmin,
   bobHooks: WebhookSink,
-  pids: { alice: number | undefined; bob: number | undefined; bridge?: number | undefined },
+  pids: { alice: number | undefined; bob: number | undefined; bridge?: number | undefined; redis?: number | undefined },
 ): Promise<Pair> {
   const { inviteeConnectionId } = await connectAgents(alice, bob);
   const pair: Pair = {
@@ -102,9 +109,10 @@ async function connectPair(
     alicePid: pids.alice,
     bobPid: pids.bob,
     bridgePid: pids.bridge,
+    redisPid: pids.redis,
     seen: bobHooks.byTopic("basicmessages").length,
   };
-  // Warm-up: connections, caches and JIT, not measured.
+  // Connections and caches, not measured (the JIT's warm-up is a burst: see `main`).
   await roundTrips(pair, 5, "warm-up");
   return pair;
 }
@@ -129,6 +137,7 @@ async function burstOf(pair: Pair, size: number, label: string): Promise<BurstFi
   const aliceCpu = cpuTimeOf(pair.alicePid);
   const bobCpu = cpuTimeOf(pair.bobPid);
   const bridgeCpu = cpuTimeOf(pair.bridgePid);
+  const redisCpu = cpuTimeOf(pair.redisPid);
   const startedAt = performance.now();
   let next = 0;
   await Promise.all(
@@ -150,7 +159,20 @@ async function burstOf(pair: Pair, size: number, label: string): Promise<BurstFi
     aliceCpuMsPerMessage: perMessage(cpuMsBetween(aliceCpu, cpuTimeOf(pair.alicePid))),
     bobCpuMsPerMessage: perMessage(cpuMsBetween(bobCpu, cpuTimeOf(pair.bobPid))),
     bridgeCpuMsPerMessage: perMessage(cpuMsBetween(bridgeCpu, cpuTimeOf(pair.bridgePid))),
+    redisCpuMsPerMessage: perMessage(cpuMsBetween(redisCpu, cpuTimeOf(pair.redisPid))),
   };
+}
+
+/** CPU (ms per second) each process uses with no traffic: background work that every message pays for under load. */
+async function idleCpu(pids: Record<string, number | undefined>, seconds = 5): Promise<Record<string, number>> {
+  const before = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuTimeOf(pid)]));
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const result: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    const ms = cpuMsBetween(before[name], cpuTimeOf(pid));
+    if (ms !== undefined) result[name] = Number((ms / seconds).toFixed(1));
+  }
+  return result;
 }
 
 function latencyFigures(latencies: number[]): LatencyFigures {
@@ -173,17 +195,8 @@ function burstSummary(bursts: BurstFigures[]) {
     aliceCpuMsPerMessage: medianOf((b) => b.aliceCpuMsPerMessage),
     bobCpuMsPerMessage: medianOf((b) => b.bobCpuMsPerMessage),
     bridgeCpuMsPerMessage: medianOf((b) => b.bridgeCpuMsPerMessage),
+    redisCpuMsPerMessage: medianOf((b) => b.redisCpuMsPerMessage),
   };
-}
-
-/** `INFO commandstats` as calls by command name, without the CONFIG and INFO of the bench itself. */
-function commandCounts(info: string): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const line of info.split("\r\n")) {
-    const match = /^cmdstat_([^:]+):calls=(\d+)/.exec(line);
-    if (match && match[1] !== "config" && match[1] !== "info") counts[match[1] as string] = Number(match[2]);
-  }
-  return counts;
 }
 
 async function plainAgent(label: string, hooks: WebhookSink, extra: string[] = []): Promise<AcaPyProcess> {
@@ -202,6 +215,7 @@ export async function main(args: string[]): Promise<void> {
   const roundTripCount = option(args, "round-trips", 100);
   const burst = option(args, "burst", 300);
   const rounds = Math.max(1, option(args, "rounds", 3));
+  const warmUp = option(args, "warm-up", 1000);
   const stops: (() => Promise<unknown>)[] = [];
   try {
     console.log(
@@ -267,7 +281,29 @@ export async function main(args: string[]): Promise<void> {
       new AcaPyAdmin(alice.adminUrl),
       new AcaPyAdmin(bob.adminUrl),
       bobHooks,
-      { alice: alice.pid, bob: bob.pid, bridge: bridge.pid },
+      { alice: alice.pid, bob: bob.pid, bridge: bridge.pid, redis: redis.pid },
+    );
+
+    // Warm-up, not measured: a Node process compiles its hot code with the optimizing JIT over its
+    // first thousands of messages, on background threads that compete for this machine's cores; a
+    // bridge in service has done so long before. Measured fresh, the bridge's CPU per message is
+    // mostly that compilation (3.8 s of TurboFan work in a 700-message run).
+    if (warmUp > 0) {
+      console.log(`e2e: warm-up burst of ${warmUp} per pair (not measured)`);
+      await burstOf(basePair, warmUp, "warm-up burst");
+      await burstOf(bridgedPair, warmUp, "warm-up burst");
+    }
+
+    const idle = await idleCpu({
+      "Alice plain": baseAlice.pid,
+      "Alice bridged": alice.pid,
+      bridge: bridge.pid,
+      Redis: redis.pid,
+    });
+    console.log(
+      `[e2e] idle CPU (ms per second, no traffic): ${Object.entries(idle)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(", ")}`,
     );
 
     // Every Redis command of the bridged pair's measured messages (shim, relay and deliverer alike).
@@ -287,7 +323,7 @@ export async function main(args: string[]): Promise<void> {
         const figures = await burstOf(pair, burst, `round ${round} burst`);
         bursts[key].push(figures);
         console.log(
-          `[e2e] round ${round}/${rounds} ${key.padEnd(8)}: ${figures.throughputPerSecond.toFixed(1)} msg/s, CPU per message: Bob ${round2(figures.bobCpuMsPerMessage)} ms, Alice ${round2(figures.aliceCpuMsPerMessage)} ms${figures.bridgeCpuMsPerMessage === undefined ? "" : `, bridge ${round2(figures.bridgeCpuMsPerMessage)} ms`}`,
+          `[e2e] round ${round}/${rounds} ${key.padEnd(8)}: ${figures.throughputPerSecond.toFixed(1)} msg/s, CPU per message: Bob ${round2(figures.bobCpuMsPerMessage)} ms, Alice ${round2(figures.aliceCpuMsPerMessage)} ms${figures.bridgeCpuMsPerMessage === undefined ? "" : `, bridge ${round2(figures.bridgeCpuMsPerMessage)} ms, Redis ${round2(figures.redisCpuMsPerMessage)} ms`}`,
         );
       }
     }
@@ -329,6 +365,8 @@ export async function main(args: string[]): Promise<void> {
         roundTrips: tripsPerRound * rounds,
         burst,
         rounds,
+        warmUp,
+        idleCpuMsPerSecond: idle,
         bridge: bridged,
         baseline,
         addedP50Ms,

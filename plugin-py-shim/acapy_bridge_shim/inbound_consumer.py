@@ -2,7 +2,8 @@
 
 At-least-once: an entry stays pending until its reply (if any) is in the
 origin relay's inbox and the hand-off to ACA-Py is done; only then is it
-acknowledged (the `ack` script: XACK + XDEL). Entries of consumers that died
+acknowledged (the `ack` script: XACK + XDEL), a little later and together
+with others (`LingeringAcks`). Entries of consumers that died
 (no heartbeat) or got stuck (idle beyond `claim_idle_ms`) are claimed; an
 entry delivered more than `max_deliveries` times is dead-lettered as POISON.
 
@@ -19,10 +20,10 @@ from dataclasses import dataclass
 
 from acapy_bridge.codec import EnvelopeDecodeError, decode_envelope, encode_envelope
 from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.lingering_acks import LingeringAcks
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import (
     StreamEntry,
-    ack_entries,
     auto_claim,
     bury_entry,
     enqueue_envelope,
@@ -35,6 +36,8 @@ from acapy_bridge_shim.config import InboundSettings
 LOGGER = logging.getLogger(__name__)
 
 DEAD_LETTER_CAP = 100_000
+# How long a handled entry's acknowledgement waits for others to share its Redis call.
+ACK_LINGER_S = 0.02
 
 
 @dataclass
@@ -86,6 +89,7 @@ class InboundConsumer:
         self._streams = keyspace.all_partitions("inbound_queue")
         self._dlq_field = keyspace.spec("inbound_dead_letters").entry_field
         self._inbox_field = keyspace.spec("relay_inbox").entry_field
+        self._acks = LingeringAcks(scripts, self._group, ACK_LINGER_S)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._in_flight: dict[str, asyncio.Task] = {}
         self._tasks: list[asyncio.Task] = []
@@ -112,6 +116,7 @@ class InboundConsumer:
             _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=grace_s)
             for task in pending:
                 task.cancel()
+        await self._acks.close()
 
     # ---- reading ----
 
@@ -154,8 +159,8 @@ class InboundConsumer:
 
     async def _spawn(self, stream: str, entry: StreamEntry, deliveries: int) -> None:
         key = f"{stream}|{entry.id}"  # ids are only unique within one stream
-        if key in self._in_flight:
-            return  # claimed while we still work on it
+        if key in self._in_flight or self._acks.holds(stream, entry.id):
+            return  # claimed while we still work on it, or done and about to be acknowledged
         await self._slots.acquire()
         task = asyncio.create_task(self._process(stream, entry, deliveries))
         self._in_flight[key] = task
@@ -219,7 +224,11 @@ class InboundConsumer:
                     cursor=cursor,
                     count=100,
                 )
-                fresh = [e for e in entries if f"{stream}|{e.id}" not in self._in_flight]
+                fresh = [
+                    e
+                    for e in entries
+                    if f"{stream}|{e.id}" not in self._in_flight and not self._acks.holds(stream, e.id)
+                ]
                 if fresh:
                     counts = await self._delivery_counts(stream, [e.id for e in fresh])
                     for entry in fresh:
@@ -258,7 +267,7 @@ class InboundConsumer:
 
     async def _process_entry(self, stream: str, entry: StreamEntry, deliveries: int) -> None:
         if entry.payload is None:  # deleted while pending
-            await ack_entries(self._scripts, stream, self._group, [entry.id])
+            self._acks.add(stream, entry.id)
             return
         try:
             message = decode_envelope(pb.AgentMessage, entry.payload)
@@ -283,10 +292,10 @@ class InboundConsumer:
         if message.kind == pb.INBOUND_KIND_RETURNED_REPLY:
             await self._requeue(message)
             self.stats["returned_replies"] += 1
-            await ack_entries(self._scripts, stream, self._group, [entry.id])
+            self._acks.add(stream, entry.id)
             return
         if message.kind != pb.INBOUND_KIND_AGENT_MESSAGE:
-            await ack_entries(self._scripts, stream, self._group, [entry.id])
+            self._acks.add(stream, entry.id)
             return
 
         async def reply_now(reply: pb.DirectReply) -> None:
@@ -307,7 +316,7 @@ class InboundConsumer:
             reason, detail = outcome.dead_letter
             await self._bury(stream, entry.id, message, reason, detail, deliveries)
         else:
-            await ack_entries(self._scripts, stream, self._group, [entry.id])
+            self._acks.add(stream, entry.id)
         self.stats["processed"] += 1
 
     async def _write_reply(self, message: pb.AgentMessage, reply: pb.DirectReply) -> None:

@@ -1,10 +1,12 @@
 """The shim's Redis plumbing against a real redis-server."""
 
+import asyncio
 import uuid
 
 import pytest
 
 from acapy_bridge.codec import decode_envelope, encode_envelope
+from acapy_bridge.lingering_acks import LingeringAcks
 from acapy_bridge.redis_connection import (
     RedisConfigError,
     RedisConnectionConfig,
@@ -118,3 +120,29 @@ def test_bad_redis_settings_are_refused_before_connecting():
     for bad in ["http://x", "", "redis://", "redis://h:1,redis://h:2"]:
         with pytest.raises(RedisConfigError):
             validate_redis_config(RedisConnectionConfig(url=bad))
+
+
+async def test_lingering_acks_acknowledge_a_trickle_together_after_the_linger(client):
+    keyspace = await ensure_topology(client, f"py-{uuid.uuid4().hex[:6]}", PartitionPlan())
+    scripts = Scripts(client)
+    spec = keyspace.spec("inbound_queue")
+    stream = keyspace.key("inbound_queue", partition=1)
+    await ensure_group(client, stream, spec.consumer_group)
+    for mid in ("l1", "l2", "l3"):
+        await enqueue_envelope(
+            scripts, stream=stream, entry_field=spec.entry_field, payload=job(mid), high_water_mark=0
+        )
+    entries = await read_group(
+        client, stream=stream, group=spec.consumer_group, consumer="c1", entry_field=spec.entry_field, count=10
+    )
+    acks = LingeringAcks(scripts, spec.consumer_group, linger_s=0.2)
+    for entry in entries:
+        acks.add(stream, entry.id)
+    assert acks.waiting == 3
+    assert acks.holds(stream, entries[0].id)
+    assert await client.xlen(stream) == 3  # still lingering
+    await asyncio.sleep(0.4)
+    assert acks.waiting == 0
+    assert not acks.holds(stream, entries[0].id)
+    assert await client.xlen(stream) == 0
+    await acks.close()

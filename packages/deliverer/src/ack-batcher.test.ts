@@ -60,4 +60,25 @@ describe("AckBatcher", () => {
     await expect(waiting).rejects.toBeInstanceOf(AckAbandonedError);
     await expect(acks.ack(down.scripts, "3-0")).rejects.toBeInstanceOf(AckAbandonedError);
   });
+
+  it("lets a trickle of acknowledgements wait up to the linger so that they share one call", async () => {
+    const p = partition(0, () => "ok");
+    const acks = new AckBatcher(standalone, () => {}, 40);
+    const first = acks.ack(p.scripts, "1-0");
+    await new Promise((r) => setTimeout(r, 10));
+    const second = acks.ack(p.scripts, "2-0");
+    expect(p.calls).toEqual([]); // still lingering
+    await Promise.all([first, second]);
+    expect(p.calls).toEqual([["1-0", "2-0"]]);
+  });
+
+  it("sends at once, without lingering, once many acknowledgements are waiting", async () => {
+    const p = partition(0, () => "ok");
+    const acks = new AckBatcher(standalone, () => {}, 60_000);
+    const ids = Array.from({ length: 64 }, (_, i) => `${i + 1}-0`);
+    const started = performance.now();
+    await Promise.all(ids.map((id) => acks.ack(p.scripts, id)));
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(p.calls).toEqual([ids]);
+  });
 });

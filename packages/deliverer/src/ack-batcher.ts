@@ -6,6 +6,8 @@ const MAX_IDS_PER_CALL = 500;
 /** Backoff of a partition whose call failed (Redis away, a timeout): first and longest delay. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5_000;
+/** Acknowledgements waiting that make a flush go at the end of this event-loop turn instead of after the linger. */
+const FLUSH_NOW_AT = 64;
 
 /** Why a waiting acknowledgement was given up: the batcher closed before Redis took it. */
 export class AckAbandonedError extends Error {
@@ -32,10 +34,14 @@ interface AckGroup {
 /**
  * Acknowledges delivered jobs with few Redis calls (group commit): while a
  * group's calls are on their way, its next acknowledgements gather, and leave
- * together once those have been answered; with none on the way they leave at
- * the end of the event-loop turn. Each call is still one fenced script over
- * one partition's slot. Under load a call carries many acknowledgements;
- * alone, one waits at most one round trip more.
+ * together once those have been answered; with none on the way they leave
+ * after `lingerMs`, or at the end of the event-loop turn once `FLUSH_NOW_AT`
+ * are waiting. Each call is still one fenced script over one partition's
+ * slot. Under load a call carries many acknowledgements; at a trickle the
+ * linger gathers a few per call, where each call would otherwise cost a socket
+ * write, a wake-up for its answer and a script run for one entry. A later
+ * acknowledgement holds nothing up: the next job does not wait for it, and a
+ * crash meanwhile only delivers the entry again.
  *
  * Acknowledgements leave in the order they were asked for, per partition, and
  * a call that fails for any reason but a lost lease is not given up: its ids
@@ -60,12 +66,16 @@ export class AckBatcher {
   /** Groups with acknowledgements waiting and no call on the way. */
   private ready = new Set<AckGroup>();
   private scheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  /** Acknowledgements waiting in every group, not yet sent. */
+  private waitingTotal = 0;
   private closed = false;
 
   /** `onRetry` hears of every failed call that will be sent again (for a log line). */
   constructor(
     private readonly client: RedisClient,
     private readonly onRetry: (error: unknown, partition: PartitionScripts, delayMs: number) => void = () => {},
+    private readonly lingerMs = 0,
   ) {
     this.standalone = !(client as { isCluster?: boolean }).isCluster;
   }
@@ -84,6 +94,7 @@ export class AckBatcher {
         group.waiting.set(scripts, waiting);
       }
       waiting.push({ id, done: (error) => (error ? reject(error) : resolve()) });
+      this.waitingTotal++;
       if (group.unanswered === 0) this.markReady(group);
     });
   }
@@ -91,12 +102,14 @@ export class AckBatcher {
   /** Gives up what still waits (AckAbandonedError): on shutdown, after the workers stopped. */
   close(): void {
     this.closed = true;
+    clearTimeout(this.lingerTimer);
     for (const timer of this.heldBack.values()) clearTimeout(timer);
     this.heldBack.clear();
     const abandoned = new AckAbandonedError("the deliverer stopped before Redis took the acknowledgement");
     for (const group of [this.shared, ...this.byPartition.values()]) {
       for (const waiting of group.waiting.values()) for (const e of waiting) e.done(abandoned);
       group.waiting.clear();
+      this.waitingTotal = 0;
     }
   }
 
@@ -112,13 +125,20 @@ export class AckBatcher {
 
   private markReady(group: AckGroup): void {
     this.ready.add(group);
-    if (this.scheduled) return;
+    const soon = this.lingerMs === 0 || this.waitingTotal >= FLUSH_NOW_AT;
+    if (this.scheduled && !(soon && this.lingerTimer)) return;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    if (soon) setImmediate(() => this.flush());
+    else this.lingerTimer = setTimeout(() => this.flush(), this.lingerMs);
   }
 
   private flush(): void {
+    if (!this.scheduled) return; // replaced by an earlier flush
     this.scheduled = false;
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
     const ready = this.ready;
     this.ready = new Set();
     const socket = this.standaloneSocket();
@@ -134,6 +154,7 @@ export class AckBatcher {
     for (const [scripts, waiting] of group.waiting) {
       if (this.heldBack.has(scripts)) continue; // its timer marks the group ready again
       const entries = waiting.splice(0, MAX_IDS_PER_CALL);
+      this.waitingTotal -= entries.length;
       if (waiting.length === 0) group.waiting.delete(scripts);
       group.unanswered++;
       scripts.ack(entries.map((e) => e.id)).then(
@@ -148,6 +169,7 @@ export class AckBatcher {
     if (error && !(error instanceof FencedError) && !this.closed) {
       // Back to the head, ahead of what gathered meanwhile: the order of acknowledgements holds.
       group.waiting.set(scripts, entries.concat(group.waiting.get(scripts) ?? []));
+      this.waitingTotal += entries.length;
       this.backOff(group, scripts, error);
     } else {
       this.failures.delete(scripts);

@@ -37,6 +37,8 @@ export interface DelivererConfig {
   deadLetterCap: number;
   /** A reused WebSocket to an endpoint is closed after this long without a send. */
   wsIdleMs: number;
+  /** How long a delivered entry's acknowledgement may wait to share a Redis call with others (0 = next turn). */
+  ackLingerMs: number;
 }
 
 export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
@@ -57,6 +59,7 @@ export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
   maxDeliveries: 10,
   deadLetterCap: 100_000,
   wsIdleMs: 30_000,
+  ackLingerMs: 20,
 };
 
 const d = DEFAULT_DELIVERER_CONFIG;
@@ -124,6 +127,13 @@ const FIELDS: Field[] = [
     allowZero: true,
   },
   { key: "wsIdleMs", name: "delivery-ws-idle-ms", description: "Close a reused WebSocket after this long idle." },
+  {
+    key: "ackLingerMs",
+    name: "delivery-ack-linger-ms",
+    description:
+      "Longest wait of a delivered entry's acknowledgement for others to share its Redis call (fewer calls at low traffic; a crash meanwhile only redelivers).",
+    allowZero: true,
+  },
 ];
 
 function envName(name: string): string {

@@ -99,6 +99,7 @@ export class PartitionWorker {
     this.retries = new RetryScheduler({
       scripts: o.scripts,
       pollMs: o.config.retryPollMs,
+      hasParked: () => this.parked.size > 0,
       onDue: (recipient) => this.scheduleDrain(recipient),
       onError: (error) => this.onTaskError(error, "retry-scheduler"),
     });

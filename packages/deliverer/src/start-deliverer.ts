@@ -72,11 +72,14 @@ export async function startDeliverer(
   });
   await membership.start();
   const delivery = new EndpointDelivery(config);
-  const acks = new AckBatcher(commands, (error, partition, delayMs) =>
-    logger.warn(
-      { event: "deliverer.ack_retry", partition: partition.partition, delayMs, err: (error as Error)?.message },
-      "acknowledgement failed; sending it again after a pause, ahead of later ones",
-    ),
+  const acks = new AckBatcher(
+    commands,
+    (error, partition, delayMs) =>
+      logger.warn(
+        { event: "deliverer.ack_retry", partition: partition.partition, delayMs, err: (error as Error)?.message },
+        "acknowledgement failed; sending it again after a pause, ahead of later ones",
+      ),
+    config.ackLingerMs,
   );
   const workers = new Map<number, PartitionWorker>();
 

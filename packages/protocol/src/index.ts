@@ -29,6 +29,7 @@ export {
   waitUntilReady,
 } from "./redis/connection.js";
 export { GroupReader, type GroupReaderOptions } from "./redis/group-reader.js";
+export { LingeringAcks } from "./redis/lingering-acks.js";
 export {
   DEFAULT_DEAD_AFTER_MS,
   DEFAULT_HEARTBEAT_MS,

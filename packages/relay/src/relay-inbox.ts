@@ -1,10 +1,10 @@
 import {
-  ackEntries,
   type DirectReply,
   decodeEnvelope,
   GroupReader,
   InboundKind,
   type Keyspace,
+  LingeringAcks,
   newMessageId,
   type RedisClient,
   RelayCommandSchema,
@@ -17,26 +17,39 @@ import type { RelayContext } from "./relay-context.js";
 import type { WalletPushes } from "./wallet-pushes.js";
 
 const JSON_TYPE = /^application\/json\b/i;
+/** How long a handled entry's acknowledgement waits for others to share its Redis call. */
+const ACK_LINGER_MS = 20;
 
 /**
  * Reads this relay's inbox (consumer group `relay`): ACA-Py's direct replies
  * go to the HTTP request or socket waiting for them. A reply nobody waits for
  * any more goes back to ACA-Py as an INBOUND_KIND_RETURNED_REPLY message, so
- * it is re-routed, never dropped. An entry is acknowledged only after that.
+ * it is re-routed, never dropped. An entry is acknowledged only after that,
+ * a little later and together with others (on the commands connection, so
+ * that the blocked read does not hold the acknowledgements back).
  */
 export class RelayInbox {
   private readonly reader: GroupReader;
+  private readonly acks: LingeringAcks;
   readonly key: string;
 
+  /** `client` is the inbox's own blocking connection; `commands` carries the acknowledgements. */
   constructor(
     private readonly ctx: RelayContext,
     private readonly client: RedisClient,
+    commands: RedisClient,
     keyspace: Keyspace,
     private readonly pushes: WalletPushes,
     blockMs = 2000,
   ) {
     const spec = keyspace.spec("relayInbox");
     this.key = keyspace.key("relayInbox", { relay: ctx.relayId });
+    this.acks = new LingeringAcks(commands, this.key, spec.consumerGroup, ACK_LINGER_MS, (error, waiting) =>
+      ctx.logger.warn(
+        { event: "relay.inbox_ack_failed", waiting, err: error.message },
+        "acknowledging inbox entries failed; they are sent again with the next ones",
+      ),
+    );
     this.reader = new GroupReader({
       client,
       stream: this.key,
@@ -45,7 +58,7 @@ export class RelayInbox {
       entryField: spec.entryField,
       count: 100,
       blockMs,
-      onBatch: (entries) => this.handleBatch(entries, spec.consumerGroup),
+      onBatch: (entries) => this.handleBatch(entries),
       onError: (error) =>
         ctx.logger.warn({ event: "relay.inbox_error", err: error.message }, "reading the relay inbox failed; retrying"),
     });
@@ -55,15 +68,16 @@ export class RelayInbox {
     this.reader.start();
   }
 
-  /** Stops reading; entries read but not handled stay pending for this relay. */
+  /** Stops reading and sends the acknowledgements still waiting; entries read but not handled stay pending for this relay. */
   async stop(): Promise<void> {
     const stopped = this.reader.stop();
     // Break a blocked XREADGROUP instead of waiting for its timeout.
     this.client.disconnect();
     await stopped;
+    await this.acks.close();
   }
 
-  private async handleBatch(entries: StreamEntry[], group: string): Promise<void> {
+  private async handleBatch(entries: StreamEntry[]): Promise<void> {
     const done: string[] = [];
     try {
       for (const entry of entries) {
@@ -72,7 +86,7 @@ export class RelayInbox {
       }
     } finally {
       // What was handled is acknowledged even if a later entry failed (it is retried).
-      if (done.length > 0) await ackEntries(this.client, this.key, group, done);
+      this.acks.add(done);
     }
   }
 

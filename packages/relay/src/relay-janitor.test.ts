@@ -74,7 +74,14 @@ describe("relay janitor", () => {
     };
     const pushes = new WalletPushes(ctx, client, keyspace);
     const membership = new Membership({ client, keyspace, info: instanceInfo({ instanceId: relayId, role: "relay" }) });
-    return new RelayJanitor(ctx, client, keyspace, membership, pushes, new RelayInbox(ctx, blocking, keyspace, pushes));
+    return new RelayJanitor(
+      ctx,
+      client,
+      keyspace,
+      membership,
+      pushes,
+      new RelayInbox(ctx, blocking, client, keyspace, pushes),
+    );
   }
 
   function shimPush(deadInbox: string, walletKey: string, mid: string): Promise<unknown> {

@@ -97,7 +97,7 @@ export async function startRelay(
     const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
 
     const pushes = new WalletPushes(ctx, commands, keyspace);
-    const inbox = new RelayInbox(ctx, blocking, keyspace, pushes);
+    const inbox = new RelayInbox(ctx, blocking, commands, keyspace, pushes);
     inbox.start();
 
     const ws = new WebSocketIngress(ctx);

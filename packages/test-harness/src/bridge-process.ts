@@ -82,7 +82,9 @@ export class BridgeProcess {
   }
 
   private async launch(readyTimeoutMs: number): Promise<void> {
-    const child = spawn(process.execPath, [CLI, this.mode, ...this.args], {
+    // BENCH_BRIDGE_NODE_ARGS: Node flags for the bridge under a bench, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+    const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(process.execPath, [...nodeArgs, CLI, this.mode, ...this.args], {
       env: { ...process.env, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,

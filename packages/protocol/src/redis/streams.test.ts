@@ -6,6 +6,7 @@ import { hashSlot } from "../contract/partitioning.js";
 import { AgentMessageSchema, DeadLetterReason, DeadLetterSchema } from "../gen/acapy_bridge/v1/envelopes_pb.js";
 import { closeRedisClient, createRedisClient, type RedisClient, waitUntilReady } from "./connection.js";
 import { GroupReader } from "./group-reader.js";
+import { LingeringAcks } from "./lingering-acks.js";
 import {
   ackEntries,
   autoClaim,
@@ -89,6 +90,25 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
     expect(pending.map((e) => e.id)).toEqual([entry?.id]);
     expect(await ackEntries(client, stream, group, [entry?.id as string])).toBe(1);
     expect(await client.xlen(stream)).toBe(0);
+  });
+
+  it("acknowledges a trickle of handled entries only after the linger, all together", async () => {
+    const stream = keyspace.key("inboundQueue", { partition: 2 });
+    const { consumerGroup: group, entryField } = keyspace.spec("inboundQueue");
+    await ensureGroup(client, stream, group);
+    for (const mid of ["l1", "l2", "l3"])
+      await enqueueEnvelope(client, { stream, entryField, payload: message(mid), highWaterMark: 0 });
+    const entries = await readGroup(client, { stream, group, consumer: "c1", entryField, count: 10, after: ">" });
+    const errors: Error[] = [];
+    const acks = new LingeringAcks(client, stream, group, 200, (error) => errors.push(error));
+    for (const entry of entries) acks.add([entry.id]);
+    expect(acks.waiting).toBe(3);
+    expect(await client.xlen(stream)).toBe(3); // still lingering
+    await new Promise((r) => setTimeout(r, 400));
+    expect(acks.waiting).toBe(0);
+    expect(await client.xlen(stream)).toBe(0);
+    expect(errors).toEqual([]);
+    await acks.close();
   });
 
   it("hands a dead consumer's pending entries to another with XAUTOCLAIM", async () => {

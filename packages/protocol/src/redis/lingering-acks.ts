@@ -1,0 +1,82 @@
+import type { RedisClient } from "./connection.js";
+import { ackEntries } from "./streams.js";
+
+/** Entries that make the waiting acknowledgements leave at once instead of after the linger. */
+const FLUSH_NOW_AT = 100;
+
+/**
+ * Acknowledges handled entries of one stream a little later, many per call:
+ * an entry's acknowledgement waits up to `lingerMs` for others to share its
+ * Redis call. At a trickle each call would otherwise cost a socket write, a
+ * wake-up for its answer and a script run for a single entry. Nothing is lost
+ * by waiting: an entry not yet acknowledged when its reader restarts is only
+ * handled again. A failed call keeps its ids for the next one.
+ */
+export class LingeringAcks {
+  private ids: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private sending: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: RedisClient,
+    private readonly stream: string,
+    private readonly group: string,
+    private readonly lingerMs: number,
+    private readonly onError: (error: Error, waiting: number) => void,
+  ) {}
+
+  get waiting(): number {
+    return this.ids.length;
+  }
+
+  add(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    for (const id of ids) this.ids.push(id);
+    if (this.ids.length >= FLUSH_NOW_AT || this.lingerMs === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      void this.flush();
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, this.lingerMs);
+    }
+  }
+
+  /** Sends what waits (after a call already on its way); resolves when Redis has answered. */
+  async flush(): Promise<void> {
+    while (this.sending) await this.sending;
+    if (this.ids.length === 0) return;
+    const batch = this.ids;
+    this.ids = [];
+    this.sending = ackEntries(this.client, this.stream, this.group, batch).then(
+      () => undefined,
+      (error: Error) => {
+        this.ids = batch.concat(this.ids);
+        this.onError(error, this.ids.length);
+        this.timer ??= setTimeout(
+          () => {
+            this.timer = undefined;
+            void this.flush();
+          },
+          Math.max(this.lingerMs, 500),
+        );
+      },
+    );
+    try {
+      await this.sending;
+    } finally {
+      this.sending = undefined;
+    }
+  }
+
+  /** Sends what waits once more and stops the timer; what still fails stays pending in Redis. */
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
