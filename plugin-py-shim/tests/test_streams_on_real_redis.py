@@ -71,16 +71,22 @@ async def test_enqueue_dedups_and_refuses_at_high_water_mark(client):
     assert busy == Busy(2)
 
 
-async def test_read_ack_claim_and_bury(client):
+async def stream_with_entries(client, queue: str, partition: int, mids: tuple[str, ...]):
+    """A fresh keyspace's `queue` partition holding one job per mid, with its consumer group."""
     keyspace = await ensure_topology(client, f"py-{uuid.uuid4().hex[:6]}", PartitionPlan())
     scripts = Scripts(client)
-    spec = keyspace.spec("outbound_queue")
-    stream = keyspace.key("outbound_queue", partition=0)
+    spec = keyspace.spec(queue)
+    stream = keyspace.key(queue, partition=partition)
     await ensure_group(client, stream, spec.consumer_group)
-    for mid in ("a", "b"):
+    for mid in mids:
         await enqueue_envelope(
             scripts, stream=stream, entry_field=spec.entry_field, payload=job(mid), high_water_mark=0
         )
+    return keyspace, scripts, spec, stream
+
+
+async def test_read_ack_claim_and_bury(client):
+    keyspace, scripts, spec, stream = await stream_with_entries(client, "outbound_queue", 0, ("a", "b"))
     entries = await read_group(
         client, stream=stream, group=spec.consumer_group, consumer="dead", entry_field=spec.entry_field, count=10
     )
@@ -123,15 +129,7 @@ def test_bad_redis_settings_are_refused_before_connecting():
 
 
 async def test_lingering_acks_acknowledge_a_trickle_together_after_the_linger(client):
-    keyspace = await ensure_topology(client, f"py-{uuid.uuid4().hex[:6]}", PartitionPlan())
-    scripts = Scripts(client)
-    spec = keyspace.spec("inbound_queue")
-    stream = keyspace.key("inbound_queue", partition=1)
-    await ensure_group(client, stream, spec.consumer_group)
-    for mid in ("l1", "l2", "l3"):
-        await enqueue_envelope(
-            scripts, stream=stream, entry_field=spec.entry_field, payload=job(mid), high_water_mark=0
-        )
+    _, scripts, spec, stream = await stream_with_entries(client, "inbound_queue", 1, ("l1", "l2", "l3"))
     entries = await read_group(
         client, stream=stream, group=spec.consumer_group, consumer="c1", entry_field=spec.entry_field, count=10
     )
