@@ -27,7 +27,11 @@ class LingeringAcks:
         self._group = group
         self._linger_s = linger_s
         self._waiting: dict[str, list[str]] = {}
+        # Ids of the call on its way, by stream.
+        self._in_call: dict[str, set[str]] = {}
         self._count = 0
+        # The last call failed: what waits leaves with the retry, not at once (no call per batch during an outage).
+        self._failing = False
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task | None = None
 
@@ -36,13 +40,13 @@ class LingeringAcks:
         return self._count
 
     def holds(self, stream: str, entry_id: str) -> bool:
-        """True while the entry is handled and its acknowledgement is waiting (it must not be handled again)."""
-        return entry_id in self._waiting.get(stream, ())
+        """True while the entry is handled and its acknowledgement waits or is on its way (not to be handled again)."""
+        return entry_id in self._in_call.get(stream, ()) or entry_id in self._waiting.get(stream, ())
 
     def add(self, stream: str, entry_id: str) -> None:
         self._waiting.setdefault(stream, []).append(entry_id)
         self._count += 1
-        if self._count >= FLUSH_NOW_AT or self._linger_s <= 0:
+        if not self._failing and (self._count >= FLUSH_NOW_AT or self._linger_s <= 0):
             self._start_flush()
         elif self._timer is None:
             self._timer = asyncio.get_running_loop().call_later(self._linger_s, self._start_flush)
@@ -59,19 +63,23 @@ class LingeringAcks:
         while self._waiting:
             waiting, self._waiting, self._count = self._waiting, {}, 0
             failed: dict[str, list[str]] = {}
+            self._in_call = {stream: set(ids) for stream, ids in waiting.items()}
             for stream, ids in waiting.items():
                 try:
                     await ack_entries(self._scripts, stream, self._group, ids)
                 except Exception as error:  # noqa: BLE001 - Redis away: keep them for the next try
                     LOGGER.warning("acapy-bridge: acknowledging %d entries of %s failed (%s)", len(ids), stream, error)
                     failed[stream] = ids
+            self._failing = bool(failed)
             if failed:
                 for stream, ids in failed.items():
                     self._waiting[stream] = ids + self._waiting.get(stream, [])
                     self._count += len(ids)
+                self._in_call = {}
                 if self._timer is None:
                     self._timer = asyncio.get_running_loop().call_later(RETRY_AFTER_FAILURE_S, self._start_flush)
                 return
+            self._in_call = {}
 
     async def close(self) -> None:
         """Sends what waits once more; what still fails stays pending in Redis (handled again later)."""

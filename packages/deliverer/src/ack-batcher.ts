@@ -123,9 +123,22 @@ export class AckBatcher {
     return group;
   }
 
-  private markReady(group: AckGroup): void {
+  /**
+   * Sends what is waiting at the end of this event-loop turn instead of after the linger: a
+   * partition worker is about to change a recipient's entries directly (park, dead-letter) and
+   * needs the recipient's earlier acknowledgement in Redis first.
+   */
+  hurry(): void {
+    if (!this.lingerTimer) return; // nothing lingering: already leaving, or waiting for an answer
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    setImmediate(() => this.flush());
+  }
+
+  /** `now`: leave at the end of this turn, not after the linger. */
+  private markReady(group: AckGroup, now = false): void {
     this.ready.add(group);
-    const soon = this.lingerMs === 0 || this.waitingTotal >= FLUSH_NOW_AT;
+    const soon = now || this.lingerMs === 0 || this.waitingTotal >= FLUSH_NOW_AT;
     if (this.scheduled && !(soon && this.lingerTimer)) return;
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
@@ -177,7 +190,8 @@ export class AckBatcher {
     }
     if (group.unanswered > 0) return;
     const sendable = [...group.waiting.keys()].some((s) => !this.heldBack.has(s));
-    if (sendable) this.markReady(group);
+    // What gathered while the call was on its way has waited long enough.
+    if (sendable) this.markReady(group, true);
     // Forgotten when idle, so that partitions given up (leases moved on) do not linger.
     else if (group !== this.shared && group.waiting.size === 0) this.byPartition.delete(scripts);
   }

@@ -106,4 +106,35 @@ describe("deliverer on a standalone Redis", () => {
       return r.backlog === 0 && r.pending === 0 && r.parked === 0;
     });
   });
+
+  it("acknowledges a recipient's delivered entry before it parks the next one, however long acknowledgements linger", async () => {
+    const connection = connectionFor(inject("redisUrl"), uniquePrefix("ack-before-park"));
+    let answered = 0;
+    const sink = await RecordingSink.start(() => (answered++ === 0 ? 200 : 503));
+    cleanup.push(() => sink.close());
+    const { client, keyspace } = await openRedis(connection);
+    cleanup.push(() => closeRedisClient(client));
+    // A linger far longer than the test: only the deliverer's ordering can have sent the first ack.
+    const { deliverer } = await startTestDeliverer(connection, "d-ack-park", { maxAttempts: 50, ackLingerMs: 60_000 });
+    cleanup.push(() => deliverer.stop());
+
+    for (const seq of [0, 1]) {
+      await enqueueJob(
+        client,
+        keyspace,
+        makeJob({
+          recipientKey: "rk-flaky",
+          endpoint: `${sink.url}/flaky`,
+          contentType: "application/json",
+          body: Buffer.from(JSON.stringify({ rk: "rk-flaky", seq })),
+        }),
+      );
+    }
+    await waitFor("the second job parked", async () => (await outboundResidue(client, keyspace)).parked === 1, 10_000);
+    expect(sink.delivered.map((r) => seqOf(r.body).seq)).toEqual([0]);
+    // Had the parked job's entry left the stream before the delivered one's, a crash now would
+    // deliver job 0 again after job 1.
+    const residue = await outboundResidue(client, keyspace);
+    expect({ backlog: residue.backlog, pending: residue.pending }).toEqual({ backlog: 0, pending: 0 });
+  });
 });

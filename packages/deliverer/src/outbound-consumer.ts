@@ -93,6 +93,8 @@ export class PartitionWorker {
   private roomWaiters: (() => void)[] = [];
   /** Acknowledgements of delivered entries still on their way (a graceful stop waits for them). */
   private readonly acknowledging = new Set<Promise<void>>();
+  /** The latest acknowledgement still on its way, by recipient. */
+  private readonly lastAckOf = new Map<string, Promise<void>>();
 
   constructor(private readonly o: PartitionWorkerOptions) {
     this.lanes = new RecipientLanes((error, key) => this.onTaskError(error, key));
@@ -292,6 +294,7 @@ export class PartitionWorker {
   private async processEntry(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
     if (this.stopped) return; // stays pending: the next owner delivers it
     if (this.parked.has(rk)) {
+      await this.earlierAcksLanded(rk);
       const queued = create(ParkedJobSchema, { attempts: 0, job });
       const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
       if (verdict === "PARKED") {
@@ -302,6 +305,7 @@ export class PartitionWorker {
     }
     const now = Date.now();
     if (isExpired(job, now)) {
+      await this.earlierAcksLanded(rk);
       await this.buryEntry(id, {
         reason: DeadLetterReason.EXPIRED,
         detail: "expired before delivery",
@@ -316,8 +320,9 @@ export class PartitionWorker {
       // The recipient's next job does not wait for this acknowledgement: the endpoint has this
       // one, and the AckBatcher takes acknowledgements to Redis in order, so a redelivery after
       // a crash repeats the recipient's jobs in their order.
-      return { acknowledged: this.acknowledgeInBackground(id) };
+      return { acknowledged: this.acknowledgeInBackground(id, rk) };
     }
+    await this.earlierAcksLanded(rk);
     if (!outcome.retryable || this.o.config.maxAttempts <= 1) {
       await this.buryEntry(id, {
         reason: outcome.retryable ? DeadLetterReason.ATTEMPTS_EXHAUSTED : outcome.reason,
@@ -487,11 +492,27 @@ export class PartitionWorker {
    * Acknowledges a delivered entry; never rejects. The AckBatcher retries Redis errors itself and
    * keeps this partition's acknowledgements in order; a lost lease (FencedError) stops the worker.
    */
-  private acknowledgeInBackground(id: string): Promise<void> {
+  private acknowledgeInBackground(id: string, rk: string): Promise<void> {
     const acknowledged = this.ack(id).catch((error) => this.onTaskError(error, "ack"));
     this.acknowledging.add(acknowledged);
-    void acknowledged.then(() => this.acknowledging.delete(acknowledged));
+    this.lastAckOf.set(rk, acknowledged);
+    void acknowledged.then(() => {
+      this.acknowledging.delete(acknowledged);
+      if (this.lastAckOf.get(rk) === acknowledged) this.lastAckOf.delete(rk);
+    });
     return acknowledged;
+  }
+
+  /**
+   * Parking, deferring or dead-lettering an entry acknowledges it at once, outside the
+   * AckBatcher: the recipient's earlier delivered entries must be acknowledged first, or a crash
+   * would repeat an earlier job after a later one was parked.
+   */
+  private async earlierAcksLanded(rk: string): Promise<void> {
+    const previous = this.lastAckOf.get(rk);
+    if (!previous) return;
+    this.o.acks.hurry();
+    await previous;
   }
 
   /** Acknowledgements are batched with the other partitions': see AckBatcher. */

@@ -77,6 +77,8 @@ export class RetryScheduler {
   stop(): void {
     this.running = false;
     clearTimeout(this.pollTimer);
-    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    clearTimeout(this.wakeTimer);
+    this.wakeTimer = undefined;
+    this.wakeAtMs = Number.POSITIVE_INFINITY;
   }
 }

@@ -81,6 +81,8 @@ export class RelayInbox {
     const done: string[] = [];
     try {
       for (const entry of entries) {
+        // Read again after a read error while its acknowledgement still waits: handled already.
+        if (this.acks.holds(entry.id)) continue;
         // A push written to a socket is acknowledged later, on the wallet's confirmation.
         if (await this.handleEntry(entry)) done.push(entry.id);
       }

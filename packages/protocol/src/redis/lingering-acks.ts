@@ -14,8 +14,12 @@ const FLUSH_NOW_AT = 100;
  */
 export class LingeringAcks {
   private ids: string[] = [];
+  /** Ids of the call on its way. */
+  private inCall = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
+  /** The last call failed: what waits leaves with the retry, not at once (no call per batch during an outage). */
+  private failing = false;
 
   constructor(
     private readonly client: RedisClient,
@@ -29,10 +33,15 @@ export class LingeringAcks {
     return this.ids.length;
   }
 
+  /** True while the entry is handled and its acknowledgement waits or is on its way: it must not be handled again. */
+  holds(id: string): boolean {
+    return this.inCall.has(id) || this.ids.includes(id);
+  }
+
   add(ids: readonly string[]): void {
     if (ids.length === 0) return;
     for (const id of ids) this.ids.push(id);
-    if (this.ids.length >= FLUSH_NOW_AT || this.lingerMs === 0) {
+    if (!this.failing && (this.ids.length >= FLUSH_NOW_AT || this.lingerMs === 0)) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -50,10 +59,16 @@ export class LingeringAcks {
     if (this.ids.length === 0) return;
     const batch = this.ids;
     this.ids = [];
+    this.inCall = new Set(batch);
     this.sending = ackEntries(this.client, this.stream, this.group, batch).then(
-      () => undefined,
+      () => {
+        this.failing = false;
+        this.inCall.clear();
+      },
       (error: Error) => {
+        this.failing = true;
         this.ids = batch.concat(this.ids);
+        this.inCall.clear();
         this.onError(error, this.ids.length);
         this.timer ??= setTimeout(
           () => {
