@@ -196,6 +196,14 @@ function burstSummary(bursts: BurstFigures[]) {
     bobCpuMsPerMessage: medianOf((b) => b.bobCpuMsPerMessage),
     bridgeCpuMsPerMessage: medianOf((b) => b.bridgeCpuMsPerMessage),
     redisCpuMsPerMessage: medianOf((b) => b.redisCpuMsPerMessage),
+    // Every process of the pair: on a machine they share, this total is what bounds the throughput.
+    pairCpuMsPerMessage: medianOf(
+      (b) =>
+        (b.bobCpuMsPerMessage ?? 0) +
+        (b.aliceCpuMsPerMessage ?? 0) +
+        (b.bridgeCpuMsPerMessage ?? 0) +
+        (b.redisCpuMsPerMessage ?? 0),
+    ),
   };
 }
 
@@ -359,6 +367,9 @@ export async function main(args: string[]): Promise<void> {
     const addedP50Ms = Number((bridged.p50Ms - baseline.p50Ms).toFixed(2));
     const throughputRatio = Number((bridged.throughputPerSecond / baseline.throughputPerSecond).toFixed(2));
     console.log(`added latency p50 ${addedP50Ms} ms; throughput ratio ${throughputRatio}`);
+    console.log(
+      `CPU per message of the whole pair (Bob, Alice and, bridged, the bridge and Redis): baseline ${baseline.pairCpuMsPerMessage} ms, bridged ${bridged.pairCpuMsPerMessage} ms`,
+    );
     console.log(
       JSON.stringify({
         bench: "e2e",
