@@ -284,3 +284,26 @@ async def test_a_failure_leaves_the_entry_pending_for_a_later_delivery(env):
 
 async def _len(items, n):
     return len(items) >= n
+
+
+async def test_an_idle_claim_sweep_only_looks_at_pending_summaries(env):
+    client, _, _ = env
+
+    async def deliver(message, reply_now):
+        return Outcome()
+
+    consumer = consumer_for(env, deliver)
+    await consumer.start()
+    try:
+        before = await client.info("commandstats")
+        assert await consumer.claim_once() == 0
+        after = await client.info("commandstats")
+
+        def calls(stats, command):
+            return int((stats.get(f"cmdstat_{command}") or {}).get("calls", 0))
+
+        # One XPENDING summary per partition; nothing pending, so no XAUTOCLAIM at all.
+        assert calls(after, "xautoclaim") == calls(before, "xautoclaim")
+        assert calls(after, "xpending") - calls(before, "xpending") == 2
+    finally:
+        await consumer.stop()

@@ -117,6 +117,22 @@ describe("relay WebSocket ingress", () => {
     (await open(t.wsUrl)).close();
   });
 
+  it("pings again once a socket opens after every socket had closed (the heartbeat sleeps meanwhile)", async () => {
+    const first = await open(t.wsUrl);
+    first.close();
+    await closed(first);
+    await new Promise((r) => setTimeout(r, 300)); // several ticks with no socket: the heartbeat stops
+    const sweptBefore = t.logs.filter((l) => l.event === "relay.ws_swept").length;
+    const silent = await open(t.wsUrl);
+    (silent as unknown as { _socket: { pause(): void } })._socket.pause();
+    await waitFor(
+      "the new silent socket dropped by the relay",
+      () => t.logs.filter((l) => l.event === "relay.ws_swept").length > sweptBefore,
+      5000,
+    );
+    silent.terminate();
+  });
+
   it("terminates a socket that stops answering pings", async () => {
     const ws = await open(t.wsUrl);
     // Stop answering pings: ws answers automatically, so pause the underlying socket.

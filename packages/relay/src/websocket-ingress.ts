@@ -205,6 +205,7 @@ function rejectUpgrade(socket: Duplex, status: number, text: string): void {
 export class WebSocketIngress {
   private readonly wss: WebSocketServer;
   private heartbeat: NodeJS.Timeout | undefined;
+  private started = false;
 
   constructor(private readonly ctx: RelayContext) {
     this.wss = new WebSocketServer({
@@ -216,12 +217,26 @@ export class WebSocketIngress {
   }
 
   start(): void {
+    this.started = true;
+    if (this.ctx.sockets.size > 0) this.ensureHeartbeat();
+  }
+
+  /**
+   * The heartbeat ticks only while sockets are open: a relay without any (an HTTP-only
+   * deployment, a quiet hour) would otherwise wake up for it ten times a second for nothing.
+   */
+  private ensureHeartbeat(): void {
+    if (this.heartbeat || !this.started) return;
     const { wsHeartbeatMs, wsIdleTimeoutMs } = this.ctx.config;
     this.heartbeat = setInterval(
       () => {
         const { terminated, idle } = this.ctx.sockets.heartbeatTick(wsHeartbeatMs, wsIdleTimeoutMs);
         if (terminated + idle > 0) {
           this.ctx.logger.info({ event: "relay.ws_swept", terminated, idle }, "closed dead or idle sockets");
+        }
+        if (this.ctx.sockets.size === 0) {
+          clearInterval(this.heartbeat);
+          this.heartbeat = undefined;
         }
       },
       Math.max(10, Math.floor(wsHeartbeatMs / HEARTBEAT_TICKS_PER_ROUND)),
@@ -249,6 +264,7 @@ export class WebSocketIngress {
     const id = `ws-${newMessageId()}`;
     const remote = req.socket.remoteAddress ?? "";
     const tracked = this.ctx.sockets.add(id, ws, remote);
+    this.ensureHeartbeat();
     this.ctx.logger.debug({ event: "relay.ws_open", socket: id, remote }, "WebSocket opened");
     ws.on("pong", (data: Buffer) => {
       tracked.alive = true;
@@ -346,7 +362,9 @@ export class WebSocketIngress {
   }
 
   async stop(): Promise<void> {
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.started = false;
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
     this.ctx.sockets.closeAll(CLOSE.goingAway, "relay shutting down");
     await new Promise<void>((resolve) => {
       const finish = () => {
