@@ -40,7 +40,9 @@ describe("the relay's heartbeat", () => {
 
   it("terminates a socket that did not answer its ping by its next turn, and keeps one that did", () => {
     const { registry, sockets } = registryWith(2);
-    const start = performance.now();
+    // Whole milliseconds: with a fractional performance.now() as the start, start + 1_000 - start
+    // can come out just under 1_000 and the second round would begin a tick later.
+    const start = 10_000;
     registry.heartbeatTick(1_000, 0, start); // first half of the round: ws-0 pinged
     registry.heartbeatTick(1_000, 0, start + 999); // second half: ws-1 pinged
     const answering = registry.get("ws-1");
