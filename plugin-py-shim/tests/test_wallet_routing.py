@@ -43,6 +43,14 @@ async def live_relay(client, keyspace, relay_id: str) -> None:
     await ensure_group(client, keyspace.key("relay_inbox", relay=relay_id), "relay")
 
 
+async def router_with_mailbox(client, keyspace, *, drain_batch: int, waiting: int = 20) -> WalletRouter:
+    """A router whose wallet has `waiting` messages in its mailbox (no session yet)."""
+    w = router(client, keyspace, drain_batch=drain_batch)
+    for n in range(waiting):
+        await w.deliver(message(w, n))
+    return w
+
+
 async def pushes(client, keyspace, relay_id: str) -> list[pb.SocketPush]:
     rows = await client.xrange(keyspace.key("relay_inbox", relay=relay_id))
     return [decode_envelope(pb.RelayCommand, fields[b"e"]).push for _, fields in rows]
@@ -104,9 +112,7 @@ async def test_a_message_for_a_wallet_without_a_route_or_with_a_dead_relay_waits
 async def test_a_new_session_drains_the_mailbox_in_order_then_live_messages_follow(env):
     client, keyspace = env
     await live_relay(client, keyspace, RELAY_B)
-    w = router(client, keyspace, drain_batch=7)
-    for n in range(20):
-        await w.deliver(message(w, n))
+    w = await router_with_mailbox(client, keyspace, drain_batch=7)
     await w.register_route(WALLET, RELAY_B, "ws-2", 10)
     assert await mailbox(client, w) == []
     assert await w.deliver(message(w, 20)) == "live"
@@ -136,9 +142,7 @@ async def drain_to_relay_a_under_way(client, keyspace):
     before its first push. Returns (router, the drain's task, the event that lets it go on)."""
     await live_relay(client, keyspace, RELAY_A)
     await live_relay(client, keyspace, RELAY_B)
-    w = router(client, keyspace, drain_batch=5)
-    for n in range(20):
-        await w.deliver(message(w, n))
+    w = await router_with_mailbox(client, keyspace, drain_batch=5)
     started, release = stall_first_pushes(w, RELAY_A)
     first = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
     await started.wait()
@@ -173,9 +177,7 @@ async def test_a_drain_keeps_its_live_relay_when_a_newer_session_registers_so_th
 async def test_a_drain_stops_when_its_session_closes_and_leaves_the_rest_in_the_mailbox(env):
     client, keyspace = env
     await live_relay(client, keyspace, RELAY_A)
-    w = router(client, keyspace, drain_batch=5)
-    for n in range(20):
-        await w.deliver(message(w, n))
+    w = await router_with_mailbox(client, keyspace, drain_batch=5)
     first_push_started, release = stall_first_pushes(w)
     drain = asyncio.create_task(w.register_route(WALLET, RELAY_A, "ws-1", 1))
     await first_push_started.wait()

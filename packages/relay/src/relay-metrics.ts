@@ -50,6 +50,41 @@ function perPartitionGauge(
   });
 }
 
+function walletCount(counts: Record<string, string>, count: WalletCount): number {
+  return Number(counts[walletCountField(count)]) || 0;
+}
+
+/**
+ * A counter of deployment-wide totals kept in Redis (one label value per `WalletCount`), read at
+ * scrape time; on a failed read it keeps its last values.
+ */
+function walletCountCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: L,
+  byLabel: Record<string, WalletCount>,
+  read: () => Promise<Record<string, string>>,
+): Counter<L> {
+  return new Counter({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    async collect() {
+      try {
+        const counts = await read();
+        this.reset();
+        for (const [value, count] of Object.entries(byLabel)) {
+          this.inc({ [label]: value } as Record<L, string>, walletCount(counts, count));
+        }
+      } catch {
+        // Redis away: keep the last values; readiness says the rest.
+      }
+    },
+  });
+}
+
 /** Why a message got the answer it got (label `outcome`). */
 export type RequestOutcome =
   | "answered" // HTTP: ACA-Py's reply (200 with or without body, 400, 500) went back
@@ -104,8 +139,6 @@ export function createRelayMetrics(
   },
 ): RelayMetrics {
   const walletCounts = sharedRead(gauges.walletCounts);
-  const walletCount = (counts: Record<string, string>, count: WalletCount) =>
-    Number(counts[walletCountField(count)]) || 0;
   return {
     requests: new Counter({
       name: "acapy_bridge_relay_messages_total",
@@ -196,38 +229,22 @@ export function createRelayMetrics(
         }
       },
     }),
-    walletMailboxMoves: new Counter({
-      name: "acapy_bridge_wallet_mailbox_moves_total",
-      help: "Messages stored in (in) and taken from (out: moved to a session or expired) wallets' mailboxes in the whole deployment, counted in Redis; every relay reports the same totals.",
-      labelNames: ["direction"],
-      registers: [registry],
-      async collect() {
-        try {
-          const counts = await walletCounts();
-          this.reset();
-          for (const [direction, count] of Object.entries(MAILBOX_MOVES)) {
-            this.inc({ direction }, walletCount(counts, count));
-          }
-        } catch {
-          // as above
-        }
-      },
-    }),
-    walletRouteChanges: new Counter({
-      name: "acapy_bridge_wallet_route_changes_total",
-      help: "Wallet routes registered (no route before), replaced (by a newer session) and cleared (their socket closed) in the whole deployment, counted in Redis; every relay reports the same totals.",
-      labelNames: ["change"],
-      registers: [registry],
-      async collect() {
-        try {
-          const counts = await walletCounts();
-          this.reset();
-          for (const [change, count] of Object.entries(ROUTE_CHANGES)) this.inc({ change }, walletCount(counts, count));
-        } catch {
-          // as above
-        }
-      },
-    }),
+    walletMailboxMoves: walletCountCounter(
+      registry,
+      "acapy_bridge_wallet_mailbox_moves_total",
+      "Messages stored in (in) and taken from (out: moved to a session or expired) wallets' mailboxes in the whole deployment, counted in Redis; every relay reports the same totals.",
+      "direction",
+      MAILBOX_MOVES,
+      walletCounts,
+    ),
+    walletRouteChanges: walletCountCounter(
+      registry,
+      "acapy_bridge_wallet_route_changes_total",
+      "Wallet routes registered (no route before), replaced (by a newer session) and cleared (their socket closed) in the whole deployment, counted in Redis; every relay reports the same totals.",
+      "change",
+      ROUTE_CHANGES,
+      walletCounts,
+    ),
     openSockets: new Gauge({
       name: "acapy_bridge_relay_open_websockets",
       help: "WebSocket connections currently open.",

@@ -23,6 +23,15 @@ const deployments = [
   { name: "cluster", url: () => inject("redisClusterUrl"), cluster: true },
 ];
 
+/** Resolves once `check` holds; fails the test after `timeoutMs`. */
+async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function message(mid: string) {
   return encodeEnvelope(
     AgentMessageSchema,
@@ -109,6 +118,32 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
     expect(await client.xlen(stream)).toBe(0);
     expect(errors).toEqual([]);
     await acks.close();
+  });
+
+  it("keeps lingering acknowledgements through a lost connection and sends them once it is back", async () => {
+    const stream = keyspace.key("outboundQueue", { partition: 2 }); // used by no other test here
+    const { consumerGroup: group, entryField } = keyspace.spec("outboundQueue");
+    await ensureGroup(client, stream, group);
+    for (const mid of ["o1", "o2"])
+      await enqueueEnvelope(client, { stream, entryField, payload: message(mid), highWaterMark: 0 });
+    const entries = await readGroup(client, { stream, group, consumer: "c2", entryField, count: 10, after: ">" });
+    expect(entries).toHaveLength(2);
+    const own = createRedisClient({ url: url(), cluster }, "commands");
+    await waitUntilReady(own);
+    own.on("error", () => {});
+    const errors: Error[] = [];
+    const acks = new LingeringAcks(own, stream, group, 10, (error) => errors.push(error));
+    own.disconnect(); // Redis away for this process
+    acks.add(entries.map((e) => e.id));
+    await until(() => errors.length > 0);
+    expect(acks.waiting).toBe(2); // kept, not dropped
+    expect(acks.holds(entries[0]?.id as string)).toBe(true);
+    expect(await client.xlen(stream)).toBe(2);
+    await own.connect();
+    await until(async () => (await client.xlen(stream)) === 0, 5_000);
+    expect(acks.waiting).toBe(0);
+    await acks.close();
+    await closeRedisClient(own);
   });
 
   it("hands a dead consumer's pending entries to another with XAUTOCLAIM", async () => {
