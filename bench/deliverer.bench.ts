@@ -1,4 +1,4 @@
-// `npm run bench -- deliverer [--duration-ms 3000] [--levels 1,64,256] [--rounds 3]`
+// `npm run bench -- deliverer [--duration-ms 3000] [--levels 1,64,256] [--rounds 3] [--drain-warm-up-ms 3000]`
 //
 // Deliveries/s and p50/p99 latency to a local HTTP sink at 1, 64 and 256 in
 // flight, against a baseline measured in the same run: the same sink driven
@@ -21,7 +21,13 @@
 // timed from the enqueue call to its arrival at the sink (this process's
 // enqueuing shares the CPU with the deliverer).
 //
-// The last line is one JSON object; `ratio` is drain deliveries/s over baseline/s.
+// A third process drains the same backlog in each round: the bare loop of
+// bare-deliverer-process.ts (read, decode, POST in recipient order, batched
+// acknowledgements, nothing else). Its ratio is what any deliverer reading
+// Redis can reach on this machine; the gap to the deliverer's is bookkeeping.
+//
+// The last line is one JSON object; `ratio` is drain deliveries/s over
+// baseline/s, `bareRatio` the bare loop's.
 // Profile the deliverer with BENCH_DELIVERER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"; compare
 // with another copy of packages/deliverer (an older commit's) with BENCH_DELIVERER_DIR=<its directory>.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -54,6 +60,13 @@ const repoRoot = resolve(here, "..");
 const DEFAULT_LEVELS = [1, 64, 256];
 /** Excluded from every measurement: JIT warm-up, connection set-up, the first reads. */
 const WARM_UP_MS = 500;
+/**
+ * A drain's measurement starts this long after its first arrival: each drain
+ * is a fresh process, and V8 spends its first seconds compiling the hot paths
+ * (TurboFan threads took a third of a fresh deliverer's CPU 2-4 s after its
+ * start). The baseline's load generator is this process, warm after its first round.
+ */
+const DEFAULT_DRAIN_WARM_UP_MS = 3_000;
 const BODY = Buffer.alloc(512, 7);
 const CONTENT_TYPE = "application/didcomm-envelope-enc";
 /** Enqueue calls in flight while filling the backlog. */
@@ -251,14 +264,19 @@ async function prefill(client: RedisClient, keyspace: Keyspace, sink: Sink, slot
   return perRecipient * slots;
 }
 
-/** Drains a backlog of `backlog` jobs for `slots` recipients with a fresh deliverer; measures after the warm-up. */
+/** Which process drains the backlog: the deliverer as deployed, or the bare loop of bare-deliverer-process.ts. */
+type Drainer = "deliverer" | "bare";
+
+/** Drains a backlog of `backlog` jobs for `slots` recipients with a fresh process; measures after the warm-up. */
 async function drain(
+  drainer: Drainer,
   redisUrl: string,
   redisPid: number | undefined,
   client: RedisClient,
   sink: Sink,
   slots: number,
   durationMs: number,
+  warmUpMs: number,
   backlog: number,
 ): Promise<DrainFigures> {
   const prefix = `bench-dlv-drain-${slots}-${Date.now()}`;
@@ -295,7 +313,7 @@ async function drain(
     const seq = Number(id.slice(colon + 1));
     if (seq <= (lastSeq[slot] as number)) outOfOrder++;
     if (!windowStart) {
-      windowStart = at + WARM_UP_MS;
+      windowStart = at + warmUpMs;
       windowEnd = windowStart + durationMs;
     }
     if (at >= windowStart && cpuAtStart === undefined) {
@@ -320,7 +338,7 @@ async function drain(
       finished();
     }
   });
-  const deliverer = await spawnDeliverer(redisUrl, prefix);
+  const deliverer = await spawnDeliverer(redisUrl, prefix, drainer);
   delivererPid = deliverer.pid;
   try {
     await done;
@@ -371,10 +389,13 @@ async function closedLoopThroughDeliverer(
 }
 
 /** A deliverer process with production timings; resolves once it owns every outbound partition. */
-async function spawnDeliverer(redisUrl: string, prefix: string): Promise<ChildProcess> {
+async function spawnDeliverer(redisUrl: string, prefix: string, drainer: Drainer = "deliverer"): Promise<ChildProcess> {
   // BENCH_DELIVERER_DIR: another copy of packages/deliverer (say, an older commit's) to compare with.
   const delivererDir = process.env.BENCH_DELIVERER_DIR ?? join(repoRoot, "packages/deliverer");
-  const fixture = join(delivererDir, "test-fixtures/deliverer-process.ts");
+  const fixture =
+    drainer === "bare"
+      ? join(here, "bare-deliverer-process.ts")
+      : join(delivererDir, "test-fixtures/deliverer-process.ts");
   const nodeArgs = (process.env.BENCH_DELIVERER_NODE_ARGS ?? "").split(" ").filter(Boolean);
   const child = spawn(
     process.execPath,
@@ -388,7 +409,13 @@ async function spawnDeliverer(redisUrl: string, prefix: string): Promise<ChildPr
         INSTANCE_ID: "bench-deliverer",
         PARTITION_PLAN: JSON.stringify(DEFAULT_PARTITIONS),
         // Production defaults, with enough slots for the highest level on the single sink endpoint.
-        DELIVERER_CONFIG: JSON.stringify({ ...DEFAULT_DELIVERER_CONFIG, concurrency: 256, endpointConcurrency: 256 }),
+        // BENCH_DELIVERER_CONFIG (JSON) overrides settings, to try other values.
+        DELIVERER_CONFIG: JSON.stringify({
+          ...DEFAULT_DELIVERER_CONFIG,
+          concurrency: 256,
+          endpointConcurrency: 256,
+          ...(JSON.parse(process.env.BENCH_DELIVERER_CONFIG ?? "{}") as object),
+        }),
       },
       stdio: ["ignore", "pipe", "inherit"],
     },
@@ -419,6 +446,11 @@ function describeCpu(cpu: Figures["cpu"]): string {
   return `${parts.map(([name, us]) => `${name} ${us}`).join(" + ")} = ${sum}${busy}`;
 }
 
+/** Deliveries/s of `side` over the baseline's, 3 decimals. */
+function ratioOf(side: { perSecond: number }, base: { perSecond: number }): number {
+  return Number((side.perSecond / Math.max(1, base.perSecond)).toFixed(3));
+}
+
 /** The round with the median rate (its latencies and CPU figures come along). */
 function medianRound<T extends { perSecond: number }>(rounds: T[]): T {
   const sorted = [...rounds].sort((a, b) => a.perSecond - b.perSecond);
@@ -438,51 +470,72 @@ export async function main(args: string[]): Promise<void> {
       : DEFAULT_LEVELS;
   const roundsIndex = args.indexOf("--rounds");
   const rounds = Math.max(1, roundsIndex >= 0 ? Number(args[roundsIndex + 1]) : 3);
+  const warmUpIndex = args.indexOf("--drain-warm-up-ms");
+  const drainWarmUpMs = warmUpIndex >= 0 ? Number(args[warmUpIndex + 1]) : DEFAULT_DRAIN_WARM_UP_MS;
   const redis = await RedisServer.start();
   const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
   await waitUntilReady(client);
   const sink = await Sink.start();
   const results: Record<
     string,
-    { deliverer: DrainFigures; baseline: Figures; ratio: number; closedLoopWithEnqueue: Figures }
+    {
+      deliverer: DrainFigures;
+      baseline: Figures;
+      ratio: number;
+      bareLoop: DrainFigures;
+      bareRatio: number;
+      closedLoopWithEnqueue: Figures;
+    }
   > = {};
   try {
     for (const level of levels) {
       // Alternating rounds, medians: a busy spell of a small machine then hits both sides alike.
       const bases: Figures[] = [];
       const mines: DrainFigures[] = [];
+      const bares: DrainFigures[] = [];
       for (let round = 1; round <= rounds; round++) {
         const base = await baseline(sink, level, durationMs);
         // Enough backlog for the deliverer to keep pace with the baseline for the whole window.
-        const backlog = Math.ceil((base.perSecond * (durationMs + 2 * WARM_UP_MS)) / 1000);
-        const mine = await drain(redis.url, redis.pid, client, sink, level, durationMs, backlog);
+        const backlog = Math.ceil((base.perSecond * (durationMs + drainWarmUpMs + WARM_UP_MS)) / 1000);
+        const drainFor = [redis.url, redis.pid, client, sink, level, durationMs, drainWarmUpMs, backlog] as const;
+        const mine = await drain("deliverer", ...drainFor);
+        await client.flushall();
+        const bare = await drain("bare", ...drainFor);
         await client.flushall();
         bases.push(base);
         mines.push(mine);
+        bares.push(bare);
         if (rounds > 1) {
           console.log(
-            `  in flight ${level}, round ${round}/${rounds}: deliverer ${mine.perSecond}/s, baseline ${base.perSecond}/s, ratio ${(mine.perSecond / Math.max(1, base.perSecond)).toFixed(3)}`,
+            `  in flight ${level}, round ${round}/${rounds}: deliverer ${mine.perSecond}/s, baseline ${base.perSecond}/s, ratio ${ratioOf(mine, base)} | bare loop ${bare.perSecond}/s, ratio ${ratioOf(bare, base)}`,
           );
         }
-        console.log(`    CPU µs/delivery: deliverer side ${describeCpu(mine.cpu)} | baseline ${describeCpu(base.cpu)}`);
+        console.log(
+          `    CPU µs/delivery: deliverer side ${describeCpu(mine.cpu)} | bare loop side ${describeCpu(bare.cpu)} | baseline ${describeCpu(base.cpu)}`,
+        );
         console.log(`    Redis calls per delivery: ${JSON.stringify(mine.redisCallsPerDelivery)}`);
       }
       const base = medianRound(bases);
       const mine = medianRound(mines);
+      const bare = medianRound(bares);
       const loop = await closedLoopThroughDeliverer(redis.url, client, sink, level, durationMs);
       await client.flushall();
-      const ratio = Number((mine.perSecond / Math.max(1, base.perSecond)).toFixed(3));
+      const ratio = ratioOf(mine, base);
+      const bareRatio = ratioOf(bare, base);
       const outOfOrder = mines.reduce((n, m) => n + m.outOfOrder, 0);
       results[String(level)] = {
         deliverer: { ...mine, outOfOrder },
         baseline: base,
         ratio,
+        bareLoop: bare,
+        bareRatio,
         closedLoopWithEnqueue: loop,
       };
       const cpu = mine.cpuMicrosPerDelivery;
       console.log(
         `in flight ${String(level).padStart(3)}: deliverer ${mine.perSecond}/s p50 ${mine.p50} ms p99 ${mine.p99} ms | ` +
           `baseline ${base.perSecond}/s p50 ${base.p50} ms p99 ${base.p99} ms | ratio ${ratio}${rounds > 1 ? ` (medians of ${rounds})` : ""} | ` +
+          `bare loop ${bare.perSecond}/s, ratio ${bareRatio} | ` +
           `deliverer CPU/delivery ${cpu ? `${cpu.user} µs user + ${cpu.system} µs system` : "?"} | ` +
           `closed loop with enqueue ${loop.perSecond}/s p50 ${loop.p50} ms p99 ${loop.p99} ms` +
           (outOfOrder > 0 ? ` | OUT OF ORDER ${outOfOrder}` : ""),
@@ -498,9 +551,11 @@ export async function main(args: string[]): Promise<void> {
     JSON.stringify({
       bench: "deliverer",
       durationMs,
+      drainWarmUpMs,
       rounds,
       levels: results,
       ratioAt64: results["64"]?.ratio,
+      bareRatioAt64: results["64"]?.bareRatio,
       outOfOrder,
       target: { ratioAt64: 0.6 },
       meetsTarget: (results["64"]?.ratio ?? 0) >= 0.6 && outOfOrder === 0,

@@ -56,9 +56,13 @@ class RedisServer:
                 time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on {self.port}")
 
-    def stop(self) -> None:
+    def kill(self) -> None:
+        """Kills the server and keeps its directory: `start()` brings it back on the same port (an outage)."""
         if self.process:
             self.process.kill()
             self.process.wait()
             self.process = None
+
+    def stop(self) -> None:
+        self.kill()
         shutil.rmtree(self.dir, ignore_errors=True)

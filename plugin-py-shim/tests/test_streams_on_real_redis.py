@@ -27,6 +27,7 @@ from acapy_bridge.streams import (
 )
 from acapy_bridge.topology import PartitionPlan, TopologyMismatchError, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2
+from tests.redis_server import RedisServer
 
 
 @pytest.fixture
@@ -144,3 +145,42 @@ async def test_lingering_acks_acknowledge_a_trickle_together_after_the_linger(cl
     assert not acks.holds(stream, entries[0].id)
     assert await client.xlen(stream) == 0
     await acks.close()
+
+
+async def until(check, timeout_s: float) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while not await check():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+async def test_lingering_acks_are_kept_while_redis_is_down_and_sent_once_it_is_back(caplog):
+    server = RedisServer("--appendonly", "yes", "--appendfsync", "always").start()
+    client = create_redis_client(RedisConnectionConfig(url=server.url, socket_timeout_s=1.0))
+    try:
+        _, scripts, spec, stream = await stream_with_entries(client, "inbound_queue", 0, ("d1", "d2"))
+        entries = await read_group(
+            client, stream=stream, group=spec.consumer_group, consumer="c1", entry_field=spec.entry_field, count=10
+        )
+        acks = LingeringAcks(scripts, spec.consumer_group, linger_s=0.05)
+        server.kill()  # every write so far is in the append-only file
+        for entry in entries:
+            acks.add(stream, entry.id)
+
+        async def call_failed():
+            return "acknowledging 2 entries" in caplog.text
+
+        # redis-py retries a refused connection for a few seconds before the call fails.
+        await until(call_failed, timeout_s=15)
+        assert acks.waiting == 2  # kept for the next try, not dropped
+        assert all(acks.holds(stream, entry.id) for entry in entries)
+        server.start()
+
+        async def all_acknowledged():
+            return acks.waiting == 0 and await client.xlen(stream) == 0
+
+        await until(all_acknowledged, timeout_s=15)
+        await acks.close()
+    finally:
+        await client.aclose()
+        server.stop()
