@@ -8,7 +8,7 @@
 // The deliverer's job is to drain a queue to endpoints, so its headline
 // figures come from draining a backlog: the outbound partitions are filled
 // first (N recipients, jobs interleaved round robin), then a deliverer process
-// (`startDeliverer` in its own Node process, as deployed, production timings)
+// (`acapy-bridge deliverer`, the built CLI as deployed, production defaults)
 // starts and drains them while nothing else runs. Per-recipient order allows
 // one job of a recipient in flight at a time, so N recipients are exactly N in
 // flight. A job's latency is its recipient's cycle at the sink: the time from
@@ -28,13 +28,12 @@
 //
 // The last line is one JSON object; `ratio` is drain deliveries/s over
 // baseline/s, `bareRatio` the bare loop's.
-// Profile the deliverer with BENCH_DELIVERER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"; compare
-// with another copy of packages/deliverer (an older commit's) with BENCH_DELIVERER_DIR=<its directory>.
-import { type ChildProcess, spawn } from "node:child_process";
+// Profile the deliverer with BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" (or
+// "--perf-basic-prof" for `perf`); try other settings with BENCH_DELIVERER_FLAGS="--delivery-... N".
+import { spawn } from "node:child_process";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { DEFAULT_DELIVERER_CONFIG } from "@acapy-bridge/deliverer";
 import {
   closeRedisClient,
   createRedisClient,
@@ -48,7 +47,7 @@ import {
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { RedisServer } from "@acapy-bridge/test-harness";
+import { BridgeProcess, loopbackBridgeArgs, RedisServer } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { Agent } from "undici";
 import { enqueueJob } from "../packages/deliverer/test-fixtures/deliverer-harness.js";
@@ -344,7 +343,7 @@ async function drain(
     await done;
   } finally {
     sink.onArrival(undefined);
-    await stopDeliverer(deliverer);
+    await deliverer.stop();
   }
   // A backlog that ran dry before the window closed is measured up to its last arrival.
   const elapsedMs = Math.max(1, Math.min(windowEnd, lastInWindow) - windowStart);
@@ -384,57 +383,75 @@ async function closedLoopThroughDeliverer(
     });
     return figures(latencies, elapsedMs);
   } finally {
-    await stopDeliverer(deliverer);
+    await deliverer.stop();
   }
 }
 
-/** A deliverer process with production timings; resolves once it owns every outbound partition. */
-async function spawnDeliverer(redisUrl: string, prefix: string, drainer: Drainer = "deliverer"): Promise<ChildProcess> {
-  // BENCH_DELIVERER_DIR: another copy of packages/deliverer (say, an older commit's) to compare with.
-  const delivererDir = process.env.BENCH_DELIVERER_DIR ?? join(repoRoot, "packages/deliverer");
-  const fixture =
-    drainer === "bare"
-      ? join(here, "bare-deliverer-process.ts")
-      : join(delivererDir, "test-fixtures/deliverer-process.ts");
-  const nodeArgs = (process.env.BENCH_DELIVERER_NODE_ARGS ?? "").split(" ").filter(Boolean);
+/** A process draining the outbound partitions, until stopped. */
+interface DrainingProcess {
+  pid: number | undefined;
+  stop(): Promise<unknown>;
+}
+
+/**
+ * `acapy-bridge deliverer` as deployed (the built CLI, production defaults and
+ * info logs), with enough slots for the highest level on the single sink
+ * endpoint; BENCH_DELIVERER_FLAGS adds flags (e.g. "--delivery-partition-buffer 200").
+ * Or the bare loop. Resolves once the process is ready.
+ */
+async function spawnDeliverer(
+  redisUrl: string,
+  prefix: string,
+  drainer: Drainer = "deliverer",
+): Promise<DrainingProcess> {
+  if (drainer === "deliverer") {
+    const flags = [
+      "--delivery-concurrency",
+      "256",
+      "--delivery-endpoint-concurrency",
+      "256",
+      "--inbound-partitions",
+      String(DEFAULT_PARTITIONS.inboundPartitions),
+      "--outbound-partitions",
+      String(DEFAULT_PARTITIONS.outboundPartitions),
+      "--event-partitions",
+      String(DEFAULT_PARTITIONS.eventPartitions),
+      "--admin-partitions",
+      String(DEFAULT_PARTITIONS.adminPartitions),
+      ...(process.env.BENCH_DELIVERER_FLAGS ?? "").split(" ").filter(Boolean),
+    ];
+    return BridgeProcess.start("deliverer", loopbackBridgeArgs("deliverer", redisUrl, prefix, flags));
+  }
   const child = spawn(
     process.execPath,
-    [...nodeArgs, "--conditions=@acapy-bridge/source", "--import", "tsx", fixture],
+    ["--conditions=@acapy-bridge/source", "--import", "tsx", join(here, "bare-deliverer-process.ts")],
     {
       cwd: repoRoot,
-      env: {
-        ...process.env,
-        REDIS_URL: redisUrl,
-        PREFIX: prefix,
-        INSTANCE_ID: "bench-deliverer",
-        PARTITION_PLAN: JSON.stringify(DEFAULT_PARTITIONS),
-        // Production defaults, with enough slots for the highest level on the single sink endpoint.
-        // BENCH_DELIVERER_CONFIG (JSON) overrides settings, to try other values.
-        DELIVERER_CONFIG: JSON.stringify({
-          ...DEFAULT_DELIVERER_CONFIG,
-          concurrency: 256,
-          endpointConcurrency: 256,
-          ...(JSON.parse(process.env.BENCH_DELIVERER_CONFIG ?? "{}") as object),
-        }),
-      },
+      env: { ...process.env, REDIS_URL: redisUrl, PREFIX: prefix, PARTITION_PLAN: JSON.stringify(DEFAULT_PARTITIONS) },
       stdio: ["ignore", "pipe", "inherit"],
     },
   );
   let out = "";
   await new Promise<void>((resolveReady, reject) => {
-    child.stdout?.on("data", (c: Buffer) => {
+    const onData = (c: Buffer) => {
       out += c.toString();
-      if (out.includes('"process.ready"')) resolveReady();
-    });
-    child.once("exit", (code) => reject(new Error(`deliverer exited ${code}: ${out}`)));
+      if (out.includes('"process.ready"')) {
+        child.stdout?.off("data", onData);
+        child.stdout?.resume();
+        resolveReady();
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`bare deliverer exited ${code}: ${out}`)));
   });
-  return child;
-}
-
-async function stopDeliverer(child: ChildProcess): Promise<void> {
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  await exited;
+  return {
+    pid: child.pid,
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
 
 /** "deliverer 70 + redis 15 + sink 25 = 110, machine 98% busy" */

@@ -1,4 +1,8 @@
-/** At most `limit` holders at once; waiters are served in arrival order. */
+/**
+ * At most `limit` holders at once; waiters are served in arrival order. Slots
+ * are taken and released without allocating (one per delivery attempt, on the
+ * hot path): a holder calls `release()` exactly once.
+ */
 export class Semaphore {
   private active = 0;
   private readonly waiters: (() => void)[] = [];
@@ -13,31 +17,24 @@ export class Semaphore {
     return this.waiters.length;
   }
 
-  /** A release function when a slot is free now (no one waits while a slot is free), else undefined. */
-  tryAcquire(): (() => void) | undefined {
-    if (this.active >= this.limit) return undefined;
+  /** Takes a slot when one is free now (no one waits while a slot is free). */
+  tryTake(): boolean {
+    if (this.active >= this.limit) return false;
     this.active++;
-    return this.releaser();
+    return true;
   }
 
-  /** Resolves with a release function once a slot is free. */
-  acquire(): Promise<() => void> {
-    const now = this.tryAcquire();
-    if (now) return Promise.resolve(now);
-    return new Promise((resolve) => {
-      this.waiters.push(() => resolve(this.releaser()));
-    });
+  /** Resolves once the caller holds a slot. */
+  take(): Promise<void> {
+    if (this.tryTake()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  private releaser(): () => void {
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const next = this.waiters.shift();
-      if (next) next();
-      else this.active--;
-    };
+  /** Hands the caller's slot to the longest waiter, or frees it. */
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.active--;
   }
 }
 
@@ -47,17 +44,23 @@ export class KeyedSemaphore {
 
   constructor(private readonly limit: number) {}
 
-  /** A release function when the key has a slot free now, else undefined. */
-  tryAcquire(key: string): (() => void) | undefined {
-    const semaphore = this.semaphoreOf(key);
-    const release = semaphore.tryAcquire();
-    return release && this.forgettingWhenIdle(key, semaphore, release);
+  tryTake(key: string): boolean {
+    return this.semaphoreOf(key).tryTake();
   }
 
-  async acquire(key: string): Promise<() => void> {
-    const semaphore = this.semaphoreOf(key);
-    const release = await semaphore.acquire();
-    return this.forgettingWhenIdle(key, semaphore, release);
+  take(key: string): Promise<void> {
+    return this.semaphoreOf(key).take();
+  }
+
+  release(key: string): void {
+    const semaphore = this.byKey.get(key);
+    if (!semaphore) return;
+    semaphore.release();
+    if (semaphore.inUse === 0 && semaphore.waiting === 0) this.byKey.delete(key);
+  }
+
+  inUse(key: string): number {
+    return this.byKey.get(key)?.inUse ?? 0;
   }
 
   private semaphoreOf(key: string): Semaphore {
@@ -67,16 +70,5 @@ export class KeyedSemaphore {
       this.byKey.set(key, semaphore);
     }
     return semaphore;
-  }
-
-  private forgettingWhenIdle(key: string, s: Semaphore, release: () => void): () => void {
-    return () => {
-      release();
-      if (s.inUse === 0 && s.waiting === 0 && this.byKey.get(key) === s) this.byKey.delete(key);
-    };
-  }
-
-  inUse(key: string): number {
-    return this.byKey.get(key)?.inUse ?? 0;
   }
 }

@@ -6,9 +6,8 @@ import { HttpDelivery } from "./http-delivery.js";
 import { WebSocketDelivery } from "./websocket-delivery.js";
 
 /** An endpoint checked and split once, reused for every job to it. */
-type ResolvedEndpoint =
-  | { ok: true; url: URL; kind: EndpointKind; origin: string; path: string }
-  | { ok: false; outcome: AttemptOutcome };
+type OpenEndpoint = { ok: true; url: URL; kind: EndpointKind; origin: string; path: string };
+type ResolvedEndpoint = OpenEndpoint | { ok: false; outcome: AttemptOutcome };
 
 /** Distinct endpoints remembered; past this the memory starts afresh (endpoints repeat, so it refills at once). */
 const ENDPOINTS_REMEMBERED = 10_000;
@@ -45,26 +44,52 @@ export class EndpointDelivery {
     return this.global.inUse;
   }
 
-  async deliver(job: OutboundJob): Promise<AttemptOutcome> {
+  deliver(job: OutboundJob): Promise<AttemptOutcome> {
     const endpoint = this.resolve(job.endpoint);
-    if (!endpoint.ok) return endpoint.outcome;
-    // Free slots are taken without an await: most of the time there is one.
-    const releaseEndpoint =
-      this.perEndpoint.tryAcquire(endpoint.origin) ?? (await this.perEndpoint.acquire(endpoint.origin));
-    const releaseGlobal = this.global.tryAcquire() ?? (await this.global.acquire());
-    try {
-      if (endpoint.kind === "ws") return await this.ws.send(endpoint.url, job.contentType, job.body);
-      return await this.http.post({
-        origin: endpoint.origin,
-        path: endpoint.path,
-        contentType: job.contentType,
-        body: job.body,
-        headers: job.headers,
-      });
-    } finally {
-      releaseGlobal();
-      releaseEndpoint();
+    if (!endpoint.ok) return Promise.resolve(endpoint.outcome);
+    // Free slots are taken without waiting (most of the time there is one): no promise but the send's.
+    if (this.perEndpoint.tryTake(endpoint.origin)) {
+      if (this.global.tryTake()) return this.send(endpoint, job);
+      return this.global.take().then(() => this.send(endpoint, job));
     }
+    return this.perEndpoint
+      .take(endpoint.origin)
+      .then(() => this.global.take())
+      .then(() => this.send(endpoint, job));
+  }
+
+  /** Sends while holding both slots, and releases them with the outcome. */
+  private send(endpoint: OpenEndpoint, job: OutboundJob): Promise<AttemptOutcome> {
+    let sending: Promise<AttemptOutcome>;
+    try {
+      sending =
+        endpoint.kind === "ws"
+          ? this.ws.send(endpoint.url, job.contentType, job.body)
+          : this.http.post({
+              origin: endpoint.origin,
+              path: endpoint.path,
+              contentType: job.contentType,
+              body: job.body,
+              headers: job.headers,
+            });
+    } catch (error) {
+      sending = Promise.reject(error);
+    }
+    return sending.then(
+      (outcome) => {
+        this.releaseSlots(endpoint.origin);
+        return outcome;
+      },
+      (error: unknown) => {
+        this.releaseSlots(endpoint.origin);
+        throw error;
+      },
+    );
+  }
+
+  private releaseSlots(origin: string): void {
+    this.global.release();
+    this.perEndpoint.release(origin);
   }
 
   private resolve(raw: string): ResolvedEndpoint {

@@ -66,7 +66,13 @@ function isExpired(job: OutboundJob, now: number): boolean {
   return job.expiresAtMs > 0n && Number(job.expiresAtMs) <= now;
 }
 
-/** A job delivered, its entry's acknowledgement on its way (wrapped: an async function would wait for a promise it returns). */
+/** Nothing left to do for the entry. */
+const NOTHING_DONE: Promise<undefined> = Promise.resolve(undefined);
+
+/**
+ * A job delivered, its entry's acknowledgement on its way; the acknowledgement
+ * releases the entry (wrapped: a promise resolved with a promise would wait for it).
+ */
 interface Delivered {
   acknowledged: Promise<void>;
 }
@@ -245,16 +251,19 @@ export class PartitionWorker {
       const id = entry.id;
       this.held.add(id);
       const lane = laneKeyOf(job, id);
-      this.lanes.push(lane, async () => {
-        let acknowledging: Promise<void> | undefined;
-        try {
-          acknowledging = (await this.processEntryPatiently(id, job, lane))?.acknowledged;
-        } finally {
-          // Held until acknowledged: the stranded sweep must not deliver it again meanwhile.
-          if (acknowledging) void acknowledging.then(() => this.release(id));
-          else this.release(id);
-        }
-      });
+      // Held until acknowledged (the stranded sweep must not deliver it again meanwhile):
+      // a delivered entry is released by its acknowledgement, any other at the end of its task.
+      this.lanes.push(lane, () =>
+        this.processEntryPatiently(id, job, lane).then(
+          (delivered) => {
+            if (!delivered) this.release(id);
+          },
+          (error: unknown) => {
+            this.release(id);
+            throw error;
+          },
+        ),
+      );
     }
     await this.room();
   }
@@ -278,50 +287,85 @@ export class PartitionWorker {
    * A Redis error mid-way (not a lost lease) is retried in place, holding the
    * recipient's lane so its order holds; a retried step may deliver twice.
    */
-  private async processEntryPatiently(id: string, job: OutboundJob, lane: string): Promise<Delivered | undefined> {
-    for (let failures = 0; ; failures++) {
-      try {
-        return await this.processEntry(id, job, lane);
-      } catch (error) {
-        if (error instanceof FencedError || this.stopped) throw error;
-        this.onTaskError(error, lane);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** failures)));
-      }
+  private processEntryPatiently(
+    id: string,
+    job: OutboundJob,
+    lane: string,
+    failures = 0,
+  ): Promise<Delivered | undefined> {
+    let processing: Promise<Delivered | undefined>;
+    try {
+      processing = this.processEntry(id, job, lane);
+    } catch (error) {
+      processing = Promise.reject(error);
     }
+    return processing.catch(async (error: unknown) => {
+      if (error instanceof FencedError || this.stopped) throw error;
+      this.onTaskError(error, lane);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 200 * 2 ** failures)));
+      return this.processEntryPatiently(id, job, lane, failures + 1);
+    });
   }
 
-  /** Delivered: the acknowledgement under way; undefined when the step is complete. */
-  private async processEntry(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
-    if (this.stopped) return; // stays pending: the next owner delivers it
-    if (this.parked.has(rk)) {
-      await this.earlierAcksLanded(rk);
-      const queued = create(ParkedJobSchema, { attempts: 0, job });
-      const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
-      if (verdict === "PARKED") {
-        this.o.metrics.deliveries.inc({ outcome: "parked", kind: kindLabel(job) });
-        return;
-      }
-      this.parked.delete(rk); // drained meanwhile
-    }
-    const now = Date.now();
-    if (isExpired(job, now)) {
-      await this.earlierAcksLanded(rk);
-      await this.buryEntry(id, {
-        reason: DeadLetterReason.EXPIRED,
-        detail: "expired before delivery",
-        attempts: 0,
-        job,
-      });
+  /**
+   * Delivered: the acknowledgement under way; undefined when the step is complete. The common
+   * case (recipient not parked, job not expired, delivered) runs without an async frame: its
+   * allocations are most of a delivery's garbage.
+   */
+  private processEntry(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
+    if (this.stopped) return NOTHING_DONE; // stays pending: the next owner delivers it
+    if (this.parked.has(rk)) return this.admitThenAttempt(id, job, rk);
+    return this.attemptUnlessExpired(id, job, rk);
+  }
+
+  /** The recipient is in backoff: the entry joins its park list unless that has drained meanwhile. */
+  private async admitThenAttempt(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
+    await this.earlierAcksLanded(rk);
+    const queued = create(ParkedJobSchema, { attempts: 0, job });
+    const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
+    if (verdict === "PARKED") {
+      this.o.metrics.deliveries.inc({ outcome: "parked", kind: kindLabel(job) });
       return;
     }
-    const outcome = await this.attempt(job);
-    if (outcome.ok) {
-      this.recordDelivered(job, 1);
-      // The recipient's next job does not wait for this acknowledgement: the endpoint has this
-      // one, and the AckBatcher takes acknowledgements to Redis in order, so a redelivery after
-      // a crash repeats the recipient's jobs in their order.
-      return { acknowledged: this.acknowledgeInBackground(id, rk) };
-    }
+    this.parked.delete(rk); // drained meanwhile
+    return this.attemptUnlessExpired(id, job, rk);
+  }
+
+  private attemptUnlessExpired(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
+    const now = Date.now();
+    if (isExpired(job, now)) return this.buryExpired(id, job, rk);
+    return this.attempt(job).then((outcome) =>
+      outcome.ok ? this.delivered(id, job, rk) : this.afterFailedAttempt(id, job, rk, outcome, now),
+    );
+  }
+
+  private delivered(id: string, job: OutboundJob, rk: string): Delivered {
+    this.recordDelivered(job, 1);
+    // The recipient's next job does not wait for this acknowledgement: the endpoint has this
+    // one, and the AckBatcher takes acknowledgements to Redis in order, so a redelivery after
+    // a crash repeats the recipient's jobs in their order.
+    return { acknowledged: this.acknowledgeInBackground(id, rk) };
+  }
+
+  private async buryExpired(id: string, job: OutboundJob, rk: string): Promise<undefined> {
+    await this.earlierAcksLanded(rk);
+    await this.buryEntry(id, {
+      reason: DeadLetterReason.EXPIRED,
+      detail: "expired before delivery",
+      attempts: 0,
+      job,
+    });
+    return undefined;
+  }
+
+  /** A first attempt failed: dead-lettered when it cannot succeed, else parked for a retry. */
+  private async afterFailedAttempt(
+    id: string,
+    job: OutboundJob,
+    rk: string,
+    outcome: Extract<AttemptOutcome, { ok: false }>,
+    now: number,
+  ): Promise<undefined> {
     await this.earlierAcksLanded(rk);
     if (!outcome.retryable || this.o.config.maxAttempts <= 1) {
       await this.buryEntry(id, {
@@ -434,15 +478,30 @@ export class PartitionWorker {
     return { baseMs: c.backoffBaseMs, capMs: c.backoffCapMs, maxRetryAfterMs: c.maxRetryAfterMs };
   }
 
-  private async attempt(job: OutboundJob): Promise<AttemptOutcome> {
+  private attempt(job: OutboundJob): Promise<AttemptOutcome> {
     const started = performance.now();
     this.o.metrics.inFlight.inc();
+    let attempting: Promise<AttemptOutcome>;
     try {
-      return await this.o.delivery.deliver(job);
-    } finally {
-      this.o.metrics.inFlight.dec();
-      this.o.metrics.attemptSeconds.observe({ kind: kindLabel(job) }, (performance.now() - started) / 1000);
+      attempting = this.o.delivery.deliver(job);
+    } catch (error) {
+      attempting = Promise.reject(error);
     }
+    return attempting.then(
+      (outcome) => {
+        this.attemptEnded(job, started);
+        return outcome;
+      },
+      (error: unknown) => {
+        this.attemptEnded(job, started);
+        throw error;
+      },
+    );
+  }
+
+  private attemptEnded(job: OutboundJob, started: number): void {
+    this.o.metrics.inFlight.dec();
+    this.o.metrics.attemptSeconds.observe({ kind: kindLabel(job) }, (performance.now() - started) / 1000);
   }
 
   private recordDelivered(job: OutboundJob, attempts: number): void {
@@ -489,17 +548,21 @@ export class PartitionWorker {
   }
 
   /**
-   * Acknowledges a delivered entry; never rejects. The AckBatcher retries Redis errors itself and
+   * Acknowledges a delivered entry and then releases it; never rejects. The AckBatcher retries Redis errors itself and
    * keeps this partition's acknowledgements in order; a lost lease (FencedError) stops the worker.
    */
   private acknowledgeInBackground(id: string, rk: string): Promise<void> {
-    const acknowledged = this.ack(id).catch((error) => this.onTaskError(error, "ack"));
-    this.acknowledging.add(acknowledged);
-    this.lastAckOf.set(rk, acknowledged);
-    void acknowledged.then(() => {
+    const landed = () => {
       this.acknowledging.delete(acknowledged);
       if (this.lastAckOf.get(rk) === acknowledged) this.lastAckOf.delete(rk);
+      this.release(id);
+    };
+    const acknowledged: Promise<void> = this.ack(id).then(landed, (error: unknown) => {
+      this.onTaskError(error, "ack");
+      landed();
     });
+    this.acknowledging.add(acknowledged);
+    this.lastAckOf.set(rk, acknowledged);
     return acknowledged;
   }
 
