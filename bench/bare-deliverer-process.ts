@@ -65,6 +65,17 @@ const keyspace = await ensureTopology(commands, env.PREFIX as string, plan);
 const spec = keyspace.spec("outboundQueue");
 const http = new Agent({ connections: 256, pipelining: 1 });
 
+/** Endpoint URLs parsed once (few endpoints, many jobs), as the deliverer does. */
+const endpoints = new Map<string, URL>();
+function endpointOf(raw: string): URL {
+  let url = endpoints.get(raw);
+  if (!url) {
+    url = new URL(raw);
+    endpoints.set(raw, url);
+  }
+  return url;
+}
+
 function post(job: Job): Promise<void> {
   return new Promise((resolve) => {
     http.dispatch(
@@ -116,7 +127,7 @@ async function deliverPartition(partition: number, blocking: RedisClient): Promi
     });
     for (const entry of entries) {
       const job = decodeOutboundJob(entry.payload as Buffer);
-      const url = new URL(job.endpoint);
+      const url = endpointOf(job.endpoint);
       const queued: Job = {
         entryId: entry.id,
         origin: url.origin,

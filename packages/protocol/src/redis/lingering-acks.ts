@@ -13,7 +13,8 @@ const FLUSH_NOW_AT = 100;
  * handled again. A failed call keeps its ids for the next one.
  */
 export class LingeringAcks {
-  private ids: string[] = [];
+  /** Waiting, in the order handled (a Set: `holds` is asked for every entry read). */
+  private ids = new Set<string>();
   /** Ids of the call on its way. */
   private inCall = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -30,18 +31,18 @@ export class LingeringAcks {
   ) {}
 
   get waiting(): number {
-    return this.ids.length;
+    return this.ids.size;
   }
 
   /** True while the entry is handled and its acknowledgement waits or is on its way: it must not be handled again. */
   holds(id: string): boolean {
-    return this.inCall.has(id) || this.ids.includes(id);
+    return this.inCall.has(id) || this.ids.has(id);
   }
 
   add(ids: readonly string[]): void {
     if (ids.length === 0) return;
-    for (const id of ids) this.ids.push(id);
-    if (!this.failing && (this.ids.length >= FLUSH_NOW_AT || this.lingerMs === 0)) {
+    for (const id of ids) this.ids.add(id);
+    if (!this.failing && (this.ids.size >= FLUSH_NOW_AT || this.lingerMs === 0)) {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.flush();
@@ -56,20 +57,21 @@ export class LingeringAcks {
   /** Sends what waits (after a call already on its way); resolves when Redis has answered. */
   async flush(): Promise<void> {
     while (this.sending) await this.sending;
-    if (this.ids.length === 0) return;
+    if (this.ids.size === 0) return;
     const batch = this.ids;
-    this.ids = [];
-    this.inCall = new Set(batch);
-    this.sending = ackEntries(this.client, this.stream, this.group, batch).then(
+    this.ids = new Set();
+    this.inCall = batch;
+    this.sending = ackEntries(this.client, this.stream, this.group, [...batch]).then(
       () => {
         this.failing = false;
-        this.inCall.clear();
+        this.inCall = new Set();
       },
       (error: Error) => {
         this.failing = true;
-        this.ids = batch.concat(this.ids);
-        this.inCall.clear();
-        this.onError(error, this.ids.length);
+        for (const id of this.ids) batch.add(id); // the failed ones first, then what gathered meanwhile
+        this.ids = batch;
+        this.inCall = new Set();
+        this.onError(error, this.ids.size);
         this.timer ??= setTimeout(
           () => {
             this.timer = undefined;
