@@ -1,14 +1,24 @@
 -- The head of a park list was delivered: drop it; the next one (if any) is due at once.
 -- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule (same slot)
 -- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] now (ms)
--- Returns {"NEXT"} (more parked, due now) | {"EMPTY"} | {"FENCED"}
+-- ARGV[4] SHA-1 (hex) of the head the caller delivered; absent when it found the list empty
+-- Returns {"NEXT", removed} (more parked, due now) | {"EMPTY", removed} | {"FENCED"};
+-- removed is 1 when this call dropped the head, 0 when the head was no longer the delivered one.
+-- The head is dropped only while it is still the delivered one: a client may send this call
+-- again after a lost connection although Redis ran it, and a second blind pop would drop the
+-- next job undelivered. A digest rather than the bytes: a parked job can carry a large message.
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then
   return {"FENCED"}
 end
-redis.call("LPOP", KEYS[2])
+local removed = 0
+local head = redis.call("LINDEX", KEYS[2], 0)
+if head and ARGV[4] and redis.sha1hex(head) == ARGV[4] then
+  redis.call("LPOP", KEYS[2])
+  removed = 1
+end
 if redis.call("LLEN", KEYS[2]) > 0 then
   redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2])
-  return {"NEXT"}
+  return {"NEXT", removed}
 end
 redis.call("ZREM", KEYS[3], ARGV[2])
-return {"EMPTY"}
+return {"EMPTY", removed}

@@ -1,17 +1,24 @@
-import { DeadLetterReason, partitionOf } from "@acapy-bridge/protocol";
+import { createRedisClient, DeadLetterReason, partitionOf, runScript } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   closeRedisClient,
   connectionFor,
   enqueueJob,
+  FAST_CONFIG,
   makeJob,
   openRedis,
   outboundResidue,
   RecordingSink,
   startTestDeliverer,
+  testServices,
 } from "../test-fixtures/deliverer-harness.js";
+import { AckBatcher } from "./ack-batcher.js";
 import { readOutboundDeadLetters } from "./dead-letters.js";
+import { createDelivererMetrics } from "./deliverer-metrics.js";
+import type { EndpointDelivery } from "./endpoint-delivery.js";
+import { PartitionWorker } from "./outbound-consumer.js";
+import { PartitionScripts } from "./partition-scripts.js";
 
 // Issue 4, "Done when" 6: bad input goes to the dead-letter stream with a reason; the deliverer keeps running.
 describe("dead letters", () => {
@@ -89,5 +96,111 @@ describe("dead letters", () => {
       const r = await outboundResidue(client, keyspace);
       return r.backlog === 0 && r.pending === 0 && r.parked === 0;
     });
+  });
+
+  it("dead-letters a job to a WebSocket URL with a fragment as INVALID_ENDPOINT and holds nothing", async () => {
+    const connection = connectionFor(inject("redisUrl"), uniquePrefix("dlq-ws-fragment"));
+    const { client, keyspace } = await openRedis(connection);
+    cleanup.push(() => closeRedisClient(client));
+    const { deliverer } = await startTestDeliverer(connection, "d-dlq-ws-fragment");
+    cleanup.push(() => deliverer.stop());
+
+    const job = makeJob({ recipientKey: "rk-ws-fragment", endpoint: "ws://127.0.0.1:1/p#x" });
+    await enqueueJob(client, keyspace, job);
+
+    const [letter] = await waitFor("the dead letter", async () => {
+      const all = await readOutboundDeadLetters(client, keyspace);
+      return all.length > 0 ? all : undefined;
+    });
+    expect(letter?.letter).toMatchObject({ mid: job.mid, reason: DeadLetterReason.INVALID_ENDPOINT, attempts: 1 });
+    expect(letter?.letter.detail).toContain("fragment");
+    expect(await outboundResidue(client, keyspace)).toEqual({ backlog: 0, pending: 0, parked: 0 });
+  });
+
+  it("dead-letters a job with headers the HTTP client refuses as MALFORMED after one attempt, sending nothing", async () => {
+    const connection = connectionFor(inject("redisUrl"), uniquePrefix("dlq-bad-headers"));
+    const sink = await RecordingSink.start();
+    cleanup.push(() => sink.close());
+    const { client, keyspace } = await openRedis(connection);
+    cleanup.push(() => closeRedisClient(client));
+    // Many attempts allowed: a retried job would still be in backoff when the test looks.
+    const { deliverer, services } = await startTestDeliverer(connection, "d-dlq-bad-headers", { maxAttempts: 15 });
+    cleanup.push(() => deliverer.stop());
+
+    const newlineInValue = makeJob({
+      recipientKey: "rk-newline",
+      endpoint: `${sink.url}/h`,
+      headers: { "x-bad": "a\nb" },
+    });
+    const expectHeader = makeJob({
+      recipientKey: "rk-expect",
+      endpoint: `${sink.url}/h`,
+      headers: { expect: "100-continue" },
+    });
+    for (const job of [newlineInValue, expectHeader]) await enqueueJob(client, keyspace, job);
+
+    const letters = await waitFor("2 dead letters", async () => {
+      const all = await readOutboundDeadLetters(client, keyspace);
+      return all.length >= 2 ? all : undefined;
+    });
+    const byMid = new Map(letters.map((l) => [l.letter.mid, l.letter]));
+    for (const job of [newlineInValue, expectHeader]) {
+      expect(byMid.get(job.mid)).toMatchObject({ reason: DeadLetterReason.MALFORMED, attempts: 1 });
+    }
+    expect(byMid.get(newlineInValue.mid)?.detail).toContain("UND_ERR_INVALID_ARG");
+    expect(byMid.get(expectHeader.mid)?.detail).toContain("UND_ERR_NOT_SUPPORTED");
+    expect(sink.received).toHaveLength(0); // refused before anything was sent
+    expect(await services.metrics.metrics()).toMatch(/dead_letters_total\{[^}]*reason="MALFORMED"[^}]*\} 2/);
+    expect(await outboundResidue(client, keyspace)).toEqual({ backlog: 0, pending: 0, parked: 0 });
+  });
+
+  it("dead-letters a job whose transport throws after one attempt instead of retrying it in place", async () => {
+    const connection = connectionFor(inject("redisUrl"), uniquePrefix("dlq-throws"));
+    const { client, keyspace } = await openRedis(connection);
+    cleanup.push(() => closeRedisClient(client));
+    const job = makeJob({ recipientKey: "rk-throws", endpoint: "https://agent.example/" });
+    const partition = await enqueueJob(client, keyspace, job);
+    const leaseValue = "d-dlq-throws:1";
+    const scripts = new PartitionScripts(client, keyspace, partition, leaseValue, 0);
+    expect(await runScript(client, "lease_acquire", [scripts.lease], [leaseValue, 60_000])).toEqual(["OK"]);
+    let attempts = 0;
+    const throwingDelivery = {
+      deliver: () => {
+        attempts++;
+        throw new TypeError("cannot build a request from this job");
+      },
+    } as unknown as EndpointDelivery;
+    const services = testServices("d-dlq-throws");
+    const acks = new AckBatcher(client);
+    cleanup.push(async () => acks.close());
+    const worker = new PartitionWorker({
+      scripts,
+      commands: client,
+      openBlocking: () => createRedisClient(connection.redis, "blocking"),
+      delivery: throwingDelivery,
+      acks,
+      config: { ...FAST_CONFIG, maxAttempts: 15 },
+      instanceId: "d-dlq-throws",
+      logger: services.logger,
+      metrics: createDelivererMetrics(services.metrics),
+      onFenced: () => {},
+    });
+    await worker.start();
+    cleanup.push(() => worker.stop(0));
+
+    const [letter] = await waitFor(
+      "the dead letter",
+      async () => {
+        const all = await readOutboundDeadLetters(client, keyspace);
+        return all.length > 0 ? all : undefined;
+      },
+      5_000,
+    );
+    expect(letter?.letter).toMatchObject({ mid: job.mid, reason: DeadLetterReason.MALFORMED, attempts: 1 });
+    expect(letter?.letter.detail).toContain("cannot build a request from this job");
+    expect(attempts).toBe(1);
+    await waitFor("nothing held", () => worker.heldEntries === 0);
+    const residue = await outboundResidue(client, keyspace);
+    expect(residue).toEqual({ backlog: 0, pending: 0, parked: 0 });
   });
 });

@@ -1,6 +1,13 @@
 import { DeadLetterReason } from "@acapy-bridge/protocol";
 import { describe, expect, it } from "vitest";
-import { checkEndpoint, classifyError, classifyStatus, parseRetryAfter, retryDelayMs } from "./failure-policy.js";
+import {
+  checkEndpoint,
+  classifyError,
+  classifyStatus,
+  parseRetryAfter,
+  retryDelayMs,
+  unsendable,
+} from "./failure-policy.js";
 
 describe("failure policy", () => {
   it("treats 2xx as delivered, retries 408/425/429/5xx and rejects other statuses", () => {
@@ -29,6 +36,26 @@ describe("failure policy", () => {
     const outcome = classifyError(Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }));
     expect(outcome.ok === false && outcome.retryable).toBe(true);
     expect(outcome.ok === false && outcome.detail).toContain("ECONNREFUSED");
+  });
+
+  it("does not retry a request the HTTP client refuses to build, nor one a transport threw on", () => {
+    for (const code of ["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]) {
+      const outcome = classifyError(Object.assign(new Error("invalid x-bad header"), { code }));
+      expect(outcome).toMatchObject({ ok: false, retryable: false, reason: DeadLetterReason.MALFORMED });
+      expect(outcome.ok === false && outcome.detail).toContain(code);
+    }
+    const thrown = unsendable(new TypeError("cannot build"));
+    expect(thrown).toMatchObject({ ok: false, retryable: false, reason: DeadLetterReason.MALFORMED });
+    expect(thrown.ok === false && thrown.detail).toContain("TypeError: cannot build");
+  });
+
+  it("dead-letters a WebSocket URL with a fragment, which the WebSocket client refuses", () => {
+    for (const endpoint of ["ws://127.0.0.1:1/p#x", "wss://agent.example/ws#frag"]) {
+      expect(checkEndpoint(endpoint)).toMatchObject({ ok: false, reason: DeadLetterReason.INVALID_ENDPOINT });
+    }
+    // An empty fragment is dropped by URL parsing and opens fine; HTTP ignores fragments.
+    expect(checkEndpoint("ws://agent.example/ws#")).toMatchObject({ ok: true, kind: "ws" });
+    expect(checkEndpoint("https://agent.example/p#x")).toMatchObject({ ok: true, kind: "http" });
   });
 
   it("dead-letters invalid endpoints and unsupported schemes", () => {

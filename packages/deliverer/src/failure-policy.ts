@@ -9,7 +9,12 @@ import { DeadLetterReason } from "@acapy-bridge/protocol";
  *   429 and every 5xx: retried with full-jitter backoff; a Retry-After
  *   (seconds or HTTP date) on 408/425/429/503 is honoured up to a cap;
  * - every other status (3xx is not followed, other 4xx): rejected, dead letter;
- * - an endpoint that is not a URL, or not http/https/ws/wss: dead letter;
+ * - an endpoint that is not a URL, or not http/https/ws/wss, or a ws/wss URL
+ *   with a fragment (a WebSocket cannot be opened to it): dead letter;
+ * - a request the HTTP client refuses to build from the job (a header name or
+ *   value it rejects, an `expect` header), or any error a transport throws
+ *   instead of answering with an outcome: dead letter, MALFORMED (the same job
+ *   fails the same way every time);
  * - after the attempt limit, or once the job's expiry has passed: dead letter.
  */
 export type AttemptOutcome =
@@ -48,6 +53,14 @@ export function checkEndpoint(endpoint: string): EndpointCheck {
   if (!url.hostname) {
     return { ok: false, reason: DeadLetterReason.INVALID_ENDPOINT, detail: `no host in ${truncate(endpoint)}` };
   }
+  // The WebSocket client refuses such a URL outright, on every attempt.
+  if (kind === "ws" && url.hash) {
+    return {
+      ok: false,
+      reason: DeadLetterReason.INVALID_ENDPOINT,
+      detail: `fragment in WebSocket URL ${truncate(endpoint)}`,
+    };
+  }
   return { ok: true, url, kind };
 }
 
@@ -79,11 +92,39 @@ export function classifyStatus(status: number, retryAfter?: string): AttemptOutc
   };
 }
 
-/** Network-level failures (no usable HTTP status) are always worth another attempt. */
+/**
+ * undici's verdicts on the request itself, before anything is sent: the job's headers are
+ * invalid (UND_ERR_INVALID_ARG) or ask for what undici does not do (UND_ERR_NOT_SUPPORTED,
+ * e.g. `expect`). Another attempt builds the same request.
+ */
+const REQUEST_REFUSED_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPORTED"]);
+
+/**
+ * Network-level failures (no usable HTTP status) are worth another attempt; a request the
+ * HTTP client refuses to build from the job is not.
+ */
 export function classifyError(error: unknown): AttemptOutcome {
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? e?.name ?? "Error";
+  if (REQUEST_REFUSED_CODES.has(code)) {
+    return { ok: false, retryable: false, reason: DeadLetterReason.MALFORMED, detail: `${code}: ${e?.message}` };
+  }
   return { ok: false, retryable: true, reason: DeadLetterReason.ATTEMPTS_EXHAUSTED, detail: `${code}: ${e?.message}` };
+}
+
+/**
+ * A transport threw instead of answering with an outcome: transports turn every network
+ * failure into an outcome, so what they throw is about the job (or a bug), and retrying
+ * it would only hold the recipient's lane.
+ */
+export function unsendable(error: unknown): AttemptOutcome {
+  const e = error as { name?: string; message?: string } | undefined;
+  return {
+    ok: false,
+    retryable: false,
+    reason: DeadLetterReason.MALFORMED,
+    detail: `could not be sent: ${e?.name ?? "Error"}: ${e?.message ?? String(error)}`,
+  };
 }
 
 export interface BackoffPolicy {

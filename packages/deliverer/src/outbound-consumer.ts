@@ -22,7 +22,7 @@ import { buildDeadLetter } from "./dead-letters.js";
 import type { DelivererMetrics } from "./deliverer-metrics.js";
 import type { DelivererConfig } from "./deliverer-options.js";
 import type { EndpointDelivery } from "./endpoint-delivery.js";
-import { type AttemptOutcome, retryDelayMs } from "./failure-policy.js";
+import { type AttemptOutcome, retryDelayMs, unsendable } from "./failure-policy.js";
 import { decodeOutboundJob } from "./outbound-job-decoder.js";
 import { FencedError, type PartitionScripts } from "./partition-scripts.js";
 import { RecipientLanes } from "./recipient-lanes.js";
@@ -408,7 +408,7 @@ export class PartitionWorker {
     while (!this.stopped) {
       const head = await scripts.parkedHead(rk);
       if (!head) {
-        await scripts.retryOk(rk); // nothing parked: clear the schedule
+        await scripts.retryOk(rk, undefined); // nothing parked: clear the schedule
         this.parked.delete(rk);
         return;
       }
@@ -416,7 +416,7 @@ export class PartitionWorker {
       try {
         parkedJob = decodeEnvelope(ParkedJobSchema, head);
       } catch (error) {
-        const more = await this.buryParked(rk, {
+        const more = await this.buryParked(rk, head, {
           reason: DeadLetterReason.MALFORMED,
           detail: String((error as Error).message),
           attempts: 0,
@@ -429,7 +429,7 @@ export class PartitionWorker {
       const job = parkedJob.job as OutboundJob;
       const now = Date.now();
       if (isExpired(job, now)) {
-        const more = await this.buryParked(rk, {
+        const more = await this.buryParked(rk, head, {
           reason: DeadLetterReason.EXPIRED,
           detail: parkedJob.lastError ? `expired; last error: ${parkedJob.lastError}` : "expired before delivery",
           attempts: parkedJob.attempts,
@@ -442,7 +442,7 @@ export class PartitionWorker {
       const attempts = parkedJob.attempts + 1;
       if (outcome.ok) {
         this.recordDelivered(job, attempts);
-        const more = await scripts.retryOk(rk);
+        const more = await scripts.retryOk(rk, head);
         if (!more) {
           this.parked.delete(rk);
           return;
@@ -450,7 +450,7 @@ export class PartitionWorker {
         continue;
       }
       if (!outcome.retryable || attempts >= config.maxAttempts) {
-        const more = await this.buryParked(rk, {
+        const more = await this.buryParked(rk, head, {
           reason: outcome.retryable ? DeadLetterReason.ATTEMPTS_EXHAUSTED : outcome.reason,
           detail: outcome.detail,
           attempts,
@@ -494,7 +494,12 @@ export class PartitionWorker {
       },
       (error: unknown) => {
         this.attemptEnded(job, started);
-        throw error;
+        // Not a Redis error: thrown up, processEntryPatiently would retry it in place for ever.
+        this.o.logger.error(
+          { event: "deliverer.send_threw", partition: this.partition, mid: job.mid, err: (error as Error)?.message },
+          "the transport threw instead of answering; dead-lettering the job",
+        );
+        return unsendable(error);
       },
     );
   }
@@ -526,10 +531,12 @@ export class PartitionWorker {
 
   private async buryParked(
     rk: string,
+    head: Buffer,
     facts: Omit<Parameters<typeof buildDeadLetter>[0], "sourceKey" | "instanceId">,
   ): Promise<boolean> {
     const more = await this.o.scripts.buryParked(
       rk,
+      head,
       buildDeadLetter({ ...facts, sourceKey: this.o.scripts.park(rk), instanceId: this.o.instanceId }),
     );
     this.recordDeadLetter(facts.reason, facts.job, facts.detail);

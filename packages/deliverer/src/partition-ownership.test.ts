@@ -79,7 +79,7 @@ describe("partition ownership", () => {
     const stale = new PartitionScripts(client, keyspace, 0, "old:1", 0);
     await expect(stale.ack(["1-1"])).rejects.toBeInstanceOf(FencedError);
     await expect(stale.defer("1-1", "rk", new Uint8Array([1]), Date.now())).rejects.toBeInstanceOf(FencedError);
-    await expect(stale.retryOk("rk")).rejects.toBeInstanceOf(FencedError);
+    await expect(stale.retryOk("rk", undefined)).rejects.toBeInstanceOf(FencedError);
     await expect(stale.buryEntry("1-1", new Uint8Array([1]))).rejects.toBeInstanceOf(FencedError);
     expect(await client.exists(stale.park("rk"), stale.retry, stale.deadLetters)).toBe(0);
     expect(await client.get(lease)).toBe("new:2");

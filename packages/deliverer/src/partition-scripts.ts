@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Keyspace, RedisClient } from "@acapy-bridge/protocol";
 import { runScript } from "@acapy-bridge/protocol";
 
@@ -10,6 +11,11 @@ export class FencedError extends Error {
 }
 
 type Reply = [string, ...(string | number)[]];
+
+/** How retry_ok and bury_parked recognise the head the caller read (see proto/scripts/retry_ok.lua). */
+function headDigest(head: Uint8Array): string {
+  return createHash("sha1").update(head).digest("hex");
+}
 
 /**
  * The state transitions of one owned outbound partition, each one Lua script
@@ -72,9 +78,15 @@ export class PartitionScripts {
     );
   }
 
-  /** The parked head was delivered; true when more are parked (due now). */
-  async retryOk(recipient: string, now = Date.now()): Promise<boolean> {
-    const reply = await this.run("retry_ok", [this.park(recipient), this.retry], [recipient, now]);
+  /**
+   * The parked head `delivered` (as read) was delivered, or, undefined, the park list was found
+   * empty; true when more are parked (due now). Removes the head only while it is still
+   * `delivered`: a call resent after a lost connection must not remove the next job.
+   */
+  async retryOk(recipient: string, delivered: Uint8Array | undefined, now = Date.now()): Promise<boolean> {
+    const args: (string | number)[] = [recipient, now];
+    if (delivered) args.push(headDigest(delivered));
+    const reply = await this.run("retry_ok", [this.park(recipient), this.retry], args);
     return reply[0] === "NEXT";
   }
 
@@ -83,12 +95,16 @@ export class PartitionScripts {
     await this.run("retry_fail", [this.park(recipient), this.retry], [recipient, parkedJob, dueMs]);
   }
 
-  /** Dead-letters the parked head; true when more are parked (due now). */
-  async buryParked(recipient: string, deadLetter: Uint8Array, now = Date.now()): Promise<boolean> {
+  /**
+   * Dead-letters the parked head `buried` (as read); true when more are parked (due now). Writes
+   * the dead letter and removes the head only while it is still `buried`: a call resent after a
+   * lost connection must neither write a second dead letter nor remove the next job.
+   */
+  async buryParked(recipient: string, buried: Uint8Array, deadLetter: Uint8Array, now = Date.now()): Promise<boolean> {
     const reply = await this.run(
       "bury_parked",
       [this.park(recipient), this.retry, this.deadLetters],
-      [recipient, now, this.deadLetterField, deadLetter, this.deadLetterCap],
+      [recipient, now, this.deadLetterField, deadLetter, this.deadLetterCap, headDigest(buried)],
     );
     return reply[0] === "NEXT";
   }

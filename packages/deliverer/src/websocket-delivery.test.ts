@@ -13,6 +13,7 @@ import {
   startTestDeliverer,
 } from "../test-fixtures/deliverer-harness.js";
 import { readOutboundDeadLetters } from "./dead-letters.js";
+import { WebSocketDelivery } from "./websocket-delivery.js";
 
 describe("WebSocket endpoints", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -80,5 +81,13 @@ describe("WebSocket endpoints", () => {
       (await readOutboundDeadLetters(client, keyspace)).find((l) => l.letter.mid === refused.mid),
     );
     expect(letter.letter).toMatchObject({ reason: DeadLetterReason.REJECTED, detail: "HTTP 403" });
+  });
+
+  it("answers a URL the WebSocket client refuses to open with an outcome that is not retried, instead of throwing", async () => {
+    const delivery = new WebSocketDelivery({ connectTimeoutMs: 1_000, totalTimeoutMs: 1_000, idleMs: 1_000 });
+    cleanup.push(() => delivery.close());
+    const outcome = await delivery.send(new URL("ws://127.0.0.1:1/p#x"), "application/json", Buffer.from("{}"));
+    expect(outcome).toMatchObject({ ok: false, retryable: false, reason: DeadLetterReason.INVALID_ENDPOINT });
+    expect(outcome.ok === false && outcome.detail).toContain("fragment");
   });
 });

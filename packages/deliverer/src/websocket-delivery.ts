@@ -32,7 +32,17 @@ export class WebSocketDelivery {
     const key = url.href;
     let connection = this.connections.get(key);
     if (!connection || connection.socket.readyState > WebSocket.OPEN) {
-      connection = this.connect(url);
+      try {
+        connection = this.connect(url);
+      } catch (error) {
+        // `ws` throws at once for a URL it will never open (a fragment, say): no attempt can succeed.
+        return {
+          ok: false,
+          retryable: false,
+          reason: DeadLetterReason.INVALID_ENDPOINT,
+          detail: `WebSocket refused the URL: ${(error as Error).message}`,
+        };
+      }
       this.connections.set(key, connection);
     }
     const failure = await connection.open;

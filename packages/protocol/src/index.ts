@@ -51,6 +51,7 @@ export {
   enqueueEnvelope,
   ensureGroup,
   pendingOf,
+  ReadGaveUpError,
   type ReadGroupRequest,
   readGroup,
   type StreamEntry,

@@ -68,13 +68,23 @@ export function redactUrl(raw: string): string {
   return raw.replace(/(\/\/[^:/@]*:)[^@]*@/g, "$1***@");
 }
 
+/**
+ * How long past its BLOCK time (or, unblocked, at all) a read on a blocking
+ * connection may take before the client gives up on it as stuck. Generous on
+ * purpose: ioredis discards a reply that arrives after it gave up, although Redis
+ * has made that reply's entries pending, so giving up must stay rare and is
+ * reported as an error (see `readGroup`), never as "no entries".
+ */
+export const BLOCKED_READ_PATIENCE_MS = 5_000;
+
 function purposeOptions(purpose: ConnectionPurpose): Partial<RedisOptions> {
   return purpose === "commands"
     ? { enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 5000 }
     : {
         enableOfflineQueue: true,
         maxRetriesPerRequest: null,
-        blockingTimeout: 2000,
+        blockingTimeout: BLOCKED_READ_PATIENCE_MS,
+        blockingTimeoutGrace: BLOCKED_READ_PATIENCE_MS,
         // A blocking XREADGROUP whose reply was lost in a reconnect must fail, not be
         // resent: the resent read skips the entries the lost one made pending, so the
         // reader has to re-read its own pending entries (GroupReader does on error).

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { encodeEnvelope } from "../contract/envelope-codec.js";
@@ -30,6 +31,7 @@ function calls(k: Keyspace, owner: string): Record<LuaScriptName, Call> {
     ParkedJobSchema,
     create(ParkedJobSchema, { attempts: 1, job: create(OutboundJobSchema, { mid: "m" }) }),
   );
+  const parkedDigest = createHash("sha1").update(parked).digest("hex");
   const route = k.key("walletRoute", { recipient: "wallet1" });
   const mailbox = k.key("walletMailbox", { recipient: "wallet1" });
   return {
@@ -41,10 +43,13 @@ function calls(k: Keyspace, owner: string): Record<LuaScriptName, Call> {
     admit: { keys: [lease, q, park], args: [owner, group, "0-1", parked] },
     defer: { keys: [lease, q, park, retry], args: [owner, group, "0-1", parked, Date.now(), "rk"] },
     retry_fail: { keys: [lease, park, retry], args: [owner, "rk", parked, Date.now()] },
-    retry_ok: { keys: [lease, park, retry], args: [owner, "rk", Date.now()] },
+    retry_ok: { keys: [lease, park, retry], args: [owner, "rk", Date.now(), parkedDigest] },
     fenced_ack: { keys: [lease, q], args: [owner, group, "0-1"] },
     fenced_bury: { keys: [lease, q, dlq], args: [owner, group, "0-1", "e", Buffer.from("dl"), 0] },
-    bury_parked: { keys: [lease, park, retry, dlq], args: [owner, "rk", Date.now(), "e", Buffer.from("dl"), 0] },
+    bury_parked: {
+      keys: [lease, park, retry, dlq],
+      args: [owner, "rk", Date.now(), "e", Buffer.from("dl"), 0, parkedDigest],
+    },
     lease_release: { keys: [lease], args: [owner] },
     route_set: {
       keys: [route],

@@ -1,4 +1,4 @@
-import type { RedisClient } from "./connection.js";
+import { BLOCKED_READ_PATIENCE_MS, type RedisClient } from "./connection.js";
 import { runScript } from "./scripts.js";
 
 /** What happened to an envelope offered to a work stream. */
@@ -83,15 +83,37 @@ export interface ReadGroupRequest {
   after: string;
 }
 
+/**
+ * A read on a blocking connection outlived the client's patience: ioredis gave up
+ * and will discard its reply, but Redis may have made entries pending under this
+ * consumer with it. The caller re-reads its own pending entries (GroupReader does).
+ */
+export class ReadGaveUpError extends Error {
+  constructor(stream: string, waitedMs: number) {
+    super(`the read of ${stream} got no reply in ${waitedMs} ms; its entries may be pending under this consumer`);
+    this.name = "ReadGaveUpError";
+  }
+}
+
 /** XREADGROUP for one stream, entries decoded to their payload field. */
 export async function readGroup(client: RedisClient, request: ReadGroupRequest): Promise<StreamEntry[]> {
   const args: (string | number)[] = ["GROUP", request.group, request.consumer, "COUNT", request.count];
-  if (request.blockMs && request.after === ">") args.push("BLOCK", request.blockMs);
+  const blockMs = request.blockMs && request.after === ">" ? request.blockMs : 0;
+  if (blockMs) args.push("BLOCK", blockMs);
   args.push("STREAMS", request.stream, request.after);
+  const started = Date.now();
   const reply = (await (client.xreadgroupBuffer as (...a: (string | number)[]) => Promise<unknown>)(...args)) as
     | [Buffer, RawEntry[]][]
     | null;
-  if (!reply || reply.length === 0) return [];
+  if (!reply) {
+    // Redis answers a read of pending entries with an array, never nil, and a blocked
+    // read with nil when BLOCK ran out; a nil long after that is the client giving up.
+    const waitedMs = Date.now() - started;
+    const gaveUp = request.after !== ">" || (blockMs > 0 && waitedMs >= blockMs + BLOCKED_READ_PATIENCE_MS / 2);
+    if (gaveUp) throw new ReadGaveUpError(request.stream, waitedMs);
+    return [];
+  }
+  if (reply.length === 0) return [];
   return toEntries((reply[0] as [Buffer, RawEntry[]])[1], request.entryField);
 }
 
