@@ -15,6 +15,7 @@ import { isBase58Verkey } from "./envelope-recipient.js";
 import { agentMessage } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { WalletPushes } from "./wallet-pushes.js";
+import { CLOSE } from "./websocket-ingress.js";
 
 const JSON_TYPE = /^application\/json\b/i;
 /** How long a handled entry's acknowledgement waits for others to share its Redis call. */
@@ -113,8 +114,20 @@ export class RelayInbox {
         return true;
       case "close": {
         const { socketId, code, reason } = command.command.value;
-        const found = ctx.sockets.close(socketId, code || 1000, reason);
-        ctx.metrics.inboxCommands.inc({ command: "close", result: found ? "done" : "no_socket" });
+        const closed = ctx.sockets.close(socketId, code || CLOSE.normal, reason);
+        if (closed === "adjusted") {
+          ctx.logger.warn(
+            {
+              event: "relay.close_adjusted",
+              entry: entry.id,
+              socket: socketId,
+              code,
+              reasonBytes: Buffer.byteLength(reason),
+            },
+            "close command with an invalid code or a reason over 123 bytes; closed with 1011 or a shortened reason",
+          );
+        }
+        ctx.metrics.inboxCommands.inc({ command: "close", result: closed === "closed" ? "done" : closed });
         return true;
       }
       case "push":

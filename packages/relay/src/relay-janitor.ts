@@ -18,7 +18,9 @@ import type { WalletPushes } from "./wallet-pushes.js";
  * Recovers dead relays' inboxes (one relay at a time holds `janitor_lease`).
  *
  * A relay is dead when its heartbeat in the members zset is older than the
- * dead window. For each dead relay D: claim every entry of D's inbox
+ * dead window; a relay that stops gracefully marks itself dead at once, so
+ * that what is written to its inbox after it stopped is handed on the same
+ * way. For each dead relay D: claim every entry of D's inbox
  * (XAUTOCLAIM from 0-0, then XREADGROUP ">" for entries never read), re-route
  * each — a SocketPush to the wallet's current route if it is on a live relay,
  * else to its mailbox; a DirectReply back to ACA-Py as RETURNED_REPLY; a

@@ -51,7 +51,8 @@ function closeServer(server: Server): Promise<void> {
  * Starts one relay: the DIDComm HTTP/WebSocket listener, the writer to the
  * inbound partitions and the reader of this relay's inbox. `stop()` stops
  * accepting, lets waiting requests get their answer (or time out), closes
- * sockets, then stops the inbox reader and leaves the membership.
+ * sockets, then stops the inbox reader and marks itself dead in the membership
+ * (the janitor hands on what is left in its inbox).
  */
 export async function startRelay(
   config: RelayConfig,
@@ -154,9 +155,15 @@ export async function startRelay(
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);
-      // 4. Then the inbox reader (what it has not read stays for the janitor), the heartbeat, Redis.
+      // 4. Then the inbox reader, the heartbeat, Redis. Shims may still write replies and pushes to the
+      // inbox after this, so the relay stays a member, marked dead, rather than leaving: another relay's
+      // janitor (or the next relay to start) then hands on what is left in the inbox and retires it.
+      // Draining it here instead would race those late writes, and a push re-routed to a wallet whose
+      // route still names this relay would come straight back. Marked only once the reader stopped,
+      // so that the janitor never handles an entry this relay is still handling; if Redis refuses the
+      // mark, the heartbeat ages and the janitor takes the relay for crashed all the same.
       await inbox.stop();
-      await membership.stop().catch(() => {});
+      await membership.stopAsDead().catch(() => {});
       await Promise.all(clients.map((c) => closeRedisClient(c)));
       logger.info({ event: "relay.stopped" }, "relay stopped");
     };

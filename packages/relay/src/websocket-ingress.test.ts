@@ -1,13 +1,19 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import {
   closeRedisClient,
   createRedisClient,
+  encodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
+  RelayCommandSchema,
+  runScript,
   Transport,
 } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { BridgeProcess, loopbackBridgeArgs, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
@@ -30,6 +36,7 @@ describe("relay WebSocket ingress", () => {
   let t: TestRelay;
   let client: RedisClient;
   let echo: EchoConsumer;
+  let keyspace: Keyspace;
   const blocking: RedisClient[] = [];
 
   beforeAll(async () => {
@@ -39,7 +46,7 @@ describe("relay WebSocket ingress", () => {
       config: { maxMessageBytes: 16 * 1024, allowedOrigins: ["https://wallet.example"], wsHeartbeatMs: 200 },
     });
     client = createRedisClient({ url: inject("redisUrl"), cluster: false }, "commands");
-    const keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
+    keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
     for (let i = 0; i < 4; i++)
       blocking.push(createRedisClient({ url: inject("redisUrl"), cluster: false }, "blocking"));
     echo = new EchoConsumer(blocking, client, keyspace, async (m) => {
@@ -133,6 +140,47 @@ describe("relay WebSocket ingress", () => {
     silent.terminate();
   });
 
+  /** Opens a socket and learns the id the relay gave it, from a frame it wrote to the inbound partitions. */
+  async function openIdentified(): Promise<{ ws: WebSocket; socketId: string }> {
+    const ws = await open(t.wsUrl);
+    ws.on("message", () => {});
+    const kid = randomVerkey();
+    ws.send(fakeJwe(kid), { binary: true });
+    const seen = await waitFor("the frame written", () => echo.seen.find((m) => m.recipientKey === kid), 5000);
+    return { ws, socketId: seen.socketId };
+  }
+
+  /** Writes a CloseSocket command to the relay's inbox, as the shim does. */
+  async function shimClose(socketId: string, code: number, reason: string): Promise<void> {
+    const command = create(RelayCommandSchema, { command: { case: "close", value: { socketId, code, reason } } });
+    const [status] = (await runScript(
+      client,
+      "inbox_push",
+      [keyspace.key("relayInbox", { relay: t.relay.relayId })],
+      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
+    )) as [string];
+    expect(status).toBe("OK");
+  }
+
+  it("closes a socket on a close command whose reason is over 123 bytes, with the reason cut on a character boundary", async () => {
+    const { ws, socketId } = await openIdentified();
+    const gone = closed(ws);
+    await shimClose(socketId, 4000, "é".repeat(70)); // 140 bytes in UTF-8
+    expect(await gone).toEqual({ code: 4000, reason: "é".repeat(61) });
+    expect(t.logs.some((l) => l.event === "relay.close_adjusted" && l.socket === socketId)).toBe(true);
+  });
+
+  it("closes a socket with 1011 on a close command whose code no close frame may carry, and goes on with the next command", async () => {
+    const first = await openIdentified();
+    const second = await openIdentified();
+    const firstGone = closed(first.ws);
+    const secondGone = closed(second.ws);
+    await shimClose(first.socketId, 1005, "reserved code");
+    await shimClose(second.socketId, 1000, "bye");
+    expect(await firstGone).toEqual({ code: 1011, reason: "reserved code" });
+    expect(await secondGone).toEqual({ code: 1000, reason: "bye" });
+  });
+
   it("terminates a socket that stops answering pings", async () => {
     const ws = await open(t.wsUrl);
     // Stop answering pings: ws answers automatically, so pause the underlying socket.
@@ -142,4 +190,59 @@ describe("relay WebSocket ingress", () => {
     expect(Date.now() - before).toBeLessThan(2000);
     ws.terminate();
   });
+});
+
+/** A raw WebSocket upgrade request, so that the test controls the TCP connection (ws clients cannot reset it). */
+function upgradeRequest(origin: string): string {
+  return [
+    "GET / HTTP/1.1",
+    "Host: relay.test",
+    "Upgrade: websocket",
+    "Connection: Upgrade",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Version: 13",
+    `Origin: ${origin}`,
+    "",
+    "",
+  ].join("\r\n");
+}
+
+// A real relay process: an unhandled socket error ends the process, which vitest's own handler would hide in-process.
+describe("relay process refusing WebSocket upgrades", () => {
+  let relay: BridgeProcess | undefined;
+  afterAll(async () => {
+    await relay?.stop();
+  });
+
+  it("stays up when a client resets the connection before its refused upgrade is answered", async () => {
+    relay = await BridgeProcess.start(
+      "relay",
+      loopbackBridgeArgs("relay", inject("redisUrl"), uniquePrefix("relay-ws-reset"), [
+        "--allowed-origins",
+        "https://wallet.example",
+      ]),
+    );
+    const httpAddress = relay.address("http");
+    const port = Number(httpAddress.slice(httpAddress.lastIndexOf(":") + 1));
+    for (let i = 0; i < 5; i++) {
+      const socket = connect(port, "127.0.0.1");
+      await once(socket, "connect");
+      await new Promise<void>((resolve, reject) =>
+        socket.write(upgradeRequest("https://evil"), (error) => (error ? reject(error) : resolve())),
+      );
+      socket.resetAndDestroy();
+    }
+    // The refusal is still answered, on a connection that waits for it.
+    const polite = connect(port, "127.0.0.1");
+    polite.write(upgradeRequest("https://evil"));
+    let answer = "";
+    polite.on("data", (chunk: Buffer) => {
+      answer += chunk.toString();
+    });
+    await once(polite, "close");
+    expect(answer).toMatch(/^HTTP\/1\.1 403 /);
+    const live = await fetch(`http://${relay.address("ops")}/health/live`);
+    expect(live.status).toBe(200);
+    expect(relay.isRunning).toBe(true);
+  }, 60_000);
 });

@@ -12,8 +12,43 @@ export const CLOSE = {
   goingAway: 1001,
   unsupportedData: 1003,
   tooLarge: 1009,
+  internalError: 1011,
   tryAgainLater: 1013,
 } as const;
+
+/** A close frame's payload is at most 125 bytes, two of them the code (RFC 6455, 5.5). */
+const MAX_CLOSE_REASON_BYTES = 123;
+
+/** Codes a close frame may carry: ws throws on any other (1004-1006 and 1015 are reserved, never sent). */
+function isSendableCloseCode(code: number): boolean {
+  return (
+    Number.isInteger(code) &&
+    ((code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+      (code >= 3000 && code <= 4999))
+  );
+}
+
+/**
+ * A close code and reason that ws can send: an invalid code becomes 1011, a reason over 123 UTF-8
+ * bytes is cut on a character boundary. They come from ACA-Py through Redis, and ws.close throws
+ * on either after it marked the socket closing, which would leave it half closed.
+ */
+export function sendableClose(code: number, reason: string): { code: number; reason: string; adjusted: boolean } {
+  const sendableCode = isSendableCloseCode(code) ? code : CLOSE.internalError;
+  const bytes = Buffer.from(reason, "utf8");
+  let sendableReason = reason;
+  if (bytes.length > MAX_CLOSE_REASON_BYTES) {
+    let end = MAX_CLOSE_REASON_BYTES;
+    // Back off to the start of the character the limit falls in (continuation bytes are 10xxxxxx).
+    while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
+    sendableReason = bytes.subarray(0, end).toString("utf8");
+  }
+  return {
+    code: sendableCode,
+    reason: sendableReason,
+    adjusted: sendableCode !== code || sendableReason !== reason,
+  };
+}
 
 /** A wallet message written to a socket and not yet confirmed by a pong (docs/mediator.md). */
 export interface UnconfirmedPush {
@@ -126,11 +161,13 @@ export class SocketRegistry {
     });
   }
 
-  close(id: string, code: number, reason: string): boolean {
+  /** Closes a socket with a code and reason from elsewhere (made sendable first, see `sendableClose`). */
+  close(id: string, code: number, reason: string): "closed" | "adjusted" | "no_socket" {
     const tracked = this.sockets.get(id);
-    if (!tracked) return false;
-    tracked.ws.close(code, reason);
-    return true;
+    if (!tracked) return "no_socket";
+    const frame = sendableClose(code, reason);
+    tracked.ws.close(frame.code, frame.reason);
+    return frame.adjusted ? "adjusted" : "closed";
   }
 
   /**
@@ -193,7 +230,14 @@ export class SocketRegistry {
   }
 }
 
+/** Answers an upgrade it refuses and closes the connection, as ws's own `abortHandshake` does. */
 function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  // Node takes the HTTP server's 'error' listener off the socket before emitting 'upgrade': without
+  // this one, a peer that already reset the connection fails the write below with an unhandled
+  // ECONNRESET, which ends the process.
+  socket.on("error", () => socket.destroy());
+  // Nothing more is read from it, and a peer that keeps it open would otherwise hold it for good.
+  socket.once("finish", () => socket.destroy());
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 

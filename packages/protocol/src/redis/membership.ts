@@ -76,6 +76,23 @@ export class Membership {
       .exec();
   }
 
+  /**
+   * Stops the heartbeat and stays a member, marked dead at once (a heartbeat at time 0), instead of
+   * leaving: what the instance leaves behind in Redis (a relay's inbox) is handed on by whoever
+   * recovers dead members, and they forget the member after. A member that just left is never
+   * recovered, and whatever was written for it after it stopped would stay there for good.
+   */
+  async stopAsDead(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    const { client, keyspace, info } = this.options;
+    await client
+      .multi()
+      .zadd(keyspace.key("members", { role: info.role }), 0, info.instanceId)
+      .del(keyspace.key("instance", { instance: info.instanceId }))
+      .exec();
+  }
+
   async liveMembers(role: string, now: number = Date.now()): Promise<string[]> {
     return this.options.client.zrangebyscore(
       this.options.keyspace.key("members", { role }),

@@ -1,0 +1,89 @@
+import {
+  closeRedisClient,
+  createRedisClient,
+  DirectReplySchema,
+  encodeEnvelope,
+  InboundKind,
+  Keyspace,
+  partitionCountsOf,
+  type RedisClient,
+  RelayCommandSchema,
+  runScript,
+  waitUntilReady,
+} from "@acapy-bridge/protocol";
+import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { create } from "@bufbuild/protobuf";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
+import { randomVerkey } from "../test-fixtures/fake-envelopes.js";
+import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+
+// Two relays on real Redis; the test plays the shim that answers after one of them has stopped.
+describe("relay graceful stop", () => {
+  const prefix = uniquePrefix("relay-stop");
+  const redis = { url: inject("redisUrl"), cluster: false };
+  let stopped: TestRelay;
+  let survivor: TestRelay;
+  let client: RedisClient;
+  let keyspace: Keyspace;
+  let echo: EchoConsumer;
+  const blocking: RedisClient[] = [];
+
+  beforeAll(async () => {
+    const config = { janitorIntervalMs: 100 };
+    stopped = await startTestRelay({ redisUrl: redis.url, prefix, config });
+    survivor = await startTestRelay({ redisUrl: redis.url, prefix, config });
+    client = createRedisClient(redis, "commands");
+    await waitUntilReady(client);
+    keyspace = new Keyspace(prefix, partitionCountsOf(survivor.connection.partitions));
+    for (let i = 0; i < 2; i++) blocking.push(createRedisClient(redis, "blocking"));
+    echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
+    echo.start();
+  });
+  afterAll(async () => {
+    await echo.stop();
+    await Promise.all([stopped.relay.stop(), survivor.relay.stop()]);
+    await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
+  });
+
+  it("leaves a reply written to its inbox after it stopped for another relay's janitor to hand back to ACA-Py", async () => {
+    // Hold the janitor lease while the late reply is written, so that the survivor's janitor cannot
+    // retire the stopped relay's inbox first (the shim would then route the reply another way itself).
+    const lease = keyspace.key("janitorLease", {});
+    await client.set(lease, "test-holds-the-lease", "PX", 30_000);
+    await stopped.relay.stop();
+
+    const reply = create(DirectReplySchema, {
+      mid: "late-reply-mid",
+      socketId: "ws-closed-by-the-stop",
+      status: 200,
+      contentType: "application/didcomm-envelope-enc",
+      body: Buffer.from("late reply"),
+      replyToVerkey: randomVerkey(),
+    });
+    const command = create(RelayCommandSchema, { command: { case: "reply", value: reply } });
+    const pushed = (await runScript(
+      client,
+      "inbox_push",
+      [keyspace.key("relayInbox", { relay: stopped.relay.relayId })],
+      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
+    )) as [string, string];
+    expect(pushed[0]).toBe("OK");
+    await client.del(lease);
+
+    const returned = await waitFor(
+      "the late reply handed back to ACA-Py",
+      () => echo.seen.find((m) => m.kind === InboundKind.RETURNED_REPLY && m.returnedReply?.mid === "late-reply-mid"),
+      5000,
+    );
+    expect(Buffer.from(returned.returnedReply?.body ?? []).toString()).toBe("late reply");
+    expect(returned.relayId).toBe(survivor.relay.relayId);
+    // ... and the stopped relay is then forgotten, its inbox gone.
+    await waitFor(
+      "the stopped relay forgotten",
+      async () => (await client.zscore(keyspace.key("members", { role: "relay" }), stopped.relay.relayId)) === null,
+      5000,
+    );
+    expect(await client.exists(keyspace.key("relayInbox", { relay: stopped.relay.relayId }))).toBe(0);
+  });
+});
