@@ -38,6 +38,9 @@ class OutboundSettings:
     # Jobs not delivered by then are dead-lettered as expired.
     expiry_s: int = 72 * 3600
     seen_ttl_ms: int = 600_000
+    # A full partition (or a Redis error) is retried for this long before ACA-Py is told: brief
+    # backpressure slows the handler instead of failing it. 0 = raise at once.
+    busy_retry_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class EventSettings:
     stream_max_length: int = 100_000
     # Post events to the webhook URLs through the deliverer (instead of ACA-Py's -ot http).
     webhooks_via_deliverer: bool = False
+    # Events held in memory waiting for Redis; beyond it the bus task raising an event waits for room
+    # (in order, never dropped), and the inbound message that raised it is not acknowledged meanwhile.
+    queue_max: int = 10_000
 
 
 @dataclass(frozen=True)
@@ -94,9 +100,15 @@ def _positive_int(section: str, raw: dict, key: str, default: int, *, allow_zero
     return value
 
 
-def _positive_float(section: str, raw: dict, key: str, default: float) -> float:
+def _positive_float(section: str, raw: dict, key: str, default: float, *, allow_zero: bool = False) -> float:
     value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or value != value  # NaN
+        or value < 0
+        or (value == 0 and not allow_zero)
+    ):
         raise ShimConfigError(f"{PLUGIN_NAME}.{section}{key} must be a positive number, got {value!r}")
     return float(value)
 
@@ -164,6 +176,7 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         ),
         expiry_s=_positive_int("outbound.", outbound_raw, "expiry_s", d_out.expiry_s),
         seen_ttl_ms=_positive_int("outbound.", outbound_raw, "seen_ttl_ms", d_out.seen_ttl_ms),
+        busy_retry_s=_positive_float("outbound.", outbound_raw, "busy_retry_s", d_out.busy_retry_s, allow_zero=True),
     )
 
     events_raw = _section(raw, "events")
@@ -176,6 +189,7 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         to_stream=_bool("events.", events_raw, "to_stream", d_ev.to_stream),
         stream_max_length=_positive_int("events.", events_raw, "stream_max_length", d_ev.stream_max_length),
         webhooks_via_deliverer=_bool("events.", events_raw, "webhooks_via_deliverer", d_ev.webhooks_via_deliverer),
+        queue_max=_positive_int("events.", events_raw, "queue_max", d_ev.queue_max),
     )
     mailbox_raw = _section(raw, "mailbox")
     d_mb = MailboxSettings()

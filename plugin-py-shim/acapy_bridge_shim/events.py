@@ -4,7 +4,13 @@ Subscribes the configured topic regexes (default: what ACA-Py's own webhooks
 send). The event bus runs subscribers as concurrent tasks, so each event is
 put on an in-memory queue before the handler's first await, and one writer
 task publishes them in that order. A Redis error never drops an event: the
-writer retries the same job (same mid, deduplicated by `outbound_seen`).
+writer retries the same job (same mid, deduplicated by `outbound_seen`); a
+write that hangs is abandoned after WRITE_TIMEOUT_S and tried again.
+
+The queue holds at most `events.queue_max` events. Beyond that, an event waits
+(in order, in its bus task) until the writer has room; it is never dropped. Such
+waits are counted (`overflowed`) and logged; the inbound message whose events
+are not in Redis in time is not acknowledged (`written_so_far` returns False).
 
 Webhooks (`events.webhooks_via_deliverer`): `POST {url}/topic/{topic}/` with
 ACA-Py's JSON body and headers (`x-api-key` from `url#key`, `x-wallet-id` for
@@ -14,9 +20,11 @@ off at startup so controllers do not get every event twice.
 """
 
 import asyncio
+import collections
 import json
 import logging
 import re
+import time
 
 from acapy_bridge.codec import encode_envelope
 from acapy_bridge.partitioning import partition_of
@@ -27,7 +35,10 @@ from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_
 
 LOGGER = logging.getLogger(__name__)
 
-QUEUE_WARN_SIZE = 10_000
+# One write to Redis taking longer than this is abandoned and retried (same mid).
+WRITE_TIMEOUT_S = 10.0
+# How often a full queue is logged while it stays full.
+OVERFLOW_LOG_EVERY_S = 5.0
 
 
 def selected_topics(config: ShimConfig) -> tuple[str, ...]:
@@ -69,6 +80,11 @@ class EventPublisher:
         self._config = config
         self._monitor_forward = monitor_forward
         self._queue: asyncio.Queue = asyncio.Queue()
+        self._queue_max = config.events.queue_max
+        # Events waiting for room in the queue, oldest first, each with the future its bus task awaits.
+        self._overflow: collections.deque = collections.deque()
+        self.overflowed = 0  # events that had to wait for room
+        self._overflow_logged_at = 0.0
         self._writer: asyncio.Task | None = None
         self._closing = False
         self._bus = None
@@ -85,13 +101,42 @@ class EventPublisher:
         self._bus = bus
 
     async def on_event(self, profile, event) -> None:
-        # No await before this line: the bus starts handlers in event order.
-        self._queue.put_nowait((profile, event.topic, event.payload, now_ms()))
+        # No await before the event is queued or in the overflow line: the bus starts handlers in event order.
+        item = (profile, event.topic, event.payload, now_ms())
         self.accepted += 1
         if self._writer is None and not self._closing:
             self._writer = asyncio.create_task(self._write_loop(), name="acapy-bridge-events")
-        if self._queue.qsize() == QUEUE_WARN_SIZE:
-            LOGGER.warning("acapy-bridge: %d events waiting for Redis", QUEUE_WARN_SIZE)
+        if not self._overflow and self._queue.qsize() < self._queue_max:
+            self._queue.put_nowait(item)
+            return
+        # Full: this bus task waits its turn (the writer moves it into the queue); nothing is dropped.
+        room = asyncio.get_running_loop().create_future()
+        self._overflow.append((item, room))
+        self.overflowed += 1
+        now = time.monotonic()
+        if now - self._overflow_logged_at >= OVERFLOW_LOG_EVERY_S:
+            self._overflow_logged_at = now
+            LOGGER.warning(
+                "acapy-bridge: event queue full (%d waiting for Redis, %d more waiting for room, %d overflows so far)",
+                self._queue.qsize(),
+                len(self._overflow),
+                self.overflowed,
+            )
+        # Cancelled or not, the item stays in line and is written.
+        await asyncio.shield(room)
+
+    def _admit_waiting(self) -> None:
+        """Moves waiting events into the queue, oldest first, while there is room."""
+        while self._overflow and self._queue.qsize() < self._queue_max:
+            item, room = self._overflow.popleft()
+            self._queue.put_nowait(item)
+            if not room.done():
+                room.set_result(None)
+
+    @property
+    def waiting(self) -> int:
+        """Events accepted from the bus and not yet written (queued or waiting for room)."""
+        return self._queue.qsize() + len(self._overflow)
 
     def jobs_for(self, profile, topic: str, payload, created: int) -> tuple[list[pb.OutboundJob], pb.AgentEvent | None]:
         settings = profile.settings
@@ -139,6 +184,7 @@ class EventPublisher:
     async def _write_loop(self) -> None:
         while True:
             profile, topic, payload, created = await self._queue.get()
+            self._admit_waiting()
             try:
                 jobs, event = self.jobs_for(profile, topic, payload, created)
             except Exception:  # noqa: BLE001 - one bad event must not stop the others
@@ -194,7 +240,7 @@ class EventPublisher:
         delay = 0.2
         while True:
             try:
-                await write()
+                await asyncio.wait_for(write(), WRITE_TIMEOUT_S)
                 return
             except asyncio.CancelledError:
                 raise
@@ -226,7 +272,7 @@ class EventPublisher:
         try:
             await asyncio.wait_for(self._queue.join(), timeout_s)
         except TimeoutError:
-            LOGGER.warning("acapy-bridge: %d events not written at shutdown", self._queue.qsize())
+            LOGGER.warning("acapy-bridge: %d events not written at shutdown", self.waiting)
 
     async def close(self, timeout_s: float = 5.0) -> None:
         self._closing = True

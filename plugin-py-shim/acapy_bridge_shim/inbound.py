@@ -6,13 +6,27 @@ session exactly as ACA-Py's own HTTP transport makes one, and its direct
 response (return route) goes back to the relay that holds the agent's request
 or socket. ACA-Py picks the first `BaseInboundTransport` subclass of this
 module in alphabetical order, so it must be the only one here.
+
+An entry is acknowledged only once ACA-Py's handler for it has succeeded and the
+events it raised are in Redis. A handler that raised or was cancelled (ACA-Py
+reports both as "processing complete", with `exc_info`), a transient error while
+receiving, or a wait that timed out raises `RetryLater` to the consumer: the
+entry stays pending and is delivered again (counting toward `max_deliveries`,
+after which the consumer dead-letters it as poison). A handler that refused the
+message (HandlerException) would refuse it again: it is dead-lettered at once.
 """
 
 import asyncio
 import logging
+import time
+import weakref
 
+import redis.exceptions as redis_errors
+from acapy_agent.core.error import ProfileError
+from acapy_agent.messaging.base_handler import HandlerException
 from acapy_agent.messaging.error import MessageParseError
 from acapy_agent.messaging.responder import BaseResponder
+from acapy_agent.storage.error import StorageError
 from acapy_agent.transport.error import WireFormatParseError
 from acapy_agent.transport.inbound.base import BaseInboundTransport
 from acapy_agent.transport.outbound.message import OutboundMessage
@@ -20,11 +34,75 @@ from acapy_agent.transport.wire_format import DIDCOMM_V0_MIME_TYPE, DIDCOMM_V1_M
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import load_config
-from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
+from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome, RetryLater
 
 LOGGER = logging.getLogger(__name__)
 
 JSON_TYPE = "application/json"
+
+# Receiving failed for a reason that may pass (a store or Redis away, a timeout): deliver again later.
+TRANSIENT_RECEIVE_ERRORS = (
+    TimeoutError,  # asyncio.TimeoutError is the same class
+    ProfileError,
+    StorageError,
+    redis_errors.ConnectionError,  # includes BusyLoadingError
+    redis_errors.TimeoutError,
+    ConnectionError,
+)
+START_RETRY_FIRST_S = 0.5
+START_RETRY_MAX_S = 5.0
+HOOK_ATTRIBUTE = "_acapy_bridge_handler_failures"
+
+
+class HandlerRejected(Exception):
+    """ACA-Py's handler refused the message (HandlerException): the same would happen again."""
+
+
+def _failure_of(completed) -> tuple[str, bool] | None:
+    """('Type: message', refused) of the handler's exception or cancellation; None when it succeeded.
+
+    `refused` is True for a HandlerException: the handler judged the message itself (not
+    ready, not allowed, inconsistent), so delivering it again would fail the same way.
+    """
+    exc_info = getattr(completed, "exc_info", None)
+    if not exc_info:
+        return None
+    exc = exc_info[1] if len(exc_info) > 1 else None
+    if exc is None:
+        return getattr(exc_info[0], "__name__", "error"), False
+    described = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return described, isinstance(exc, HandlerException)
+
+
+def install_handler_outcome_hook(manager) -> "weakref.WeakKeyDictionary | None":
+    """Wraps, once, the InboundTransportManager's dispatch_complete to remember failed handlers.
+
+    ACA-Py's conductor calls `inbound_transport_manager.dispatch_complete(message, completed)`
+    when a handler ends, whether it succeeded, raised or was cancelled; `completed.exc_info`
+    tells which. The wrapper records a failure per InboundMessage (weakly: a message nobody
+    waits for does not linger) and then calls ACA-Py's method. Returns the record, or None
+    when the manager has no such method.
+    """
+    failures = getattr(manager, HOOK_ATTRIBUTE, None)
+    if failures is not None:
+        return failures
+    original = getattr(manager, "dispatch_complete", None)
+    if manager is None or not callable(original):
+        return None
+    failures = weakref.WeakKeyDictionary()
+
+    def dispatch_complete(message, completed):
+        try:
+            failure = _failure_of(completed)
+            if failure is not None:
+                failures[message] = failure
+        except Exception:  # noqa: BLE001 - never get in ACA-Py's way
+            LOGGER.exception("acapy-bridge inbound: cannot record a handler outcome")
+        return original(message, completed)
+
+    manager.dispatch_complete = dispatch_complete
+    setattr(manager, HOOK_ATTRIBUTE, failures)
+    return failures
 
 
 def _base_type(content_type: str) -> str:
@@ -43,39 +121,60 @@ class RedisInboundTransport(BaseInboundTransport):
         self._consumer: InboundConsumer | None = None
         self._starter: asyncio.Task | None = None
         self._wallets = None
+        self._handler_failures = None
+        self._hook_checked = False
 
     async def start(self) -> None:
         # Connect in the background: ACA-Py does not wait for (or check) start().
         self._starter = asyncio.create_task(self._start(), name="acapy-bridge-inbound-start")
 
     async def _start(self) -> None:
+        """Connects and starts the consumer; every failure is logged and retried (backoff) until it runs."""
+        delay = START_RETRY_FIRST_S
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self._start_once()
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Redis may come up (or finish loading) after ACA-Py
+                if getattr(self._consumer, "_stopping", False):
+                    LOGGER.info("acapy-bridge inbound: stopped before it could start (%s)", error)
+                    return
+                LOGGER.warning(
+                    "acapy-bridge inbound: not reading yet (attempt %d: %s: %s); retrying in %.1f s",
+                    attempt,
+                    type(error).__name__,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, START_RETRY_MAX_S)
+
+    async def _start_once(self) -> None:
         from acapy_bridge_shim import runtime_for
 
-        delay = 0.5
-        while True:
-            try:
-                runtime = await runtime_for(self.root_profile.context).connect()
-                break
-            except Exception as error:  # noqa: BLE001 - Redis may come up after ACA-Py
-                LOGGER.warning("acapy-bridge inbound: cannot connect to Redis yet (%s); retrying", error)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        runtime = await runtime_for(self.root_profile.context).connect()
         membership = runtime.membership
         self._wallets = runtime.wallets
 
         async def live_consumers() -> list[str]:
             return await membership.live_members(membership.role)
 
-        self._consumer = InboundConsumer(
-            client=runtime.client,
-            scripts=runtime.scripts,
-            keyspace=runtime.keyspace,
-            consumer=runtime.instance_id,
-            settings=self.config.inbound,
-            deliver=self._deliver,
-            requeue=self._requeue,
-            live_consumers=live_consumers,
-        )
+        if self._consumer is None:
+            self._consumer = InboundConsumer(
+                client=runtime.client,
+                scripts=runtime.scripts,
+                keyspace=runtime.keyspace,
+                consumer=runtime.instance_id,
+                settings=self.config.inbound,
+                deliver=self._deliver,
+                requeue=self._requeue,
+                live_consumers=live_consumers,
+            )
+        # Creates the consumer groups, then starts reading; a failure there started nothing.
         await self._consumer.start()
         LOGGER.info(
             "acapy-bridge inbound: consumer %s reads %d inbound partitions (concurrency %d)",
@@ -87,6 +186,10 @@ class RedisInboundTransport(BaseInboundTransport):
     async def stop(self) -> None:
         if self._starter and not self._starter.done():
             self._starter.cancel()
+            try:
+                await self._starter
+            except asyncio.CancelledError:
+                pass
         if self._consumer:
             await self._consumer.stop()
 
@@ -121,12 +224,17 @@ class RedisInboundTransport(BaseInboundTransport):
             can_respond=True,
             client_info={"host": message.relay_id, "remote": message.remote_address},
         )
+        failures = self._handler_outcomes(session)
         timeout = self.config.inbound.processing_timeout_s
         async with session:
             try:
                 inbound = await session.receive(body)
             except (MessageParseError, WireFormatParseError) as error:
                 return failure(400, pb.DEAD_LETTER_REASON_MALFORMED, str(error) or type(error).__name__)
+            except TRANSIENT_RECEIVE_ERRORS as error:
+                raise RetryLater(
+                    f"mid={message.mid}: receiving failed ({type(error).__name__}: {error}); delivered again later"
+                ) from error
             except Exception as error:  # noqa: BLE001 - ACA-Py's http transport answers 500
                 LOGGER.exception("acapy-bridge inbound: unexpected error receiving mid=%s", message.mid)
                 return failure(500, pb.DEAD_LETTER_REASON_POISON, f"{type(error).__name__}: {error}")
@@ -138,11 +246,21 @@ class RedisInboundTransport(BaseInboundTransport):
                 # ACA-Py's HTTP transport answers right after parsing; so does the relay's request.
                 if http_waiting:
                     await reply_now(pb.DirectReply(status=200, **base))
-                await self._wait_processed(inbound, timeout, message.mid)
+                try:
+                    await self._wait_processed(inbound, timeout, message.mid, failures)
+                except HandlerRejected as refused:
+                    return Outcome(dead_letter=(pb.DEAD_LETTER_REASON_POISON, str(refused)))
                 await self._wait_events_written(timeout, message.mid)
                 return Outcome()
 
-            await self._wait_processed(inbound, timeout, message.mid)
+            try:
+                await self._wait_processed(inbound, timeout, message.mid, failures)
+            except HandlerRejected as refused:
+                # As ACA-Py's HTTP transport: the request is answered, with no response in it.
+                return Outcome(
+                    reply=pb.DirectReply(status=200, **base) if http_waiting else None,
+                    dead_letter=(pb.DEAD_LETTER_REASON_POISON, str(refused)),
+                )
             await self._wait_events_written(timeout, message.mid)
             buffered = session.response_buffer
             response = await session.wait_response() if buffered else None
@@ -182,21 +300,60 @@ class RedisInboundTransport(BaseInboundTransport):
         except Exception:  # noqa: BLE001 - the message itself is still handled; the route is retried next frame
             LOGGER.exception("acapy-bridge inbound: could not register the route of %s", receipt.sender_verkey)
 
+    def _handler_outcomes(self, session) -> "weakref.WeakKeyDictionary | None":
+        """The record of failed handlers, hooked into ACA-Py's InboundTransportManager on first use.
+
+        The manager hands transports its bound `create_session` and sessions its bound
+        `closed_session`; either names it. Without the hook (an ACA-Py that changed), a
+        handler's failure cannot be told from success: logged once, entries are acknowledged.
+        """
+        if self._hook_checked:
+            return self._handler_failures
+        self._hook_checked = True
+        for bound in (self._create_session, getattr(session, "close_handler", None)):
+            manager = getattr(bound, "__self__", None)
+            if manager is not None and callable(getattr(manager, "dispatch_complete", None)):
+                try:
+                    self._handler_failures = install_handler_outcome_hook(manager)
+                except Exception:  # noqa: BLE001 - e.g. a manager that refuses new attributes
+                    LOGGER.exception("acapy-bridge inbound: cannot hook into %s", type(manager).__name__)
+                    continue
+                if self._handler_failures is not None:
+                    return self._handler_failures
+        LOGGER.warning(
+            "acapy-bridge inbound: cannot see ACA-Py handler outcomes (no InboundTransportManager."
+            "dispatch_complete); a message whose handler fails is acknowledged anyway"
+        )
+        return None
+
     @staticmethod
-    async def _wait_processed(inbound, limit_s: float, mid: str) -> None:
+    async def _wait_processed(inbound, limit_s: float, mid: str, failures=None) -> None:
+        """Returns once ACA-Py's handler succeeded.
+
+        Raises HandlerRejected when the handler refused the message (dead-lettered at once: a
+        retry would be refused again), RetryLater when it failed otherwise, was cancelled or
+        outlasted limit_s.
+        """
         try:
             await asyncio.wait_for(inbound.wait_processing_complete(), limit_s)
         except TimeoutError:
-            LOGGER.warning("acapy-bridge inbound: mid=%s still processing after %.0f s; acknowledging", mid, limit_s)
+            raise RetryLater(f"mid={mid} still processing after {limit_s:.0f} s; not acknowledged") from None
+        failure = failures.pop(inbound, None) if failures is not None else None
+        if failure is not None:
+            described, refused = failure
+            if refused:
+                raise HandlerRejected(f"mid={mid}: ACA-Py's handler refused it ({described})")
+            raise RetryLater(f"mid={mid}: ACA-Py's handler failed ({described}); not acknowledged")
 
     async def _wait_events_written(self, limit_s: float, mid: str) -> None:
         """The events (webhooks) this message raised reach Redis before it is acknowledged."""
         from acapy_bridge_shim.events import EventPublisher
 
         publisher = self.root_profile.inject_or(EventPublisher)
+        started = time.monotonic()
         if publisher is not None and not await publisher.written_so_far(limit_s):
-            LOGGER.warning(
-                "acapy-bridge inbound: events of mid=%s not in Redis after %.0f s; acknowledging", mid, limit_s
+            raise RetryLater(
+                f"mid={mid}: its events not in Redis after {time.monotonic() - started:.0f} s; not acknowledged"
             )
 
     async def _requeue(self, message: pb.AgentMessage) -> None:

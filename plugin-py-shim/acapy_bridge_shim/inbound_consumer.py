@@ -14,13 +14,16 @@ This module knows Redis and the contract, not ACA-Py: the transport in
 
 import asyncio
 import logging
+import re
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acapy_bridge.codec import EnvelopeDecodeError, decode_envelope, encode_envelope
 from acapy_bridge.keyspace import Keyspace
 from acapy_bridge.lingering_acks import LingeringAcks
+from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import (
     StreamEntry,
@@ -32,12 +35,22 @@ from acapy_bridge.streams import (
 )
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import InboundSettings
+from acapy_bridge_shim.outbound_jobs import new_mid
 
 LOGGER = logging.getLogger(__name__)
 
 DEAD_LETTER_CAP = 100_000
 # How long a handled entry's acknowledgement waits for others to share its Redis call.
 ACK_LINGER_S = 0.02
+# Waits between the attempts to write a reply (or command) to a relay's inbox: about 6 s in all,
+# well inside the relay's wait for a direct response.
+REPLY_RETRY_DELAYS_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+# A base58 Ed25519 verkey, as the relay tells one (packages/relay/src/envelope-recipient.ts).
+_BASE58_VERKEY = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,64}$")
+
+
+class RetryLater(Exception):
+    """Raised by `deliver`: the entry is not acknowledged; it stays pending and is delivered again later."""
 
 
 @dataclass
@@ -61,6 +74,16 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# Consumers started and not yet stopped in this process: the runtime stops them before it leaves
+# the membership (a peer takes the pending entries of a consumer that left).
+_RUNNING: "weakref.WeakSet[InboundConsumer]" = weakref.WeakSet()
+
+
+def running_consumers(consumer: str) -> list["InboundConsumer"]:
+    """The started, not yet stopped consumers named `consumer` in this process."""
+    return [c for c in list(_RUNNING) if c.consumer == consumer]
+
+
 class InboundConsumer:
     def __init__(
         self,
@@ -74,6 +97,7 @@ class InboundConsumer:
         requeue: Requeue,
         live_consumers: Callable[[], Awaitable[list[str]]],
         claim_interval_s: float | None = None,
+        reply_retry_delays_s: tuple[float, ...] = REPLY_RETRY_DELAYS_S,
     ):
         self._client = client
         self._scripts = scripts
@@ -82,6 +106,7 @@ class InboundConsumer:
         self._settings = settings
         self._deliver = deliver
         self._requeue = requeue
+        self._reply_retry_delays_s = reply_retry_delays_s
         self._live_consumers = live_consumers
         spec = keyspace.spec("inbound_queue")
         self._group = spec.consumer_group
@@ -92,13 +117,27 @@ class InboundConsumer:
         self._acks = LingeringAcks(scripts, self._group, ACK_LINGER_S)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._in_flight: dict[str, asyncio.Task] = {}
+        # Entries found (read or claimed) and waiting for a slot, as `stream|id`.
+        self._reserved: set[str] = set()
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
+        self._stopper: asyncio.Future | None = None
         self._claim_interval_s = claim_interval_s or max(0.5, min(5.0, settings.claim_idle_ms / 4000))
         # Counters a test or an operator can read (also logged).
-        self.stats = {"processed": 0, "replied": 0, "dead_lettered": 0, "claimed": 0, "returned_replies": 0}
+        self.stats = {
+            "processed": 0,
+            "replied": 0,
+            "dead_lettered": 0,
+            "claimed": 0,
+            "returned_replies": 0,
+            # Direct responses whose relay was gone, written back to the inbound partitions.
+            "replies_handed_back": 0,
+            # Replies without a body and CloseSockets for a gone relay.
+            "dropped_commands": 0,
+        }
 
     async def start(self) -> None:
+        _RUNNING.add(self)
         for stream in self._streams:
             await ensure_group(self._client, stream, self._group)
         for index, stream in enumerate(self._streams):
@@ -106,17 +145,31 @@ class InboundConsumer:
         self._tasks.append(asyncio.create_task(self._claim_loop(), name="acapy-bridge-inbound-claim"))
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """Stops reading, lets messages in hand finish (up to grace_s); the rest stay pending."""
-        self._stopping = True
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
-        if self._in_flight:
-            _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=grace_s)
-            for task in pending:
+        """Stops reading, lets messages in hand finish (up to grace_s); the rest stay pending.
+
+        Safe to call more than once and from several tasks (ACA-Py's transport manager and the
+        runtime's shutdown both do): every caller returns once the one stop is complete.
+        """
+        if self._stopper is None:
+            self._stopper = asyncio.ensure_future(self._stop(grace_s))
+        await asyncio.shield(self._stopper)
+
+    async def _stop(self, grace_s: float) -> None:
+        try:
+            self._stopping = True
+            for task in self._tasks:
                 task.cancel()
-        await self._acks.close()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._tasks.clear()
+            if self._in_flight:
+                _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=grace_s)
+                for task in pending:
+                    task.cancel()
+                if pending:  # abandoned: give the cancellation a moment to land (they stay pending in Redis)
+                    await asyncio.wait(pending, timeout=1.0)
+            await self._acks.close()
+        finally:
+            _RUNNING.discard(self)
 
     # ---- reading ----
 
@@ -157,11 +210,22 @@ class InboundConsumer:
                 after = "0"
                 await asyncio.sleep(0.5)
 
+    def _busy(self, stream: str, entry_id: str) -> bool:
+        """True while this process waits to handle, handles, or acknowledges the entry."""
+        key = f"{stream}|{entry_id}"  # ids are only unique within one stream
+        return key in self._in_flight or key in self._reserved or self._acks.holds(stream, entry_id)
+
     async def _spawn(self, stream: str, entry: StreamEntry, deliveries: int) -> None:
-        key = f"{stream}|{entry.id}"  # ids are only unique within one stream
-        if key in self._in_flight or self._acks.holds(stream, entry.id):
-            return  # claimed while we still work on it, or done and about to be acknowledged
-        await self._slots.acquire()
+        key = f"{stream}|{entry.id}"
+        if self._busy(stream, entry.id):
+            return  # claimed while we still work on it (or wait for a slot), or done and about to be acknowledged
+        # Reserved before waiting for a slot: a read loop and a claim that both hold the entry
+        # (the claim takes back what a reader waits with) must not both start it.
+        self._reserved.add(key)
+        try:
+            await self._slots.acquire()
+        finally:
+            self._reserved.discard(key)
         task = asyncio.create_task(self._process(stream, entry, deliveries))
         self._in_flight[key] = task
 
@@ -226,11 +290,7 @@ class InboundConsumer:
                     cursor=cursor,
                     count=100,
                 )
-                fresh = [
-                    e
-                    for e in entries
-                    if f"{stream}|{e.id}" not in self._in_flight and not self._acks.holds(stream, e.id)
-                ]
+                fresh = [e for e in entries if not self._busy(stream, e.id)]
                 if fresh:
                     counts = await self._delivery_counts(stream, [e.id for e in fresh])
                     for entry in fresh:
@@ -264,6 +324,8 @@ class InboundConsumer:
             await self._process_entry(stream, entry, deliveries)
         except asyncio.CancelledError:
             raise
+        except RetryLater as later:  # expected (a failed handler, a timeout): one line, no traceback
+            LOGGER.warning("acapy-bridge inbound: entry %s of %s: %s; it stays pending", entry.id, stream, later)
         except Exception:  # noqa: BLE001 - the entry stays pending; it is claimed later, then dead-lettered
             LOGGER.exception("acapy-bridge inbound: entry %s of %s failed; it stays pending", entry.id, stream)
 
@@ -325,15 +387,91 @@ class InboundConsumer:
         if not message.relay_id:
             return
         await self._write_command(message.relay_id, pb.RelayCommand(reply=reply))
-        self.stats["replied"] += 1
 
     async def _write_command(self, relay_id: str, command: pb.RelayCommand) -> None:
+        """Writes to the relay's inbox, retried through a brief Redis outage (the reply exists only here).
+
+        Raises after the last attempt: the entry then stays pending and is handled again later.
+        """
+        what = command.WhichOneof("command")
+        for attempt, delay in enumerate((*self._reply_retry_delays_s, None), start=1):
+            try:
+                await self._push_command(relay_id, command)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Redis away for a moment: try again
+                if delay is None:
+                    LOGGER.error(
+                        "acapy-bridge inbound: writing %s to relay %s failed %d times (%s); giving up",
+                        what,
+                        relay_id,
+                        attempt,
+                        error,
+                    )
+                    raise
+                LOGGER.warning(
+                    "acapy-bridge inbound: writing %s to relay %s failed (attempt %d: %s); retrying in %.1f s",
+                    what,
+                    relay_id,
+                    attempt,
+                    error,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+
+    async def _push_command(self, relay_id: str, command: pb.RelayCommand) -> None:
+        # inbox_push, not enqueue: XADD would re-create the inbox of a relay the janitor retired.
+        status, _ = await self._scripts.run(
+            "inbox_push",
+            [self._keyspace.key("relay_inbox", relay=relay_id)],
+            [self._inbox_field, encode_envelope(command)],
+        )
+        status = status.decode() if isinstance(status, bytes) else str(status)
+        if status == "OK":
+            if command.WhichOneof("command") == "reply":
+                self.stats["replied"] += 1
+            return
+        if status != "GONE":
+            raise RuntimeError(f"inbox_push returned {status!r}")
+        # The relay is dead and its inbox retired: the request or socket went with it.
+        if command.WhichOneof("command") == "reply" and command.reply.body:
+            await self._return_reply(relay_id, command.reply)
+            return
+        self.stats["dropped_commands"] += 1
+        LOGGER.info(
+            "acapy-bridge inbound: relay %s is gone; %s for mid=%s dropped (nothing to deliver)",
+            relay_id,
+            command.WhichOneof("command"),
+            command.reply.mid if command.HasField("reply") else command.close.socket_id,
+        )
+
+    async def _return_reply(self, relay_id: str, reply: pb.DirectReply) -> None:
+        """Hands a direct response whose relay is gone back to ACA-Py, as the relay janitor does."""
+        verkey = reply.reply_to_verkey
+        returned = pb.AgentMessage(
+            mid=new_mid(),
+            kind=pb.INBOUND_KIND_RETURNED_REPLY,
+            recipient_key=verkey if _BASE58_VERKEY.match(verkey) else f"reply:{reply.mid}",
+            content_type=reply.content_type,
+            received_at_ms=_now_ms(),
+            transport=pb.TRANSPORT_UNSPECIFIED,
+            returned_reply=reply,
+        )
+        count = self._keyspace.partition_count("inbound_queue")
         await enqueue_envelope(
             self._scripts,
-            stream=self._keyspace.key("relay_inbox", relay=relay_id),
-            entry_field=self._inbox_field,
-            payload=encode_envelope(command),
-            high_water_mark=0,
+            stream=self._keyspace.key("inbound_queue", partition=partition_of(returned.recipient_key, count)),
+            entry_field=self._field,
+            payload=encode_envelope(returned),
+            high_water_mark=0,  # never refuse: the reply exists only here now
+        )
+        self.stats["replies_handed_back"] += 1
+        LOGGER.info(
+            "acapy-bridge inbound: relay %s is gone; direct response to mid=%s handed back to ACA-Py as %s",
+            relay_id,
+            reply.mid,
+            returned.mid,
         )
 
     async def _bury(

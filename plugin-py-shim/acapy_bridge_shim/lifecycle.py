@@ -26,6 +26,10 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
     async def on_shutdown(profile, event) -> None:
         from acapy_bridge_shim.events import EventPublisher
 
+        # ACA-Py stops its inbound transport at the same time; whoever is first, the messages in
+        # hand finish (or are abandoned) before this instance leaves the membership below: peers
+        # take the pending entries of a consumer that left, and would process them a second time.
+        await runtime.stop_inbound()
         publisher = context.inject_or(EventPublisher)
         if publisher is not None:
             await publisher.close()  # events still queued reach Redis before the connection closes

@@ -7,6 +7,12 @@ ACA-Py's own transport for webhooks. ACA-Py picks the first
 `BaseOutboundTransport` subclass of this module in alphabetical order, so it
 must be the only one here.
 
+A full outbound partition (deliverers behind) or a Redis error is retried with a
+short backoff for `outbound.busy_retry_s` before ACA-Py is told: ACA-Py calls an
+external transport inline from the handler, so brief backpressure slows the
+handler instead of failing it (a failed handler leaves its inbound message
+unacknowledged, to be delivered again).
+
 A message to an http(s)/ws(s) endpoint becomes a job on its outbound partition.
 A target without one (a mobile wallet: no endpoint, or `didcomm:transport/queue`)
 goes, on a mediator (`mailbox.enabled`, on with `--open-mediation`), to the
@@ -15,9 +21,12 @@ wallet's live session on whichever relay holds it or to its mailbox in Redis
 ACA-Py keeps it in its undelivered queue (or reports it undeliverable).
 """
 
+import asyncio
 import logging
+import time
 from urllib.parse import urlsplit
 
+import redis.exceptions as redis_errors
 from acapy_agent.transport.outbound.base import (
     BaseOutboundTransport,
     OutboundDeliveryError,
@@ -33,6 +42,35 @@ from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_
 LOGGER = logging.getLogger(__name__)
 
 DELIVERABLE_SCHEMES = frozenset({"http", "https", "ws", "wss"})
+
+# Redis (or the network) away for a moment: worth another try; anything else is raised at once.
+TRANSIENT_ERRORS = (
+    OutboundBusyError,
+    redis_errors.ConnectionError,  # includes BusyLoadingError
+    redis_errors.TimeoutError,
+    redis_errors.TryAgainError,
+    redis_errors.ClusterDownError,
+    ConnectionError,
+    TimeoutError,
+)
+RETRY_FIRST_DELAY_S = 0.05
+RETRY_MAX_DELAY_S = 0.5
+
+
+async def with_backoff(write, budget_s: float, what: str):
+    """Runs `write()`; a transient failure is retried (growing delay) until budget_s is spent, then raised."""
+    deadline = time.monotonic() + budget_s
+    delay = RETRY_FIRST_DELAY_S
+    while True:
+        try:
+            return await write()
+        except TRANSIENT_ERRORS as error:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise
+            LOGGER.debug("acapy-bridge: %s not queued yet (%s); retrying", what, error)
+            await asyncio.sleep(min(delay, left))
+            delay = min(delay * 2, RETRY_MAX_DELAY_S)
 
 
 def has_deliverable_endpoint(endpoint) -> bool:
@@ -75,9 +113,13 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         job = self._job_for(profile, outbound_message, str(endpoint), metadata, api_key)
         from acapy_bridge_shim import runtime_for
 
-        try:
+        async def write():
             runtime = await runtime_for(self.root_profile.context).connect()
-            partition, _ = await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
+            # The same job (same mid) each try: `outbound_seen` makes a retried write count once.
+            return await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
+
+        try:
+            partition, _ = await with_backoff(write, self.config.outbound.busy_retry_s, job.mid)
         except OutboundBusyError as error:
             raise OutboundTransportError(f"acapy-bridge: {error}") from error
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
@@ -100,10 +142,18 @@ class BridgeOutboundTransport(BaseOutboundTransport):
 
         body = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
         content_type = content_type_of(payload, (profile or self.root_profile).settings)
-        try:
+        mid = new_mid(now_ms())
+        message = None
+
+        async def write():
+            nonlocal message
             runtime = await runtime_for(self.root_profile.context).connect()
-            message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, new_mid(now_ms()))
-            result = await runtime.wallets.deliver(message)
+            if message is None:
+                message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, mid)
+            return await runtime.wallets.deliver(message)
+
+        try:
+            result = await with_backoff(write, self.config.outbound.busy_retry_s, mid)
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
             raise OutboundTransportError(f"acapy-bridge: wallet message not queued: {error}") from error
         LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", message.mid, keys[0], result)

@@ -13,6 +13,7 @@ from acapy_bridge.redis_connection import create_redis_client, redact_url
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
+from acapy_bridge_shim.inbound_consumer import running_consumers
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
@@ -33,24 +34,37 @@ class BridgeRuntime:
         self._closed = False
 
     async def connect(self) -> "BridgeRuntime":
-        """Connects once (idempotent): checks the topology and starts the heartbeat."""
+        """Connects once (idempotent): checks the topology and starts the heartbeat.
+
+        Connected only once the heartbeat beats: if any step fails the connection is closed and
+        the next call starts over (nothing consumes without a heartbeat, nothing stays half set up).
+        """
         async with self._lock:
             if self.keyspace is not None:
                 return self
             client = create_redis_client(self.config.redis, max_connections=256)
-            keyspace = await ensure_topology(client, self.config.prefix, self.config.partitions)
+            try:
+                keyspace = await ensure_topology(client, self.config.prefix, self.config.partitions)
+                scripts = Scripts(client)
+                membership = Membership(client, keyspace, self.instance_id, ROLE)
+                await membership.start()  # the first beat, then the heartbeat task
+            except BaseException:
+                try:
+                    await client.aclose()
+                except Exception as error:  # noqa: BLE001 - the original error matters
+                    LOGGER.debug("acapy-bridge: closing a failed connection: %s", error)
+                raise
             self.client = client
-            self.scripts = Scripts(client)
+            self.scripts = scripts
             self.keyspace = keyspace
-            self.membership = Membership(client, keyspace, self.instance_id, ROLE)
+            self.membership = membership
             self.wallets = WalletRouter(
                 client=client,
-                scripts=self.scripts,
+                scripts=scripts,
                 keyspace=keyspace,
                 settings=self.config.mailbox,
                 instance_id=self.instance_id,
             )
-            await self.membership.start()
             LOGGER.info(
                 "acapy-bridge shim %s connected to %s (prefix %s)",
                 self.instance_id,
@@ -59,7 +73,20 @@ class BridgeRuntime:
             )
             return self
 
+    async def stop_inbound(self) -> None:
+        """Stops this process's inbound consumers: messages in hand finish (or are abandoned).
+
+        Before the heartbeat member goes: peers take the pending entries of a consumer that left.
+        """
+        consumers = running_consumers(self.instance_id)
+        if consumers:
+            results = await asyncio.gather(*(c.stop() for c in consumers), return_exceptions=True)
+            for result in results:
+                if isinstance(result, Exception):
+                    LOGGER.warning("acapy-bridge: stopping the inbound consumer failed: %s", result)
+
     async def close(self) -> None:
+        await self.stop_inbound()
         async with self._lock:
             if self._closed:
                 return

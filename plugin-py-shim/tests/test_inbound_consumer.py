@@ -14,6 +14,7 @@ from acapy_bridge.topology import PartitionPlan, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import InboundSettings
 from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
+from tests.waiting import eventually
 
 RELAY = "relay-test"
 
@@ -22,6 +23,8 @@ RELAY = "relay-test"
 async def env(redis_server):
     client = create_redis_client(RedisConnectionConfig(url=redis_server.url))
     keyspace = await ensure_topology(client, f"py-in-{uuid.uuid4().hex[:6]}", PartitionPlan(inbound_partitions=2))
+    # A live relay creates its inbox (with its consumer group) at start; replies are only written to one that exists.
+    await ensure_group(client, keyspace.key("relay_inbox", relay=RELAY), keyspace.spec("relay_inbox").consumer_group)
     yield client, keyspace, Scripts(client)
     await client.aclose()
 
@@ -87,17 +90,6 @@ def consumer_for(env, deliver, *, requeue=None, live=(), **settings) -> InboundC
         live_consumers=live_consumers,
         claim_interval_s=60,
     )
-
-
-async def eventually(check, limit_s=5.0):
-    deadline = asyncio.get_running_loop().time() + limit_s
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_writes_the_direct_reply_to_the_origin_relay_inbox_before_acknowledging(env):
