@@ -52,7 +52,11 @@ describe("relay janitor", () => {
   });
   afterAll(async () => Promise.all([client, blocking, shim].map((c) => closeRedisClient(c))));
 
-  function janitorOn(relayId: string): RelayJanitor {
+  /** `beforeHandOn` runs before each push is handed on (it delays the hand-on, as a slow Redis would). */
+  function janitorOn(
+    relayId: string,
+    options: { leaseTtlMs?: number; beforeHandOn?: () => Promise<void> } = {},
+  ): RelayJanitor {
     const logger = pino({ level: "silent" });
     const ctx: RelayContext = {
       relayId,
@@ -60,6 +64,7 @@ describe("relay janitor", () => {
       logger,
       metrics: createRelayMetrics(createMetricsRegistry({ instance: relayId }), {
         openSockets: () => 0,
+        framesInFlight: () => 0,
         pendingRequests: () => 0,
         inboundBacklog: async () => [],
         inboundDeadLetters: async () => [],
@@ -73,6 +78,14 @@ describe("relay janitor", () => {
       draining: false,
     };
     const pushes = new WalletPushes(ctx, client, keyspace);
+    const { beforeHandOn } = options;
+    if (beforeHandOn) {
+      const routeOf = pushes.routeOf.bind(pushes);
+      pushes.routeOf = async (walletKey) => {
+        await beforeHandOn();
+        return routeOf(walletKey);
+      };
+    }
     const membership = new Membership({ client, keyspace, info: instanceInfo({ instanceId: relayId, role: "relay" }) });
     return new RelayJanitor(
       ctx,
@@ -81,6 +94,8 @@ describe("relay janitor", () => {
       membership,
       pushes,
       new RelayInbox(ctx, blocking, client, keyspace, pushes),
+      1_000,
+      options.leaseTtlMs,
     );
   }
 
@@ -130,6 +145,8 @@ describe("relay janitor", () => {
       const recovered: string[] = [];
       for (let round = 0; round < 3 && !recovered.includes(dead); round++) recovered.push(...(await janitor.runOnce()));
       expect(recovered).toEqual([dead]);
+      // Gives the lease up, so that the next test's janitors can take it.
+      await janitor.stop();
     } finally {
       methods.del = del;
       methods.bridge_inbox_retire = retire;
@@ -143,5 +160,45 @@ describe("relay janitor", () => {
     expect(await client.hget(keyspace.key("walletMailboxAndRouteCounts"), "MAILBOX_IN")).toBe("2");
     expect(await client.exists(deadInbox)).toBe(0);
     expect(await client.zscore(keyspace.key("members", { role: "relay" }), dead)).toBeNull();
+  });
+
+  it("keeps its lease through a round longer than the lease TTL, so that a second janitor never hands on the same entries", async () => {
+    const dead = "relay-dead-2";
+    const deadInbox = keyspace.key("relayInbox", { relay: dead });
+    const walletKey = randomVerkey();
+    const mids = Array.from({ length: 20 }, (_, i) => `slow-${i}`);
+    await ensureGroup(client, deadInbox, keyspace.spec("relayInbox").consumerGroup);
+    for (const mid of mids) await shimPush(deadInbox, walletKey, mid);
+    const members = keyspace.key("members", { role: "relay" });
+    await client.zadd(members, Date.now() - 60_000, dead);
+    expect(await client.exists(keyspace.key("janitorLease", {}))).toBe(0);
+
+    // 20 hand-ons of 60 ms each: the round lasts four lease TTLs.
+    let handOns = 0;
+    const slowHandOn = async () => {
+      handOns++;
+      await new Promise((r) => setTimeout(r, 60));
+    };
+    const janitors = ["relay-live-2", "relay-live-3"].map((id) =>
+      janitorOn(id, { leaseTtlMs: 300, beforeHandOn: slowHandOn }),
+    );
+    const deadline = Date.now() + 20_000;
+    const deadForgotten = async () => (await client.zscore(members, dead)) === null;
+    // The first janitor starts its round; the second one tries the lease every 50 ms meanwhile.
+    await Promise.all(
+      janitors.map(async (janitor, i) => {
+        await new Promise((r) => setTimeout(r, i * 20));
+        while (!(await deadForgotten()) && Date.now() < deadline) {
+          await janitor.runOnce();
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }),
+    );
+    await Promise.all(janitors.map((j) => j.stop()));
+
+    expect(await deadForgotten()).toBe(true);
+    expect(handOns).toBe(mids.length);
+    const mailbox = await client.lrangeBuffer(keyspace.key("walletMailbox", { recipient: walletKey }), 0, -1);
+    expect(mailbox.map((raw) => decodeEnvelope(WalletMessageSchema, raw).mid)).toEqual(mids);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import {
   ackEntries,
   autoClaim,
@@ -13,6 +14,13 @@ import {
 import type { RelayContext } from "./relay-context.js";
 import type { RelayInbox } from "./relay-inbox.js";
 import type { WalletPushes } from "./wallet-pushes.js";
+
+/** The janitor lease was lost during a round: another relay may be handing on the same inbox now. */
+class LeaseLost extends Error {
+  constructor() {
+    super("janitor lease lost during the round");
+  }
+}
 
 /**
  * Recovers dead relays' inboxes (one relay at a time holds `janitor_lease`).
@@ -35,6 +43,10 @@ export class RelayJanitor {
   private running: Promise<void> | undefined;
   private readonly leaseKey: string;
   private readonly leaseTtlMs: number;
+  /** This janitor's owner value: a relay restarted under the same id is another owner. */
+  private readonly leaseValue: string;
+  /** performance.now() when the last successful acquisition or renewal was sent. */
+  private leaseRenewedAt = 0;
 
   constructor(
     private readonly ctx: RelayContext,
@@ -44,9 +56,11 @@ export class RelayJanitor {
     private readonly pushes: WalletPushes,
     private readonly inbox: RelayInbox,
     private readonly intervalMs = 5_000,
+    leaseTtlMs?: number,
   ) {
     this.leaseKey = keyspace.key("janitorLease", {});
-    this.leaseTtlMs = Number(keyspace.spec("janitorLease").defaultTtlMs) || 10_000;
+    this.leaseTtlMs = leaseTtlMs ?? (Number(keyspace.spec("janitorLease").defaultTtlMs) || 10_000);
+    this.leaseValue = `${ctx.relayId}:${randomBytes(6).toString("hex")}`;
   }
 
   start(): void {
@@ -66,9 +80,8 @@ export class RelayJanitor {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.running;
-    // Give the lease up so another relay takes over at once.
-    const holder = await this.client.get(this.leaseKey).catch(() => null);
-    if (holder === this.ctx.relayId) await this.client.del(this.leaseKey).catch(() => 0);
+    // Give the lease up so another relay takes over at once (only if still ours: compare-and-delete).
+    await runScript(this.client, "lease_release", [this.leaseKey], [this.leaseValue]).catch(() => 0);
   }
 
   /** One round: take or keep the lease, then recover every dead relay. Returns the relays recovered. */
@@ -76,18 +89,44 @@ export class RelayJanitor {
     if (!(await this.holdLease())) return [];
     const dead = (await this.membership.deadMembers("relay")).filter((id) => id !== this.ctx.relayId);
     const recovered: string[] = [];
-    for (const relay of dead) {
-      if (await this.recover(relay)) recovered.push(relay);
+    try {
+      for (const relay of dead) {
+        if (await this.recover(relay)) recovered.push(relay);
+      }
+    } catch (error) {
+      if (!(error instanceof LeaseLost)) throw error;
+      this.ctx.metrics.janitorLeaseLost.inc();
+      this.ctx.logger.warn(
+        { event: "relay.janitor_lease_lost", recovered: recovered.length },
+        "janitor lease lost during the round; stopped so that two janitors do not hand on the same entries",
+      );
     }
     return recovered;
   }
 
   private async holdLease(): Promise<boolean> {
-    const set = await this.client.set(this.leaseKey, this.ctx.relayId, "PX", this.leaseTtlMs, "NX");
-    if (set === "OK") return true;
-    if ((await this.client.get(this.leaseKey)) !== this.ctx.relayId) return false;
-    await this.client.pexpire(this.leaseKey, this.leaseTtlMs);
+    const sent = performance.now();
+    const [status] = (await runScript(
+      this.client,
+      "lease_acquire",
+      [this.leaseKey],
+      [this.leaseValue, this.leaseTtlMs],
+    )) as [string, string?];
+    if (status !== "OK") return false;
+    this.leaseRenewedAt = sent;
     return true;
+  }
+
+  /**
+   * Renews the lease once a third of its TTL has passed since the last renewal, so that a round
+   * longer than the TTL (a big dead inbox) keeps it; throws `LeaseLost` when another relay holds it.
+   */
+  private async keepLease(): Promise<void> {
+    if (performance.now() - this.leaseRenewedAt < this.leaseTtlMs / 3) return;
+    const sent = performance.now();
+    const renewed = await runScript(this.client, "lease_renew", [this.leaseKey], [this.leaseValue, this.leaseTtlMs]);
+    if (Number(renewed) !== 1) throw new LeaseLost();
+    this.leaseRenewedAt = sent;
   }
 
   /** Empties a dead relay's inbox into routes and mailboxes; true when the inbox is gone. */
@@ -148,9 +187,21 @@ export class RelayJanitor {
     await this.client.del(this.keyspace.key("instance", { instance: relay }));
   }
 
+  /**
+   * Hands on entries one by one, keeping the lease between them. Before a renewal, what was handed
+   * on is acknowledged: if the lease turns out lost, the next janitor must not find those entries
+   * pending and hand them on again.
+   */
   private async handle(key: string, group: string, entries: StreamEntry[]): Promise<number> {
-    const done: string[] = [];
+    let done: string[] = [];
+    let handled = 0;
     for (const entry of entries) {
+      if (done.length > 0 && performance.now() - this.leaseRenewedAt >= this.leaseTtlMs / 3) {
+        await ackEntries(this.client, key, group, done);
+        handled += done.length;
+        done = [];
+      }
+      await this.keepLease();
       if (entry.payload) {
         let command: ReturnType<typeof decodeEnvelope<typeof RelayCommandSchema>> | undefined;
         try {
@@ -177,6 +228,6 @@ export class RelayJanitor {
       done.push(entry.id);
     }
     await ackEntries(this.client, key, group, done);
-    return done.length;
+    return handled + done.length;
   }
 }

@@ -9,6 +9,7 @@ function metricsWith(walletDeadLetters: HashRead, walletCounts: HashRead = async
   const registry = new Registry();
   createRelayMetrics(registry, {
     openSockets: () => 0,
+    framesInFlight: () => 0,
     pendingRequests: () => 0,
     inboundBacklog: async () => [],
     inboundDeadLetters: async () => [],

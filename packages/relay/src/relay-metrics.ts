@@ -105,9 +105,13 @@ export interface RelayMetrics {
   returnedReplies: Counter<"reason">;
   inboxCommands: Counter<"command" | "result">;
   openSockets: Gauge;
+  slowConsumers: Counter<"reason">;
+  framesInFlight: Gauge;
+  readPauses: Counter;
   walletPushes: Counter<"result">;
   walletPushSeconds: Histogram;
   janitorRecovered: Counter<"command" | "result">;
+  janitorLeaseLost: Counter;
   walletDeadLetters: Counter<"reason">;
   walletMailboxMessages: Gauge;
   walletMailboxMoves: Counter<"direction">;
@@ -127,6 +131,8 @@ export function createRelayMetrics(
   registry: Registry,
   gauges: {
     openSockets: () => number;
+    /** Frames of all sockets being written to Redis right now. */
+    framesInFlight: () => number;
     pendingRequests: () => number;
     inboundBacklog: () => Promise<number[]>;
     /** XLEN of every inbound dead-letter partition. */
@@ -188,6 +194,11 @@ export function createRelayMetrics(
       name: "acapy_bridge_relay_janitor_recovered_total",
       help: "Entries of dead relays' inboxes this relay's janitor re-routed, by command and result.",
       labelNames: ["command", "result"],
+      registers: [registry],
+    }),
+    janitorLeaseLost: new Counter({
+      name: "acapy_bridge_relay_janitor_lease_lost_total",
+      help: "Janitor rounds this relay stopped because it could not renew the janitor lease (a round outlived it, or Redis was slow).",
       registers: [registry],
     }),
     walletDeadLetters: new Counter({
@@ -252,6 +263,25 @@ export function createRelayMetrics(
       collect() {
         this.set(gauges.openSockets());
       },
+    }),
+    slowConsumers: new Counter({
+      name: "acapy_bridge_relay_ws_slow_consumers_total",
+      help: "WebSockets terminated because they did not take what was sent to them: a send not done within ws-send-timeout-ms (send_timeout) or more than ws-max-buffered-bytes waiting (buffer_full).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    framesInFlight: new Gauge({
+      name: "acapy_bridge_relay_ws_frames_in_flight",
+      help: "WebSocket frames received and not yet written to Redis (each holds its body in memory).",
+      registers: [registry],
+      collect() {
+        this.set(gauges.framesInFlight());
+      },
+    }),
+    readPauses: new Counter({
+      name: "acapy_bridge_relay_ws_read_pauses_total",
+      help: "Times the relay stopped reading a WebSocket because ws-max-frames-in-flight of its frames were still being written to Redis.",
+      registers: [registry],
     }),
     pendingRequests: new Gauge({
       name: "acapy_bridge_relay_pending_requests",

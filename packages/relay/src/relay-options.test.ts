@@ -26,5 +26,8 @@ describe("relay options", () => {
   it("refuse invalid values with the flag's name", () => {
     expect(() => parseOptions(relayOptionSpecs, ["--http-port", "70000"], {})).toThrow(OptionsError);
     expect(() => parseOptions(relayOptionSpecs, ["--max-message-bytes", "0"], {})).toThrow(/max-message-bytes/);
+    for (const option of ["--ws-send-timeout-ms", "--ws-max-buffered-bytes", "--ws-max-frames-in-flight"]) {
+      expect(() => parseOptions(relayOptionSpecs, [option, "0"], {})).toThrow(option.slice(2));
+    }
   });
 });

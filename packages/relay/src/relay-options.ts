@@ -28,6 +28,15 @@ export interface RelayConfig {
   wsHeartbeatMs: number;
   /** A socket with no DIDComm frame either way for this long is closed; 0 = never. */
   wsIdleTimeoutMs: number;
+  /**
+   * A frame the kernel has not taken within this is a slow consumer: its socket is terminated. The
+   * inbox is handled one entry at a time, so one wallet that stopped reading would hold up all others.
+   */
+  wsSendTimeoutMs: number;
+  /** A socket with more than this waiting to be written is a slow consumer and terminated before another send. */
+  wsMaxBufferedBytes: number;
+  /** Frames of one socket being written to Redis at once; above it, reading from that socket pauses. */
+  wsMaxFramesInFlight: number;
   /** Browser origins allowed to open a WebSocket; empty = no check. Clients without Origin are always allowed. */
   allowedOrigins: string[];
   /** Seconds announced in Retry-After with a 503. */
@@ -47,6 +56,9 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   inboundTtlMs: 24 * 3600 * 1000,
   wsHeartbeatMs: 3_000,
   wsIdleTimeoutMs: 300_000,
+  wsSendTimeoutMs: 5_000,
+  wsMaxBufferedBytes: 8 * 1024 * 1024,
+  wsMaxFramesInFlight: 16,
   allowedOrigins: [],
   retryAfterSeconds: 2,
   janitorIntervalMs: 5_000,
@@ -137,6 +149,33 @@ export const relayOptionSpecs: OptionSpec[] = [
     validate: rule(check.nonNegative),
   },
   {
+    name: "ws-send-timeout-ms",
+    env: "ACAPY_BRIDGE_WS_SEND_TIMEOUT_MS",
+    kind: "integer",
+    default: d.wsSendTimeoutMs,
+    description:
+      "A frame to a socket not taken by the kernel within this marks a slow consumer: the socket is terminated and its unconfirmed messages go back to the mailbox (a reply back to ACA-Py).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "ws-max-buffered-bytes",
+    env: "ACAPY_BRIDGE_WS_MAX_BUFFERED_BYTES",
+    kind: "integer",
+    default: d.wsMaxBufferedBytes,
+    description:
+      "A socket with more than this many bytes waiting to be written is terminated as a slow consumer before the next frame.",
+    validate: rule(check.positive),
+  },
+  {
+    name: "ws-max-frames-in-flight",
+    env: "ACAPY_BRIDGE_WS_MAX_FRAMES_IN_FLIGHT",
+    kind: "integer",
+    default: d.wsMaxFramesInFlight,
+    description:
+      "Frames of one socket written to Redis at once; above it the relay stops reading that socket until one is done.",
+    validate: rule(check.positive),
+  },
+  {
     name: "allowed-origins",
     env: "ACAPY_BRIDGE_ALLOWED_ORIGINS",
     kind: "list",
@@ -181,6 +220,9 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
     inboundTtlMs: num(parsed, "inbound-ttl-ms", d.inboundTtlMs),
     wsHeartbeatMs: num(parsed, "ws-heartbeat-ms", d.wsHeartbeatMs),
     wsIdleTimeoutMs: num(parsed, "ws-idle-timeout-ms", d.wsIdleTimeoutMs),
+    wsSendTimeoutMs: num(parsed, "ws-send-timeout-ms", d.wsSendTimeoutMs),
+    wsMaxBufferedBytes: num(parsed, "ws-max-buffered-bytes", d.wsMaxBufferedBytes),
+    wsMaxFramesInFlight: num(parsed, "ws-max-frames-in-flight", d.wsMaxFramesInFlight),
     allowedOrigins: Array.isArray(origins) ? origins : d.allowedOrigins,
     retryAfterSeconds: num(parsed, "retry-after-seconds", d.retryAfterSeconds),
     janitorIntervalMs: num(parsed, "janitor-interval-ms", d.janitorIntervalMs),

@@ -55,6 +55,21 @@ describe("the relay's heartbeat", () => {
     expect(registry.size).toBe(1);
   });
 
+  it("keeps a socket whose reading the relay paused (its pong may wait unread behind its frames), and pings it again once reading resumed", () => {
+    const { registry, sockets } = registryWith(1);
+    const start = 10_000;
+    registry.heartbeatTick(1_000, 0, start); // pinged
+    const paused = registry.get("ws-0");
+    if (paused) paused.readingPaused = true; // its frames wait for Redis; its pong is not read
+    registry.heartbeatTick(1_000, 0, start + 1_000);
+    registry.heartbeatTick(1_000, 0, start + 2_000);
+    expect(sockets[0]?.ended).toBe("");
+    if (paused) paused.readingPaused = false;
+    registry.heartbeatTick(1_000, 0, start + 3_000);
+    expect(sockets[0]?.pings).toBe(2);
+    expect(sockets[0]?.ended).toBe("");
+  });
+
   it("closes a socket idle past the idle timeout", () => {
     const { registry, sockets } = registryWith(1);
     registry.heartbeatTick(1_000, 60_000, performance.now() + 61_000);

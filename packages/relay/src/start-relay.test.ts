@@ -2,13 +2,11 @@ import {
   closeRedisClient,
   createRedisClient,
   DirectReplySchema,
-  encodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
   RelayCommandSchema,
-  runScript,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
@@ -17,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+import { pushToRelayInbox } from "../test-fixtures/shim-commands.js";
 
 // Two relays on real Redis; the test plays the shim that answers after one of them has stopped.
 describe("relay graceful stop", () => {
@@ -62,13 +61,7 @@ describe("relay graceful stop", () => {
       replyToVerkey: randomVerkey(),
     });
     const command = create(RelayCommandSchema, { command: { case: "reply", value: reply } });
-    const pushed = (await runScript(
-      client,
-      "inbox_push",
-      [keyspace.key("relayInbox", { relay: stopped.relay.relayId })],
-      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
-    )) as [string, string];
-    expect(pushed[0]).toBe("OK");
+    expect(await pushToRelayInbox(client, keyspace, stopped.relay.relayId, command)).toBe("OK");
     await client.del(lease);
 
     const returned = await waitFor(

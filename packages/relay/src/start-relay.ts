@@ -79,7 +79,10 @@ export async function startRelay(
     await waitUntilReady(commands, 30_000);
     const keyspace = await ensureTopology(commands, connection.prefix, connection.partitions);
     const pending = new PendingReplies();
-    const sockets = new SocketRegistry();
+    const sockets = new SocketRegistry({
+      sendTimeoutMs: config.wsSendTimeoutMs,
+      maxBufferedBytes: config.wsMaxBufferedBytes,
+    });
     const writer = new InboundWriter(commands, keyspace, {
       highWaterMark: config.inboundHighWaterMark,
       dedupWindowMs: config.dedupWindowMs,
@@ -87,6 +90,7 @@ export async function startRelay(
     const inboxKey = keyspace.key("relayInbox", { relay: relayId });
     const metrics = createRelayMetrics(services.metrics, {
       openSockets: () => sockets.size,
+      framesInFlight: () => sockets.framesInFlight,
       pendingRequests: () => pending.size,
       inboundBacklog: () => writer.backlog(),
       inboundDeadLetters: () =>

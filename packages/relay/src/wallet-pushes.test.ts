@@ -2,15 +2,12 @@ import {
   type AgentMessage,
   closeRedisClient,
   createRedisClient,
-  encodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
   RelayCommandSchema,
-  runScript,
   WalletMessageSchema,
-  WalletRouteSchema,
 } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
@@ -19,6 +16,7 @@ import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+import { pushToRelayInbox, routeWalletToSocket } from "../test-fixtures/shim-commands.js";
 
 /** The value of one series in a relay's registry (0 if absent). */
 async function metricValue(relay: TestRelay, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -79,18 +77,7 @@ describe("wallet pushes", () => {
             m.kind === InboundKind.AGENT_MESSAGE && m.relayId === relay.relay.relayId && m.recipientKey === walletKey,
         ),
     );
-    const route = create(WalletRouteSchema, {
-      relayId: relay.relay.relayId,
-      socketId: frame.socketId,
-      epoch: frame.sessionEpoch,
-      registeredAtMs: BigInt(Date.now()),
-    });
-    await runScript(
-      client,
-      "route_set",
-      [keyspace.key("walletRoute", { recipient: walletKey })],
-      [encodeEnvelope(WalletRouteSchema, route), frame.sessionEpoch.toString(), 60_000],
-    );
+    await routeWalletToSocket(client, keyspace, walletKey, relay.relay.relayId, frame);
     return { ws, frame };
   }
 
@@ -110,12 +97,7 @@ describe("wallet pushes", () => {
     const push = create(RelayCommandSchema, {
       command: { case: "push", value: { socketId: old.frame.socketId, routeEpoch: old.frame.sessionEpoch, message } },
     });
-    await runScript(
-      client,
-      "inbox_push",
-      [keyspace.key("relayInbox", { relay: first.relay.relayId })],
-      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, push)],
-    );
+    await pushToRelayInbox(client, keyspace, first.relay.relayId, push);
     // Meanwhile the wallet reconnected to the other relay; its (empty) mailbox was drained then.
     const received: string[] = [];
     const fresh = await session(second, walletKey);

@@ -3,22 +3,21 @@ import { connect } from "node:net";
 import {
   closeRedisClient,
   createRedisClient,
-  encodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
   RelayCommandSchema,
-  runScript,
   Transport,
 } from "@acapy-bridge/protocol";
-import { BridgeProcess, loopbackBridgeArgs, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { BridgeProcess, loopbackBridgeArgs, RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
+import { pushToRelayInbox } from "../test-fixtures/shim-commands.js";
 
 function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -153,13 +152,7 @@ describe("relay WebSocket ingress", () => {
   /** Writes a CloseSocket command to the relay's inbox, as the shim does. */
   async function shimClose(socketId: string, code: number, reason: string): Promise<void> {
     const command = create(RelayCommandSchema, { command: { case: "close", value: { socketId, code, reason } } });
-    const [status] = (await runScript(
-      client,
-      "inbox_push",
-      [keyspace.key("relayInbox", { relay: t.relay.relayId })],
-      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
-    )) as [string];
-    expect(status).toBe("OK");
+    expect(await pushToRelayInbox(client, keyspace, t.relay.relayId, command)).toBe("OK");
   }
 
   it("closes a socket on a close command whose reason is over 123 bytes, with the reason cut on a character boundary", async () => {
@@ -189,6 +182,56 @@ describe("relay WebSocket ingress", () => {
     await waitFor("socket dropped by the relay", () => t.logs.some((l) => l.event === "relay.ws_swept"), 5000);
     expect(Date.now() - before).toBeLessThan(2000);
     ws.terminate();
+  });
+});
+
+/** The current value of an unlabelled metric of a relay's registry. */
+async function metricValue(t: TestRelay, name: string): Promise<number> {
+  const metric = t.metrics.getSingleMetric(name);
+  return (await metric?.get())?.values[0]?.value ?? 0;
+}
+
+describe("relay WebSocket ingress while Redis is slow", () => {
+  it("writes at most ws-max-frames-in-flight frames of one socket at once, pausing its reading meanwhile, and writes every frame once Redis is back", async () => {
+    // A Redis of its own: CLIENT PAUSE would hold up every other test file's relays too.
+    const redis = await RedisServer.start();
+    const t = await startTestRelay({
+      redisUrl: redis.url,
+      prefix: uniquePrefix("relay-ws-in-flight"),
+      config: { wsMaxFramesInFlight: 4 },
+    });
+    const admin = createRedisClient({ url: redis.url, cluster: false }, "commands");
+    const keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
+    const written = async () => {
+      const lengths = await Promise.all(keyspace.allPartitions("inboundQueue").map((key) => admin.xlen(key)));
+      return lengths.reduce((sum, n) => sum + n, 0);
+    };
+    const ws = await open(t.wsUrl);
+    try {
+      ws.send(fakeJwe(randomVerkey()), { binary: true });
+      await waitFor("the first frame written", async () => (await written()) === 1, 5000);
+
+      await admin.call("CLIENT", "PAUSE", "2000", "WRITE");
+      const pausedAt = Date.now();
+      for (let i = 0; i < 40; i++) ws.send(fakeJwe(randomVerkey()), { binary: true });
+      let mostInFlight = 0;
+      while (Date.now() - pausedAt < 1500) {
+        mostInFlight = Math.max(mostInFlight, await metricValue(t, "acapy_bridge_relay_ws_frames_in_flight"));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(mostInFlight).toBe(4);
+      expect(await written()).toBe(1);
+      expect(await metricValue(t, "acapy_bridge_relay_ws_read_pauses_total")).toBeGreaterThan(0);
+
+      await waitFor("every frame written once Redis is back", async () => (await written()) === 41, 15_000);
+      expect(await metricValue(t, "acapy_bridge_relay_ws_frames_in_flight")).toBe(0);
+      expect(t.logs.some((l) => l.event === "relay.redis_unavailable")).toBe(false);
+    } finally {
+      ws.terminate();
+      await t.relay.stop();
+      await closeRedisClient(admin);
+      await redis.stop();
+    }
   });
 });
 

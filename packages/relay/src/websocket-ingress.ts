@@ -5,6 +5,7 @@ import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
 import { agentMessage } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
+import { DEFAULT_RELAY_CONFIG } from "./relay-options.js";
 
 /** Close codes (RFC 6455 and the IANA registry). */
 export const CLOSE = {
@@ -78,7 +79,21 @@ export interface TrackedSocket {
   pingScheduled: boolean;
   /** Wallet keys this socket received pushes for (their routes are cleared when it closes). */
   walletKeys: Set<string>;
+  /** Frames of this socket being written to Redis now. */
+  framesInFlight: number;
+  /** Frames received while `framesInFlight` was at its cap (ws had parsed them before reading paused). */
+  framesWaiting: { body: Buffer; isBinary: boolean }[];
+  /** Reading from the socket is paused until its frames in flight drop below the cap. */
+  readingPaused: boolean;
 }
+
+/** When a socket counts as a slow consumer (see `SocketRegistry.send`). */
+export interface SendLimits {
+  sendTimeoutMs: number;
+  maxBufferedBytes: number;
+}
+
+export type SlowConsumerReason = "send_timeout" | "buffer_full";
 
 interface HeartbeatRound {
   entries: MapIterator<[string, TrackedSocket]>;
@@ -113,6 +128,17 @@ export class SocketRegistry {
   private round: HeartbeatRound | undefined;
   /** Called once per socket when it is gone (closed or terminated), with what it still owed. */
   onGone: ((id: string, socket: TrackedSocket) => void) | undefined;
+  /** Called when `send` terminated a socket as a slow consumer (its `onGone` follows with the close). */
+  onSlowConsumer: ((id: string, reason: SlowConsumerReason, bufferedBytes: number) => void) | undefined;
+  /** Frames of all sockets (open or closed since) being written to Redis now: each holds its body. */
+  framesInFlight = 0;
+
+  constructor(
+    private readonly limits: SendLimits = {
+      sendTimeoutMs: DEFAULT_RELAY_CONFIG.wsSendTimeoutMs,
+      maxBufferedBytes: DEFAULT_RELAY_CONFIG.wsMaxBufferedBytes,
+    },
+  ) {}
 
   get size(): number {
     return this.sockets.size;
@@ -130,6 +156,9 @@ export class SocketRegistry {
       pingSeq: 0,
       pingScheduled: false,
       walletKeys: new Set(),
+      framesInFlight: 0,
+      framesWaiting: [],
+      readingPaused: false,
     };
     this.sockets.set(id, tracked);
     return tracked;
@@ -149,16 +178,46 @@ export class SocketRegistry {
     this.onGone?.(id, tracked);
   }
 
-  /** Sends one frame; resolves false when the socket is gone or the write failed. */
+  /**
+   * Sends one frame; resolves false when the socket is gone or the write failed. The inbox waits
+   * for each send before its next entry, and ws reports a send only once the kernel took every
+   * byte: a wallet that stops reading (while its own frames keep the heartbeat happy) would hold
+   * every other wallet's pushes and every direct response for good. So a slow consumer -- a send
+   * not done within `sendTimeoutMs`, or more than `maxBufferedBytes` already waiting -- has its
+   * socket terminated and the send resolves false: its caller then returns what it owed the usual
+   * way (the mailbox, or ACA-Py for a reply).
+   */
   send(id: string, data: Uint8Array, binary: boolean): Promise<boolean> {
     const tracked = this.sockets.get(id);
     if (!tracked || tracked.ws.readyState !== WebSocket.OPEN) return Promise.resolve(false);
+    if (tracked.ws.bufferedAmount > this.limits.maxBufferedBytes) {
+      this.dropSlowConsumer(id, tracked, "buffer_full");
+      return Promise.resolve(false);
+    }
     tracked.lastActivity = performance.now();
     return new Promise((resolve) => {
-      tracked.ws.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { binary }, (error) =>
-        resolve(!error),
-      );
+      let settled = false;
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        this.dropSlowConsumer(id, tracked, "send_timeout");
+        resolve(false);
+      }, this.limits.sendTimeoutMs);
+      tracked.ws.send(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { binary }, (error) => {
+        // After a timeout, ws still calls back (with an error) once the terminated socket is destroyed.
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(!error);
+      });
     });
+  }
+
+  private dropSlowConsumer(id: string, tracked: TrackedSocket, reason: SlowConsumerReason): void {
+    const bufferedBytes = tracked.ws.bufferedAmount;
+    // Not close(): its close frame would queue behind what the wallet does not read.
+    tracked.ws.terminate();
+    this.onSlowConsumer?.(id, reason, bufferedBytes);
   }
 
   /** Closes a socket with a code and reason from elsewhere (made sendable first, see `sendableClose`). */
@@ -198,6 +257,12 @@ export class SocketRegistry {
       }
       round.visited++;
       const [id, s] = next.value;
+      if (s.readingPaused) {
+        // The relay itself stopped reading it (its frames wait for Redis): its pong may sit unread
+        // behind them. Judged again on its first turn after reading resumed.
+        s.alive = true;
+        continue;
+      }
       if (!s.alive) {
         // Sockets come and go during a round, so two turns may fall closer than a round apart:
         // a pong gets at least half a round to arrive.
@@ -258,6 +323,15 @@ export class WebSocketIngress {
       perMessageDeflate: false,
       clientTracking: false,
     });
+    ctx.sockets.onSlowConsumer = (id, reason, bufferedBytes) => {
+      ctx.metrics.slowConsumers.inc({ reason });
+      ctx.logger.warn(
+        { event: "relay.ws_slow_consumer", socket: id, reason, bufferedBytes },
+        reason === "send_timeout"
+          ? `a send did not complete within ${ctx.config.wsSendTimeoutMs} ms; socket terminated`
+          : `over ${ctx.config.wsMaxBufferedBytes} bytes waiting to be sent; socket terminated`,
+      );
+    };
   }
 
   start(): void {
@@ -317,7 +391,8 @@ export class WebSocketIngress {
     ws.on("message", (data: RawData, isBinary: boolean) => {
       tracked.lastActivity = performance.now();
       tracked.alive = true;
-      void this.onFrame(id, ws, toBuffer(data), isBinary, remote, tracked.epoch);
+      tracked.framesWaiting.push({ body: toBuffer(data), isBinary });
+      this.writeFrames(id, tracked, remote);
     });
     ws.on("error", (error: Error & { code?: string }) => {
       // ws closes with 1009 itself when a frame exceeds maxPayload.
@@ -336,6 +411,41 @@ export class WebSocketIngress {
       this.ctx.sockets.gone(id, tracked);
       this.ctx.logger.debug({ event: "relay.ws_close", socket: id, code }, "WebSocket closed");
     });
+  }
+
+  /**
+   * Starts the Redis writes of a socket's waiting frames, at most `wsMaxFramesInFlight` at once.
+   * Each write holds its frame (and its encoded copy) until Redis answers, which with Redis slow
+   * can take up to the command timeout: at the cap, reading from the socket pauses, so a fast
+   * client meets TCP backpressure instead of growing the relay's memory without bound.
+   */
+  private writeFrames(id: string, tracked: TrackedSocket, remote: string): void {
+    const { ctx } = this;
+    const cap = ctx.config.wsMaxFramesInFlight;
+    while (tracked.framesInFlight < cap) {
+      const frame = tracked.framesWaiting.shift();
+      if (!frame) break;
+      tracked.framesInFlight++;
+      ctx.sockets.framesInFlight++;
+      void this.onFrame(id, tracked.ws, frame.body, frame.isBinary, remote, tracked.epoch).finally(() => {
+        tracked.framesInFlight--;
+        ctx.sockets.framesInFlight--;
+        this.writeFrames(id, tracked, remote);
+      });
+    }
+    if (tracked.framesInFlight >= cap) {
+      if (tracked.readingPaused) return;
+      tracked.readingPaused = true;
+      tracked.ws.pause();
+      ctx.metrics.readPauses.inc();
+      ctx.logger.debug(
+        { event: "relay.ws_read_paused", socket: id, framesInFlight: tracked.framesInFlight },
+        "frames in flight at the cap; reading from the socket paused",
+      );
+    } else if (tracked.readingPaused && tracked.framesWaiting.length === 0) {
+      tracked.readingPaused = false;
+      tracked.ws.resume();
+    }
   }
 
   private async onFrame(

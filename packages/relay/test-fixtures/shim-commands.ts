@@ -1,0 +1,50 @@
+// What the shim writes for a relay, done by hand in tests that play the shim's part.
+import {
+  type AgentMessage,
+  encodeEnvelope,
+  type Keyspace,
+  type RedisClient,
+  type RelayCommand,
+  RelayCommandSchema,
+  runScript,
+  WalletRouteSchema,
+} from "@acapy-bridge/protocol";
+import { create } from "@bufbuild/protobuf";
+
+/** Appends a command to a relay's inbox with `inbox_push`; the script's status ("OK", or "GONE" once the inbox is retired). */
+export async function pushToRelayInbox(
+  client: RedisClient,
+  keyspace: Keyspace,
+  relayId: string,
+  command: RelayCommand,
+): Promise<string> {
+  const [status] = (await runScript(
+    client,
+    "inbox_push",
+    [keyspace.key("relayInbox", { relay: relayId })],
+    [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
+  )) as [string];
+  return status;
+}
+
+/** Routes a wallet key to the socket a session frame came from (`route_set`), as the shim does for return route `all`. */
+export async function routeWalletToSocket(
+  client: RedisClient,
+  keyspace: Keyspace,
+  walletKey: string,
+  relayId: string,
+  frame: Pick<AgentMessage, "socketId" | "sessionEpoch">,
+): Promise<void> {
+  const route = create(WalletRouteSchema, {
+    relayId,
+    socketId: frame.socketId,
+    epoch: frame.sessionEpoch,
+    registeredAtMs: BigInt(Date.now()),
+  });
+  await runScript(
+    client,
+    "route_set",
+    [keyspace.key("walletRoute", { recipient: walletKey })],
+    [encodeEnvelope(WalletRouteSchema, route), frame.sessionEpoch.toString(), 60_000],
+  );
+}
