@@ -18,6 +18,8 @@ export interface DelivererMetrics {
   lag: Gauge<"partition">;
   parkedRecipients: Gauge<"partition">;
   leaseEvents: Counter<"event">;
+  /** Pending entries nothing held that the periodic sweep took over (a lost read reply, a previous owner still reading). */
+  strandedEntries: Counter;
 }
 
 export function createDelivererMetrics(registry: Registry): DelivererMetrics {
@@ -82,6 +84,11 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
       name: "acapy_bridge_deliverer_lease_events_total",
       help: "Partition lease events (acquired, released, lost, self_fenced)",
       labelNames: ["event"],
+      registers,
+    }),
+    strandedEntries: new Counter({
+      name: "acapy_bridge_deliverer_stranded_entries_total",
+      help: "Pending entries nothing held (a lost read reply, a previous owner still reading) taken over by the sweep",
       registers,
     }),
   };

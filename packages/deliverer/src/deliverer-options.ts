@@ -31,7 +31,10 @@ export interface DelivererConfig {
   partitionBuffer: number;
   /** How often each owned partition looks for parked recipients that are due. */
   retryPollMs: number;
-  /** An entry handed out this many times (crash loops) is dead-lettered as poison. */
+  /**
+   * An entry handed out more than this many times (crash loops) is dead-lettered as poison when a
+   * new owner takes its partition over. Each read counts: the first, and one per takeover.
+   */
   maxDeliveries: number;
   /** Approximate cap of each dead-letter stream (0 = none). */
   deadLetterCap: number;
@@ -118,7 +121,8 @@ const FIELDS: Field[] = [
   {
     key: "maxDeliveries",
     name: "delivery-max-deliveries",
-    description: "An entry handed out this often (a crash loop) is dead-lettered as poison.",
+    description:
+      "An entry handed out more than this many times (the first read and one per takeover: a crash loop) is dead-lettered as poison.",
   },
   {
     key: "deadLetterCap",

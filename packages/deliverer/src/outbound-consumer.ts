@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "@acapy-bridge/operability";
 import {
-  autoClaim,
+  autoClaimIds,
   DeadLetterReason,
   decodeEnvelope,
   EnvelopeDecodeError,
@@ -28,7 +28,11 @@ import { FencedError, type PartitionScripts } from "./partition-scripts.js";
 import { RecipientLanes } from "./recipient-lanes.js";
 import { RetryScheduler } from "./retry-scheduler.js";
 
-/** How often, and after how long idle, pending entries nothing holds are picked up again. */
+/**
+ * How often, and after how long idle, pending entries nothing holds are picked up again. The idle
+ * bound is at least twice the lease TTL: an entry pending under a previous owner is taken only
+ * after that owner has had time to notice that its lease is gone (it would deliver it twice).
+ */
 const STRANDED_SWEEP_MS = 5_000;
 const STRANDED_IDLE_MS = 20_000;
 
@@ -47,6 +51,10 @@ export interface PartitionWorkerOptions {
   metrics: DelivererMetrics;
   /** A script answered FENCED: the lease is gone, the owner must stop this worker. */
   onFenced: () => void;
+  /** How often stranded entries are looked for (default STRANDED_SWEEP_MS; tests shorten it). */
+  strandedSweepMs?: number;
+  /** How long an entry must have been idle to count as stranded (default: STRANDED_IDLE_MS, at least twice the lease TTL). */
+  strandedIdleMs?: number;
 }
 
 const SAFE_KEY = /^[^{}\s\p{Cc}]{1,200}$/u;
@@ -86,7 +94,10 @@ interface Delivered {
 export class PartitionWorker {
   private readonly lanes: RecipientLanes;
   private readonly retries: RetryScheduler;
-  /** Recipients with a park list in Redis. Exact: only this owner changes park lists, one lane at a time. */
+  /**
+   * Recipients with a park list in Redis, or that may have one: a park whose reply was lost
+   * leaves it unknown, and `admit` (atomic) finds out. Only this owner changes park lists, one lane at a time.
+   */
   private parked = new Set<string>();
   /** Entry ids held in memory (queued in a lane or in flight). */
   private readonly held = new Set<string>();
@@ -96,6 +107,7 @@ export class PartitionWorker {
   private blocking: RedisClient | undefined;
   private stopped = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private sweeping = false;
   private roomWaiters: (() => void)[] = [];
   /** Acknowledgements of delivered entries still on their way (a graceful stop waits for them). */
   private readonly acknowledging = new Set<Promise<void>>();
@@ -130,20 +142,21 @@ export class PartitionWorker {
     const { scripts, commands, instanceId, config } = this.o;
     await ensureGroup(commands, scripts.stream, scripts.group);
     this.parked = new Set(await scripts.parkedRecipients());
-    // The lease proves the previous owner has stopped: take its pending entries at once.
+    // The lease proves the previous owner has stopped: take its pending entries at once. By id:
+    // the reader hands them out (reading its own pending entries first), and only that counts
+    // towards maxDeliveries, so a takeover costs an entry one delivery, not two.
     let cursor = "0-0";
     let claimed = 0;
     do {
-      const step = await autoClaim(commands, {
+      const step = await autoClaimIds(commands, {
         stream: scripts.stream,
         group: scripts.group,
         consumer: instanceId,
         minIdleMs: 0,
         cursor,
         count: 100,
-        entryField: scripts.entryField,
       });
-      claimed += step.entries.length;
+      claimed += step.ids.length;
       cursor = step.cursor;
     } while (cursor !== "0-0" && !this.stopped);
     await this.buryPoison();
@@ -166,8 +179,16 @@ export class PartitionWorker {
     this.reader.start();
     this.retries.start();
     this.sweepTimer = setInterval(() => {
-      this.sweepStranded().catch((error) => this.onTaskError(error, "stranded-sweep"));
-    }, STRANDED_SWEEP_MS);
+      // One sweep at a time: a sweep can wait long for room in the buffer, and a second one would
+      // hand out again what the first has in hand.
+      if (this.sweeping) return;
+      this.sweeping = true;
+      this.sweepStranded()
+        .catch((error) => this.onTaskError(error, "stranded-sweep"))
+        .finally(() => {
+          this.sweeping = false;
+        });
+    }, this.o.strandedSweepMs ?? STRANDED_SWEEP_MS);
     this.sweepTimer.unref();
     this.o.logger.info(
       { event: "deliverer.partition_started", partition: this.partition, claimed, parked: this.parked.size },
@@ -176,28 +197,60 @@ export class PartitionWorker {
   }
 
   /**
-   * Backstop: an entry pending under this consumer that nothing holds (its read
-   * reply was lost in a Redis restart, say) is read again and delivered.
+   * Backstop: an entry pending but idle that nothing here holds is taken over and delivered. Under
+   * this consumer its read reply was lost (a Redis restart, say); under another, a previous owner
+   * read it after its lease had expired, before it fenced itself. The lease makes this owner the
+   * partition's only legitimate reader, so every such entry is stranded. Taken over by id, which
+   * does not count as a delivery towards maxDeliveries.
    */
   private async sweepStranded(): Promise<void> {
     const { scripts, commands, instanceId } = this.o;
-    if (this.stopped) return;
-    const pending = await pendingOf(commands, scripts.stream, scripts.group, instanceId, 1000);
-    const stranded = pending.filter((p) => p.idleMs >= STRANDED_IDLE_MS && !this.held.has(p.id));
-    for (const p of stranded) {
+    const minIdleMs = this.o.strandedIdleMs ?? Math.max(STRANDED_IDLE_MS, 2 * this.o.config.leaseTtlMs);
+    let cursor = "0-0";
+    do {
       if (this.stopped) return;
-      const raw = (await commands.xrangeBuffer(scripts.stream, p.id, p.id)) as [Buffer, Buffer[]][];
-      const fields = raw[0]?.[1] ?? [];
-      let payload: Buffer | undefined;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
+      const step = await autoClaimIds(commands, {
+        stream: scripts.stream,
+        group: scripts.group,
+        consumer: instanceId,
+        minIdleMs,
+        cursor,
+        count: 100,
+      });
+      cursor = step.cursor;
+      if (step.deletedIds.length > 0) {
+        this.o.logger.info(
+          { event: "deliverer.stranded_deleted", partition: this.partition, entries: step.deletedIds.length },
+          "pending entries deleted from the stream: dropped from the pending list, nothing to deliver",
+        );
       }
-      this.o.logger.warn(
-        { event: "deliverer.stranded_entry", partition: this.partition, entry: p.id, idleMs: p.idleMs },
-        "re-delivering an entry that was pending but not held",
-      );
-      await this.onBatch([{ id: p.id, payload }]);
+      for (const id of step.ids) {
+        if (this.stopped) return;
+        if (this.held.has(id)) continue;
+        const entry = await this.readPendingEntry(id);
+        // Gone: delivered and acknowledged (or otherwise settled) since the claim, done.
+        if (!entry || this.held.has(id)) continue;
+        this.o.metrics.strandedEntries.inc();
+        this.o.logger.warn(
+          { event: "deliverer.stranded_entry", partition: this.partition, entry: id, minIdleMs },
+          "re-delivering an entry that was pending but not held",
+        );
+        await this.onBatch([entry]);
+      }
+    } while (cursor !== "0-0");
+  }
+
+  /** The entry `id` as it is in the stream now; undefined when it has been deleted. */
+  private async readPendingEntry(id: string): Promise<StreamEntry | undefined> {
+    const { scripts, commands } = this.o;
+    const raw = (await commands.xrangeBuffer(scripts.stream, id, id)) as [Buffer, Buffer[]][];
+    if (raw.length === 0) return undefined;
+    const fields = raw[0]?.[1] ?? [];
+    let payload: Buffer | undefined;
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
     }
+    return { id, payload };
   }
 
   /** Entries handed out more than `maxDeliveries` times go to the dead letters as poison. */
@@ -206,12 +259,7 @@ export class PartitionWorker {
     const pending = await pendingOf(commands, scripts.stream, scripts.group, instanceId, 10_000);
     for (const p of pending) {
       if (p.deliveries <= config.maxDeliveries || this.stopped) continue;
-      const raw = (await commands.xrangeBuffer(scripts.stream, p.id, p.id)) as [Buffer, Buffer[]][];
-      const fields = raw[0]?.[1] ?? [];
-      let payload: Buffer | undefined;
-      for (let i = 0; i + 1 < fields.length; i += 2) {
-        if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
-      }
+      const payload = (await this.readPendingEntry(p.id))?.payload;
       let job: OutboundJob | undefined;
       try {
         job = payload ? decodeOutboundJob(payload) : undefined;
@@ -383,9 +431,12 @@ export class PartitionWorker {
       firstAttemptAtMs: BigInt(now),
       job,
     });
-    await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, parkedJob), now + delay);
+    // Parked (and its retry planned) before the call: should defer run but its reply be lost,
+    // the retried step must go through admit, which finds the park list, rather than deliver this
+    // job, and the recipient's next ones, ahead of the parked copy.
     this.parked.add(rk);
     this.retries.wakeAt(now + delay);
+    await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, parkedJob), now + delay);
     this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
     this.o.logger.debug({ event: "deliverer.retry_scheduled", partition: this.partition, mid: job.mid, delay });
   }

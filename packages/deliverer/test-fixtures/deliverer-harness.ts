@@ -24,10 +24,18 @@ import {
   OutboundJobSchema,
   partitionOf,
   type RedisClient,
+  readGroup,
+  runScript,
+  type StreamEntry,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { AckBatcher } from "../src/ack-batcher.js";
+import { createDelivererMetrics } from "../src/deliverer-metrics.js";
 import { DEFAULT_DELIVERER_CONFIG, type DelivererConfig } from "../src/deliverer-options.js";
+import { EndpointDelivery } from "../src/endpoint-delivery.js";
+import { PartitionWorker, type PartitionWorkerOptions } from "../src/outbound-consumer.js";
+import { PartitionScripts } from "../src/partition-scripts.js";
 import { type RunningDeliverer, startDeliverer } from "../src/start-deliverer.js";
 
 export const TEST_PARTITIONS = { inboundPartitions: 4, outboundPartitions: 8, eventPartitions: 2, adminPartitions: 1 };
@@ -75,6 +83,99 @@ export async function startTestDeliverer(
   const services = testServices(instanceId, (process.env.DELIVERER_TEST_LOG_LEVEL as LogLevel) ?? "silent");
   const deliverer = await startDeliverer({ ...FAST_CONFIG, ...overrides }, connection, services);
   return { deliverer, services };
+}
+
+export interface TestPartitionWorker {
+  worker: PartitionWorker;
+  scripts: PartitionScripts;
+  services: ProcessServices;
+  /** Stops the worker at once (nothing in flight is waited for) and releases its lease. */
+  stop(): Promise<void>;
+}
+
+/**
+ * One partition delivered by a PartitionWorker of its own, under a lease taken here: a
+ * deliverer's owner of that partition without the rendezvous around it, so that a test
+ * decides when ownership moves. `prepare` sees the scripts before the worker starts.
+ */
+export async function startTestPartitionWorker(
+  connection: BridgeConnectionConfig,
+  client: RedisClient,
+  keyspace: Keyspace,
+  partition: number,
+  instanceId: string,
+  options: Partial<Pick<PartitionWorkerOptions, "delivery" | "commands" | "strandedSweepMs" | "strandedIdleMs">> & {
+    config?: Partial<DelivererConfig>;
+    prepare?: (scripts: PartitionScripts) => void;
+  } = {},
+): Promise<TestPartitionWorker> {
+  const config = { ...FAST_CONFIG, ...options.config };
+  const leaseValue = `${instanceId}:${newMessageId()}`;
+  const commands = options.commands ?? client;
+  const scripts = new PartitionScripts(commands, keyspace, partition, leaseValue, config.deadLetterCap);
+  const taken = await runScript(client, "lease_acquire", [scripts.lease], [leaseValue, 60_000]);
+  if ((taken as string[])[0] !== "OK") throw new Error(`lease of partition ${partition}: ${JSON.stringify(taken)}`);
+  options.prepare?.(scripts);
+  const services = testServices(instanceId, (process.env.DELIVERER_TEST_LOG_LEVEL as LogLevel) ?? "silent");
+  const delivery = options.delivery ?? new EndpointDelivery(config);
+  const acks = new AckBatcher(commands, undefined, config.ackLingerMs);
+  const worker = new PartitionWorker({
+    scripts,
+    commands,
+    openBlocking: () => createRedisClient(connection.redis, "blocking"),
+    delivery,
+    acks,
+    config,
+    instanceId,
+    logger: services.logger,
+    metrics: createDelivererMetrics(services.metrics),
+    onFenced: () => {},
+    strandedSweepMs: options.strandedSweepMs,
+    strandedIdleMs: options.strandedIdleMs,
+  });
+  await worker.start();
+  return {
+    worker,
+    scripts,
+    services,
+    stop: async () => {
+      await worker.stop(0);
+      acks.close();
+      if (!options.delivery) await delivery.close();
+      await runScript(client, "lease_release", [scripts.lease], [leaseValue]);
+    },
+  };
+}
+
+/**
+ * A commands client for a partition's new owner on which a previous owner, its lease expired
+ * mid-tick, reads the partition's entries as `consumer` right after the new owner's takeover
+ * claim (its first XAUTOCLAIM), before it fences itself: they stay pending under `consumer`.
+ */
+export async function commandsWithLateReadOfPreviousOwner(
+  connection: BridgeConnectionConfig,
+  client: RedisClient,
+  keyspace: Keyspace,
+  partition: number,
+  consumer = "ghost",
+): Promise<{ commands: RedisClient; lateRead: () => Promise<StreamEntry[]> }> {
+  const stream = keyspace.key("outboundQueue", { partition });
+  const { consumerGroup: group, entryField } = keyspace.spec("outboundQueue");
+  const commands = createRedisClient(connection.redis, "commands");
+  await waitUntilReady(commands);
+  type Claim = (...args: unknown[]) => Promise<unknown>;
+  const patched = commands as unknown as Record<"xautoclaim" | "xautoclaimBuffer", Claim>;
+  let lateRead: Promise<StreamEntry[]> | undefined;
+  for (const name of ["xautoclaim", "xautoclaimBuffer"] as const) {
+    const claim = patched[name].bind(commands);
+    patched[name] = async (...args: unknown[]) => {
+      const reply = await claim(...args);
+      lateRead ??= readGroup(client, { stream, group, consumer, entryField, count: 100, after: ">" });
+      await lateRead;
+      return reply;
+    };
+  }
+  return { commands, lateRead: () => lateRead ?? Promise.resolve([]) };
 }
 
 /** A commands client and the deployment's keyspace, for writing jobs and inspecting Redis. */

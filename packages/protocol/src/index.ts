@@ -42,8 +42,10 @@ export { queueScript, registerScripts, runScript } from "./redis/scripts.js";
 export {
   ackEntries,
   autoClaim,
+  autoClaimIds,
   type BuryRequest,
   buryEntry,
+  type ClaimedIds,
   type ClaimResult,
   deliveryCounts,
   type EnqueueOutcome,

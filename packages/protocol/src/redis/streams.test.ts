@@ -10,6 +10,7 @@ import { LingeringAcks } from "./lingering-acks.js";
 import {
   ackEntries,
   autoClaim,
+  autoClaimIds,
   buryEntry,
   enqueueEnvelope,
   ensureGroup,
@@ -202,6 +203,28 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
       group,
       claimed.entries.map((e) => e.id),
     );
+  });
+
+  it("takes over idle entries of any consumer by id without counting them as handed out again", async () => {
+    const { stream, group, entryField } = await streamWithEntries("outboundQueue", 2, ["x", "y"]);
+    const [first] = await readGroup(client, { stream, group, consumer: "gone", entryField, count: 1, after: ">" });
+    await readGroup(client, { stream, group, consumer: "other", entryField, count: 1, after: ">" });
+    const claimed = await autoClaimIds(client, {
+      stream,
+      group,
+      consumer: "owner",
+      minIdleMs: 0,
+      cursor: "0-0",
+      count: 100,
+    });
+    expect(claimed.ids).toHaveLength(2);
+    expect(claimed.ids[0]).toBe(first?.id);
+    const rows = (await client.xpending(stream, group, "-", "+", 10)) as [string, string, number, number][];
+    expect(rows.map(([, consumer, , deliveries]) => [consumer, Number(deliveries)])).toEqual([
+      ["owner", 1],
+      ["owner", 1],
+    ]);
+    await ackEntries(client, stream, group, claimed.ids);
   });
 
   it("moves a poison entry to the dead-letter stream of its partition in one step", async () => {

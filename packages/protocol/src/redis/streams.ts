@@ -192,6 +192,40 @@ export async function autoClaim(
   };
 }
 
+export interface ClaimedIds {
+  cursor: string;
+  /** Ids now pending under the claiming consumer (their entries not read). */
+  ids: string[];
+  /** Ids that were pending but had been deleted from the stream (Redis dropped them from the pending list). */
+  deletedIds: string[];
+}
+
+/**
+ * One XAUTOCLAIM ... JUSTID step; follow `cursor` until it is "0-0". JUSTID leaves the
+ * entries' delivery counters alone: taking an entry over is not handing it out, and a
+ * counter that grew with every takeover would make a healthy entry look like poison.
+ */
+export async function autoClaimIds(
+  client: RedisClient,
+  request: { stream: string; group: string; consumer: string; minIdleMs: number; cursor: string; count: number },
+): Promise<ClaimedIds> {
+  // A named command, not call(): see autoClaim.
+  type AutoClaim = (...args: (string | number)[]) => Promise<unknown>;
+  const xautoclaim = (client as unknown as { xautoclaim: AutoClaim }).xautoclaim;
+  const reply = (await xautoclaim.call(
+    client,
+    request.stream,
+    request.group,
+    request.consumer,
+    request.minIdleMs,
+    request.cursor,
+    "COUNT",
+    request.count,
+    "JUSTID",
+  )) as [string, string[], string[]?];
+  return { cursor: String(reply[0]), ids: reply[1].map(String), deletedIds: (reply[2] ?? []).map(String) };
+}
+
 /** Pending entries of one consumer, with their delivery counts. */
 export async function pendingOf(
   client: RedisClient,

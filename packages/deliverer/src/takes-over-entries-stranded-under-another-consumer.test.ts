@@ -1,0 +1,56 @@
+import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { afterAll, describe, expect, inject, it } from "vitest";
+import {
+  closeRedisClient,
+  commandsWithLateReadOfPreviousOwner,
+  connectionFor,
+  enqueueJob,
+  makeJob,
+  openRedis,
+  outboundResidue,
+  RecordingSink,
+  startTestPartitionWorker,
+} from "../test-fixtures/deliverer-harness.js";
+import { readOutboundDeadLetters } from "./dead-letters.js";
+
+describe("stranded entries of another consumer", () => {
+  const cleanup: (() => Promise<unknown>)[] = [];
+  afterAll(async () => {
+    for (const step of cleanup.reverse()) await step().catch(() => undefined);
+  });
+
+  it("delivers, in order, entries left pending under a consumer that is not the owner once they are idle", async () => {
+    const connection = connectionFor(inject("redisUrl"), uniquePrefix("stranded-ghost"));
+    const sink = await RecordingSink.start();
+    cleanup.push(() => sink.close());
+    const { client, keyspace } = await openRedis(connection);
+    cleanup.push(() => closeRedisClient(client));
+    let partition = 0;
+    for (const seq of [1, 2, 3]) {
+      partition = await enqueueJob(
+        client,
+        keyspace,
+        makeJob({ recipientKey: "rk-ghost", endpoint: `${sink.url}/ghost`, body: Buffer.from(String(seq)) }),
+      );
+    }
+    const { commands, lateRead } = await commandsWithLateReadOfPreviousOwner(connection, client, keyspace, partition);
+    cleanup.push(() => closeRedisClient(commands));
+
+    const owner = await startTestPartitionWorker(connection, client, keyspace, partition, "d-owner", {
+      commands,
+      strandedSweepMs: 100,
+      strandedIdleMs: 500,
+    });
+    cleanup.push(() => owner.stop());
+    expect(await lateRead()).toHaveLength(3);
+
+    await waitFor("all three delivered", () => sink.delivered.length >= 3, 10_000);
+    expect(sink.delivered.map((r) => r.body.toString())).toEqual(["1", "2", "3"]);
+    await waitFor("no residue", async () => {
+      const r = await outboundResidue(client, keyspace);
+      return r.backlog === 0 && r.pending === 0 && r.parked === 0;
+    });
+    expect(await readOutboundDeadLetters(client, keyspace)).toEqual([]);
+    expect(await owner.services.metrics.metrics()).toMatch(/stranded_entries_total\{[^}]*\} 3/);
+  });
+});
