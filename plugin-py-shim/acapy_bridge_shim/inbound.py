@@ -26,10 +26,11 @@ from acapy_agent.core.error import ProfileError
 from acapy_agent.messaging.base_handler import HandlerException
 from acapy_agent.messaging.error import MessageParseError
 from acapy_agent.messaging.responder import BaseResponder
-from acapy_agent.storage.error import StorageError
+from acapy_agent.storage.error import StorageError, StorageNotFoundError
 from acapy_agent.transport.error import WireFormatParseError
 from acapy_agent.transport.inbound.base import BaseInboundTransport
 from acapy_agent.transport.outbound.message import OutboundMessage
+from acapy_agent.transport.outbound.status import OutboundSendStatus
 from acapy_agent.transport.wire_format import DIDCOMM_V0_MIME_TYPE, DIDCOMM_V1_MIME_TYPE
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
@@ -356,8 +357,41 @@ class RedisInboundTransport(BaseInboundTransport):
                 f"mid={mid}: its events not in Redis after {time.monotonic() - started:.0f} s; not acknowledged"
             )
 
-    async def _requeue(self, message: pb.AgentMessage) -> None:
-        """A direct response the relay could not deliver: route it like ACA-Py routes an unreturned one."""
+    def _outbound_router(self):
+        """ACA-Py's own way to send a message: `send(profile, outbound) -> OutboundSendStatus`.
+
+        That is the conductor's `outbound_message_router`, which every responder of ACA-Py ends in
+        (DispatcherResponder, AdminResponder): back through an open inbound session, else its outbound
+        transports, else its undelivered queue. The InboundTransportManager that hands this transport
+        `create_session` holds the conductor's bound `handle_not_returned` and `inbound_message_router`.
+        Without them (an ACA-Py that changed), the BaseResponder of the root context, bound only when
+        ACA-Py runs an admin server; else None.
+        """
+        manager = getattr(self._create_session, "__self__", None)
+        for bound in (getattr(manager, "return_inbound", None), getattr(manager, "receive_inbound", None)):
+            router = getattr(getattr(bound, "__self__", None), "outbound_message_router", None)
+            if callable(router):
+                return router
+        responder = self.root_profile.inject_or(BaseResponder)
+        if responder is not None:
+
+            async def send(_profile, outbound):
+                return await responder.send_outbound(outbound)
+
+            return send
+        return None
+
+    async def _requeue(self, message: pb.AgentMessage) -> Outcome | None:
+        """A direct response the relay could not deliver: sent the way ACA-Py sends an unreturned one.
+
+        Returns None once ACA-Py took it (sent to a session, queued for its outbound transports, or,
+        logged as a warning, kept in its in-memory undelivered queue); an Outcome with a dead letter
+        when it cannot be sent (UNDELIVERABLE, an unknown connection). Transient errors raise
+        RetryLater: the entry stays pending.
+
+        Multitenancy: the reply carries no wallet id (DirectReply has none), so it is sent with the
+        root profile; a sub-wallet's connection is unknown there and the reply becomes a dead letter.
+        """
         reply = message.returned_reply
         payload: str | bytes = bytes(reply.body)
         if _base_type(reply.content_type) == JSON_TYPE:
@@ -368,8 +402,35 @@ class RedisInboundTransport(BaseInboundTransport):
             reply_to_verkey=reply.reply_to_verkey or None,
             connection_id=reply.connection_id or None,
         )
-        responder = self.root_profile.inject(BaseResponder)
-        status = await responder.send_outbound(outbound)
-        LOGGER.info(
-            "acapy-bridge inbound: returned reply for mid=%s re-routed (%s)", reply.mid, getattr(status, "name", status)
-        )
+        to = f"connection {reply.connection_id}" if reply.connection_id else f"key {reply.reply_to_verkey or '?'}"
+        what = f"returned direct response to mid={reply.mid} (for {to})"
+        send = self._outbound_router()
+        if send is None:
+            raise RetryLater(f"{what}: no way to send it (no ACA-Py conductor or responder found); not acknowledged")
+        try:
+            status = await send(self.root_profile, outbound)
+        except StorageNotFoundError as error:
+            detail = f"{what}: ACA-Py cannot send it, the connection is unknown ({error})"
+            if self.root_profile.settings.get("multitenant.enabled"):
+                detail += "; with multitenancy it may be a sub-wallet's: returned replies carry no wallet id"
+            return Outcome(dead_letter=(pb.DEAD_LETTER_REASON_INVALID_ENDPOINT, detail))
+        except TRANSIENT_RECEIVE_ERRORS as error:
+            raise RetryLater(f"{what}: sending failed ({type(error).__name__}: {error}); not acknowledged") from error
+        name = getattr(status, "name", str(status))
+        if status == OutboundSendStatus.UNDELIVERABLE:
+            return Outcome(
+                dead_letter=(
+                    pb.DEAD_LETTER_REASON_INVALID_ENDPOINT,
+                    f"{what}: ACA-Py cannot send it (UNDELIVERABLE: no session, endpoint or transport for it, "
+                    "no undelivered queue)",
+                )
+            )
+        if status == OutboundSendStatus.WAITING_FOR_PICKUP:
+            LOGGER.warning(
+                "acapy-bridge inbound: %s kept in ACA-Py's in-memory undelivered queue (WAITING_FOR_PICKUP) "
+                "until the recipient picks it up; lost if ACA-Py stops first",
+                what,
+            )
+            return None
+        LOGGER.info("acapy-bridge inbound: %s sent again (%s)", what, name)
+        return None

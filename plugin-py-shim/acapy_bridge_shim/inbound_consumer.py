@@ -9,7 +9,7 @@ entry delivered more than `max_deliveries` times is dead-lettered as POISON.
 
 This module knows Redis and the contract, not ACA-Py: the transport in
 `inbound.py` supplies `deliver` (hand one AgentMessage to ACA-Py) and
-`requeue` (route a returned direct response through ACA-Py).
+`requeue` (send a returned direct response through ACA-Py).
 """
 
 import asyncio
@@ -17,6 +17,7 @@ import logging
 import re
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -45,6 +46,12 @@ ACK_LINGER_S = 0.02
 # Waits between the attempts to write a reply (or command) to a relay's inbox: about 6 s in all,
 # well inside the relay's wait for a direct response.
 REPLY_RETRY_DELAYS_S = (0.1, 0.2, 0.4, 0.8, 1.6, 3.2)
+# Entries this process finished (acknowledged or dead-lettered) are remembered this long, and at most
+# this many: a claim (or a re-read of our own pending entries) that took them before they were done
+# skips them instead of starting them again. Entry ids are never reused, so remembering longer only
+# costs memory; the bound covers a claim that waits for slots behind slow handlers.
+FINISHED_MEMORY_S = 600.0
+FINISHED_MEMORY_MAX = 20_000
 # A base58 Ed25519 verkey, as the relay tells one (packages/relay/src/envelope-recipient.ts).
 _BASE58_VERKEY = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,64}$")
 
@@ -67,7 +74,35 @@ class Outcome:
 
 # deliver(message, reply_now) -> Outcome; reply_now writes a reply at once (before processing ends).
 Deliver = Callable[[pb.AgentMessage, Callable[[pb.DirectReply], Awaitable[None]]], Awaitable[Outcome]]
-Requeue = Callable[[pb.AgentMessage], Awaitable[None]]
+# requeue(returned reply) -> None (sent, acknowledge it) or an Outcome whose dead_letter says why it cannot be.
+Requeue = Callable[[pb.AgentMessage], Awaitable[Outcome | None]]
+
+
+class RecentlyFinished:
+    """Keys of entries finished a short while ago, bounded in time and in number (oldest forgotten first)."""
+
+    def __init__(self, ttl_s: float = FINISHED_MEMORY_S, max_entries: int = FINISHED_MEMORY_MAX):
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._until: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._until)
+
+    def add(self, key: str) -> None:
+        self._until[key] = time.monotonic() + self._ttl_s
+        self._until.move_to_end(key)
+        while len(self._until) > self._max_entries:
+            self._until.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        now = time.monotonic()
+        while self._until:  # one ttl for all: the oldest expires first
+            oldest, until = next(iter(self._until.items()))
+            if until > now:
+                break
+            del self._until[oldest]
+        return key in self._until
 
 
 def _now_ms() -> int:
@@ -119,6 +154,9 @@ class InboundConsumer:
         self._in_flight: dict[str, asyncio.Task] = {}
         # Entries found (read or claimed) and waiting for a slot, as `stream|id`.
         self._reserved: set[str] = set()
+        # Entries handled and acknowledged (or dead-lettered) here: a claim that took them in its
+        # snapshot before they were done does not start them again. Failed entries are not in it.
+        self._finished = RecentlyFinished()
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
         self._stopper: asyncio.Future | None = None
@@ -211,14 +249,26 @@ class InboundConsumer:
                 await asyncio.sleep(0.5)
 
     def _busy(self, stream: str, entry_id: str) -> bool:
-        """True while this process waits to handle, handles, or acknowledges the entry."""
+        """True while this process waits to handle, handles, or acknowledges the entry, or finished it lately."""
         key = f"{stream}|{entry_id}"  # ids are only unique within one stream
-        return key in self._in_flight or key in self._reserved or self._acks.holds(stream, entry_id)
+        return (
+            key in self._in_flight
+            or key in self._reserved
+            or self._acks.holds(stream, entry_id)
+            or key in self._finished
+        )
 
-    async def _spawn(self, stream: str, entry: StreamEntry, deliveries: int) -> None:
+    async def _spawn(self, stream: str, entry: StreamEntry, deliveries: int) -> bool:
+        """Starts the entry once a slot is free; False when it is already in hand or done here.
+
+        A claim (or a re-read) checks each entry of its snapshot only when it gets to it, after
+        waiting for the slots of those before: what finished meanwhile is skipped then.
+        """
         key = f"{stream}|{entry.id}"
         if self._busy(stream, entry.id):
-            return  # claimed while we still work on it (or wait for a slot), or done and about to be acknowledged
+            # claimed while we still work on it (or wait for a slot), done and about to be
+            # acknowledged, or acknowledged (dead-lettered) since the snapshot was taken
+            return False
         # Reserved before waiting for a slot: a read loop and a claim that both hold the entry
         # (the claim takes back what a reader waits with) must not both start it.
         self._reserved.add(key)
@@ -234,6 +284,7 @@ class InboundConsumer:
             self._slots.release()
 
         task.add_done_callback(done)
+        return True
 
     async def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
         if not ids:
@@ -293,10 +344,11 @@ class InboundConsumer:
                 fresh = [e for e in entries if not self._busy(stream, e.id)]
                 if fresh:
                     counts = await self._delivery_counts(stream, [e.id for e in fresh])
+                    started = 0
                     for entry in fresh:
-                        await self._spawn(stream, entry, counts.get(entry.id, 1))
-                    claimed += len(fresh)
-                    LOGGER.info("acapy-bridge inbound: claimed %d idle entries of %s", len(fresh), stream)
+                        started += await self._spawn(stream, entry, counts.get(entry.id, 1))
+                    claimed += started
+                    LOGGER.info("acapy-bridge inbound: claimed %d idle entries of %s", started, stream)
                 if cursor == "0-0":
                     break
         self.stats["claimed"] += claimed
@@ -313,9 +365,10 @@ class InboundConsumer:
             return 0
         LOGGER.info("acapy-bridge inbound: claimed %d entries of %s (%s)", len(entries), stream, why)
         counts = await self._delivery_counts(stream, [e.id for e in entries])
+        started = 0
         for entry in entries:
-            await self._spawn(stream, entry, counts.get(entry.id, 1))
-        return len(entries)
+            started += await self._spawn(stream, entry, counts.get(entry.id, 1))
+        return started
 
     # ---- one entry ----
 
@@ -331,7 +384,7 @@ class InboundConsumer:
 
     async def _process_entry(self, stream: str, entry: StreamEntry, deliveries: int) -> None:
         if entry.payload is None:  # deleted while pending
-            self._acks.add(stream, entry.id)
+            self._acknowledge(stream, entry.id)
             return
         try:
             message = decode_envelope(pb.AgentMessage, entry.payload)
@@ -354,12 +407,16 @@ class InboundConsumer:
             await self._bury(stream, entry.id, message, pb.DEAD_LETTER_REASON_EXPIRED, "expired", deliveries)
             return
         if message.kind == pb.INBOUND_KIND_RETURNED_REPLY:
-            await self._requeue(message)
+            outcome = await self._requeue(message)
             self.stats["returned_replies"] += 1
-            self._acks.add(stream, entry.id)
+            if outcome is not None and outcome.dead_letter:
+                reason, detail = outcome.dead_letter
+                await self._bury(stream, entry.id, message, reason, detail, deliveries)
+            else:
+                self._acknowledge(stream, entry.id)
             return
         if message.kind != pb.INBOUND_KIND_AGENT_MESSAGE:
-            self._acks.add(stream, entry.id)
+            self._acknowledge(stream, entry.id)
             return
 
         async def reply_now(reply: pb.DirectReply) -> None:
@@ -380,8 +437,13 @@ class InboundConsumer:
             reason, detail = outcome.dead_letter
             await self._bury(stream, entry.id, message, reason, detail, deliveries)
         else:
-            self._acks.add(stream, entry.id)
+            self._acknowledge(stream, entry.id)
         self.stats["processed"] += 1
+
+    def _acknowledge(self, stream: str, entry_id: str) -> None:
+        """The entry is done: acknowledged soon (LingeringAcks retries a failed call), and remembered."""
+        self._acks.add(stream, entry_id)
+        self._finished.add(f"{stream}|{entry_id}")
 
     async def _write_reply(self, message: pb.AgentMessage, reply: pb.DirectReply) -> None:
         if not message.relay_id:
@@ -508,6 +570,8 @@ class InboundConsumer:
             dead_letter=encode_envelope(letter),
             dead_letter_cap=DEAD_LETTER_CAP,
         )
+        # Acknowledged with it (XACK + XDEL): a claim that took it before must not handle it again.
+        self._finished.add(f"{stream}|{entry_id}")
         self.stats["dead_lettered"] += 1
         LOGGER.warning(
             "acapy-bridge inbound: dead-lettered mid=%s reason=%s: %s",

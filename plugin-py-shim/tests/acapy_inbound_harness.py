@@ -2,18 +2,24 @@
 
 What runs is ACA-Py's: InboundTransportManager (sessions, dispatch_complete), InboundSession,
 InboundMessage, the dispatcher's TaskQueue (which may start a handler later from its drain
-task) and Conductor.dispatch_complete. Replaced: the wire format (plain JSON, no wallet) and
-the protocol handlers (what a test makes them do), like the dispatcher's handler call.
+task), and a Conductor wired as ACA-Py wires it (dispatch_complete, handle_not_returned, the
+outbound message router with an OutboundTransportManager running the shim's outbound transport
+and a Dispatcher). Replaced: the wire format (plain JSON, no wallet), the protocol handlers
+(what a test makes them do) like the dispatcher's handler call, and the connection manager
+(`connections`: connection id -> ConnectionTarget).
 """
 
 import json
 import uuid
-from types import SimpleNamespace
 
 from acapy_agent.config.injection_context import InjectionContext
+from acapy_agent.connections.base_manager import BaseConnectionManager
 from acapy_agent.core.conductor import Conductor
+from acapy_agent.core.dispatcher import Dispatcher
+from acapy_agent.storage.error import StorageNotFoundError
 from acapy_agent.transport.inbound.manager import InboundTransportManager
 from acapy_agent.transport.inbound.receipt import MessageReceipt
+from acapy_agent.transport.outbound.manager import OutboundTransportManager
 from acapy_agent.transport.wire_format import BaseWireFormat
 from acapy_agent.utils.task_queue import TaskQueue
 
@@ -22,6 +28,7 @@ from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim import runtime_for
 from acapy_bridge_shim.inbound import RedisInboundTransport
+from acapy_bridge_shim.outbound import BridgeOutboundTransport
 from tests.waiting import eventually
 
 RELAY = "relay-h"
@@ -33,6 +40,7 @@ class FakeProfile:
     def __init__(self, context: InjectionContext):
         self.context = context
         self.settings = context.settings
+        self.notified = []
 
     def inject(self, cls):
         return self.context.inject(cls)
@@ -42,6 +50,21 @@ class FakeProfile:
 
     async def session(self):  # InboundSession.parse_inbound awaits it and hands it to the wire format
         return None
+
+    async def notify(self, topic, payload):  # the conductor's outbound router notifies the send status
+        self.notified.append((topic, payload))
+
+
+class Connections(BaseConnectionManager):
+    """The connection manager's targets lookup; an unknown id fails as ConnRecord.retrieve_by_id does."""
+
+    def __init__(self):  # no profile, no route manager: only the lookup below is used
+        self.targets = {}
+
+    async def get_connection_targets(self, *, connection_id=None, connection=None):
+        if connection_id not in self.targets:
+            raise StorageNotFoundError(f"Record not found: connection {connection_id}")
+        return [self.targets[connection_id]]
 
 
 class JsonWireFormat(BaseWireFormat):
@@ -76,10 +99,20 @@ class Agent:
         self.wire_format = JsonWireFormat()
         self.context.injector.bind_instance(BaseWireFormat, self.wire_format)
         self.profile = FakeProfile(self.context)
+        self.connections = Connections()
+        self.context.injector.bind_instance(BaseConnectionManager, self.connections)
         # The dispatcher's queue: beyond max_active, handlers start later from its drain task.
         self.dispatcher_queue = TaskQueue(max_active=max_active)
-        self.manager = InboundTransportManager(self.profile, self.route)
-        self.conductor = SimpleNamespace(inbound_transport_manager=self.manager)
+        # No admin server: BaseResponder is not bound in the root context (ACA-Py binds it only with one).
+        self.conductor = Conductor(context_builder=None)
+        self.conductor.root_profile = self.profile
+        self.manager = InboundTransportManager(self.profile, self.route, self.conductor.handle_not_returned)
+        self.conductor.inbound_transport_manager = self.manager
+        self.conductor.outbound_transport_manager = OutboundTransportManager(
+            self.profile, self.conductor.handle_not_delivered
+        )
+        self.conductor.outbound_transport_manager.register_class(BridgeOutboundTransport, "acapy-bridge")
+        self.conductor.dispatcher = Dispatcher(self.profile)
         self.transport = RedisInboundTransport("0.0.0.0", "0", self.manager.create_session, root_profile=self.profile)
         # payload["do"] -> async handler(payload); default: succeed.
         self.handlers = {}
@@ -104,12 +137,17 @@ class Agent:
         return runtime_for(self.context)
 
     async def start(self) -> None:
+        await self.conductor.dispatcher.setup()
+        await self.conductor.outbound_transport_manager.start_transport("acapy-bridge")
         await self.transport.start()
         await eventually(lambda: _started(self.transport))
 
     async def stop(self) -> None:
         await self.transport.stop()
         await self.dispatcher_queue.complete(0.1)
+        if self.conductor.dispatcher.task_queue is not None:  # set up by start()
+            await self.conductor.dispatcher.task_queue.complete(0.1)
+        await self.conductor.outbound_transport_manager.stop()
         await self.runtime.close()
 
     # ---- Redis side ----
@@ -141,6 +179,14 @@ class Agent:
         for key in rt.keyspace.all_partitions("inbound_queue"):
             total += (await rt.client.xpending(key, "acapy"))["pending"]
         return total
+
+    async def outbound_jobs(self) -> list[pb.OutboundJob]:
+        rt = self.runtime
+        field = rt.keyspace.spec("outbound_queue").entry_field.encode()
+        out = []
+        for key in rt.keyspace.all_partitions("outbound_queue"):
+            out += [decode_envelope(pb.OutboundJob, f[field]) for _, f in await rt.client.xrange(key)]
+        return out
 
     async def dead_letters(self) -> list[pb.DeadLetter]:
         rt = self.runtime
