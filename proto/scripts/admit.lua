@@ -3,13 +3,17 @@
 -- KEYS[1] lease; KEYS[2] stream; KEYS[3] the recipient's park list (same slot)
 -- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob
 -- Returns {"GO"} | {"PARKED"} (appended, entry acknowledged and deleted) | {"FENCED"}
+-- Idempotent: the job is appended only if XACK finds the entry still pending, so a
+-- call resent after a lost connection (Redis ran it, the reply was lost) answers
+-- {"PARKED"} again without parking the job a second time.
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then
   return {"FENCED"}
 end
 if redis.call("EXISTS", KEYS[3]) == 0 then
   return {"GO"}
 end
-redis.call("RPUSH", KEYS[3], ARGV[4])
-redis.call("XACK", KEYS[2], ARGV[2], ARGV[3])
+if redis.call("XACK", KEYS[2], ARGV[2], ARGV[3]) == 1 then
+  redis.call("RPUSH", KEYS[3], ARGV[4])
+end
 redis.call("XDEL", KEYS[2], ARGV[3])
 return {"PARKED"}

@@ -4,11 +4,16 @@
 -- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob
 -- ARGV[5] due time (ms); ARGV[6] recipient key
 -- Returns {"OK"} | {"FENCED"}
+-- Idempotent: the job is parked and scheduled only if XACK finds the entry still
+-- pending, so a call resent after a lost connection (Redis ran it, the reply was
+-- lost) answers {"OK"} again without parking the job a second time; the first
+-- run's schedule stands.
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then
   return {"FENCED"}
 end
-redis.call("LPUSH", KEYS[3], ARGV[4])
-redis.call("ZADD", KEYS[4], ARGV[5], ARGV[6])
-redis.call("XACK", KEYS[2], ARGV[2], ARGV[3])
+if redis.call("XACK", KEYS[2], ARGV[2], ARGV[3]) == 1 then
+  redis.call("LPUSH", KEYS[3], ARGV[4])
+  redis.call("ZADD", KEYS[4], ARGV[5], ARGV[6])
+end
 redis.call("XDEL", KEYS[2], ARGV[3])
 return {"OK"}

@@ -80,6 +80,47 @@ describe("partition scripts on a standalone Redis", () => {
     expect(letters.map((l) => l.letter.mid)).toEqual(["m-h1"]);
   });
 
+  /** Adds one job to the partition's stream and reads it as the group's member, so it is pending. */
+  async function pendingEntry(scripts: PartitionScripts, mid: string): Promise<string> {
+    await ensureGroup(client, scripts.stream, scripts.group);
+    await client.xadd(scripts.stream, "*", scripts.entryField, mid);
+    const [entry] = await readGroup(client, {
+      stream: scripts.stream,
+      group: scripts.group,
+      consumer: OWNER,
+      entryField: scripts.entryField,
+      count: 1,
+      after: ">",
+    });
+    if (!entry) throw new Error("no entry read");
+    return entry.id;
+  }
+
+  it("admit run twice for the same entry parks one copy behind H1..H3 and answers PARKED both times", async () => {
+    const { scripts, heads } = await ownedPartitionWithParkedJobs();
+    const id = await pendingEntry(scripts, "m-new");
+    const queued = parkedJob("m-new");
+    expect(await scripts.admit(id, RECIPIENT, queued)).toBe("PARKED");
+    expect(await scripts.admit(id, RECIPIENT, queued)).toBe("PARKED");
+    expect(await client.lrangeBuffer(scripts.park(RECIPIENT), 0, -1)).toEqual([...heads, queued]);
+    expect(await client.xlen(scripts.stream)).toBe(0);
+    expect(((await client.xpending(scripts.stream, scripts.group)) as [number])[0]).toBe(0);
+  });
+
+  it("defer run twice for the same entry parks one copy at the head and keeps the first run's due time", async () => {
+    const scripts = new PartitionScripts(client, keyspace, partition++, OWNER, 0);
+    expect(await runScript(client, "lease_acquire", [scripts.lease], [OWNER, 60_000])).toEqual(["OK"]);
+    const id = await pendingEntry(scripts, "m-failed");
+    const failed = parkedJob("m-failed");
+    const due = Date.now() + 1_000;
+    await scripts.defer(id, RECIPIENT, failed, due);
+    await scripts.defer(id, RECIPIENT, failed, due + 5_000);
+    expect(await client.lrangeBuffer(scripts.park(RECIPIENT), 0, -1)).toEqual([failed]);
+    expect(Number(await client.zscore(scripts.retry, RECIPIENT))).toBe(due);
+    expect(await client.xlen(scripts.stream)).toBe(0);
+    expect(((await client.xpending(scripts.stream, scripts.group)) as [number])[0]).toBe(0);
+  });
+
   it("fenced_ack acknowledges and deletes 10,000 entries in one call", async () => {
     const scripts = new PartitionScripts(client, keyspace, partition++, OWNER, 0);
     expect(await runScript(client, "lease_acquire", [scripts.lease], [OWNER, 60_000])).toEqual(["OK"]);

@@ -63,13 +63,20 @@ export class PartitionScripts {
     if (ids.length > 0) await this.run("fenced_ack", [this.stream], [this.group, ...ids]);
   }
 
-  /** "GO": deliver it; "PARKED": appended behind the recipient's parked jobs (and acknowledged). */
+  /**
+   * "GO": deliver it; "PARKED": appended behind the recipient's parked jobs (and acknowledged).
+   * Appends only while the entry is still pending: a call resent after a lost connection answers
+   * "PARKED" again without parking the job twice.
+   */
   async admit(entryId: string, recipient: string, parkedJob: Uint8Array): Promise<"GO" | "PARKED"> {
     const reply = await this.run("admit", [this.stream, this.park(recipient)], [this.group, entryId, parkedJob]);
     return reply[0] as "GO" | "PARKED";
   }
 
-  /** First transient failure: the entry becomes the head of its recipient's park list, due at `dueMs`. */
+  /**
+   * First transient failure: the entry becomes the head of its recipient's park list, due at `dueMs`.
+   * Parks only while the entry is still pending: a call resent after a lost connection parks nothing.
+   */
   async defer(entryId: string, recipient: string, parkedJob: Uint8Array, dueMs: number): Promise<void> {
     await this.run(
       "defer",

@@ -26,15 +26,19 @@ export class RecipientLanes {
     return this.lanes.has(key);
   }
 
-  push(key: string, task: Task): void {
+  /** Tasks of `key` queued or running. */
+  queued(key: string): number {
+    return this.lanes.get(key)?.length ?? 0;
+  }
+
+  /** Returns the tasks of `key` now queued or running, this one included (no second lookup on the hot path). */
+  push(key: string, task: Task): number {
     this.pendingTasks++;
     const lane = this.lanes.get(key);
-    if (lane) {
-      lane.push(task);
-      return;
-    }
+    if (lane) return lane.push(task);
     this.lanes.set(key, [task]);
     void this.run(key);
+    return 1;
   }
 
   private async run(key: string): Promise<void> {

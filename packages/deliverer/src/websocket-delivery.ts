@@ -10,18 +10,38 @@ export interface WebSocketDeliveryOptions {
   idleMs: number;
 }
 
+/** A frame written and not yet confirmed by the peer. */
+interface UnconfirmedSend {
+  /** The ping whose pong confirms it; 0 until that ping is sent. */
+  ping: number;
+  settle: (outcome: AttemptOutcome) => void;
+}
+
 interface Connection {
   socket: WebSocket;
   open: Promise<AttemptOutcome | undefined>;
   idleTimer: NodeJS.Timeout | undefined;
   sending: number;
+  /** In the order the frames were written; those with ping 0 are always at the end. */
+  unconfirmed: UnconfirmedSend[];
+  /** The last ping sent (its payload is this number in decimal). */
+  pingSeq: number;
+  pingScheduled: boolean;
 }
 
 /**
  * Sends each message as one frame (binary for packed DIDComm, text for JSON)
  * over a WebSocket that is reused per endpoint URL while it stays open, and
- * closed after a while without sends. A send counts as delivered when `ws`
- * reports the frame written; frames the remote sends back are ignored.
+ * closed after a while without sends; frames the remote sends back are ignored.
+ *
+ * A send counts as delivered only once the peer has read it: the frame is
+ * followed by a ping, and the peer's pong comes back after it read every frame
+ * written before that ping (one ping confirms all the frames written in the
+ * same turn of the event loop). That the frame was written proves nothing: it
+ * may sit in the kernel's buffer of a socket whose peer vanished without FIN or
+ * RST, and stay OPEN until TCP gives up. Without a pong within the attempt's
+ * total timeout the socket is terminated and the send fails, to be retried: a
+ * duplicate is possible, a loss is not.
  */
 export class WebSocketDelivery {
   private readonly connections = new Map<string, Connection>();
@@ -55,15 +75,34 @@ export class WebSocketDelivery {
     c.sending++;
     try {
       return await new Promise<AttemptOutcome>((resolve) => {
+        const pending: UnconfirmedSend = {
+          ping: 0,
+          settle: (outcome) => {
+            clearTimeout(timer);
+            resolve(outcome);
+          },
+        };
         const timer = setTimeout(() => {
+          // Unconfirmed in time: the peer may be gone without a FIN, so the socket cannot be trusted
+          // with the next frames either. Closing it fails the other unconfirmed sends at once.
+          this.unlist(c, pending);
           c.socket.terminate();
-          resolve(classifyError(Object.assign(new Error("send timed out"), { code: "TIMEOUT" })));
+          resolve(
+            classifyError(
+              Object.assign(new Error(`peer did not confirm the frame within ${this.options.totalTimeoutMs} ms`), {
+                code: "WS_UNCONFIRMED",
+              }),
+            ),
+          );
         }, this.options.totalTimeoutMs);
+        c.unconfirmed.push(pending);
         const binary = !contentType.toLowerCase().startsWith("application/json");
         c.socket.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { binary }, (error) => {
-          clearTimeout(timer);
-          resolve(error ? classifyError(error) : { ok: true, status: 101 });
+          if (!error) return; // written; the pong settles it
+          this.unlist(c, pending);
+          pending.settle(classifyError(error));
         });
+        this.schedulePing(c);
       });
     } finally {
       c.sending--;
@@ -100,11 +139,66 @@ export class WebSocketDelivery {
     // Frames from the remote (e.g. return-route replies) are not for us; errors end the socket.
     socket.on("message", () => {});
     socket.on("error", () => {});
-    const connection: Connection = { socket, open, idleTimer: undefined, sending: 0 };
+    const connection: Connection = {
+      socket,
+      open,
+      idleTimer: undefined,
+      sending: 0,
+      unconfirmed: [],
+      pingSeq: 0,
+      pingScheduled: false,
+    };
+    socket.on("pong", (payload: Buffer) => this.confirm(connection, Number(payload.toString("latin1"))));
     socket.on("close", () => {
       if (this.connections.get(url.href) === connection) this.connections.delete(url.href);
+      // The peer may not have read these frames: they are retried (a duplicate is possible, a loss is not).
+      const unconfirmed = connection.unconfirmed.splice(0);
+      if (unconfirmed.length === 0) return;
+      const failure = classifyError(
+        Object.assign(new Error("socket closed before the peer confirmed the frame"), { code: "ECLOSED" }),
+      );
+      for (const pending of unconfirmed) pending.settle(failure);
     });
     return connection;
+  }
+
+  /** One ping for every frame written in this turn of the event loop: it follows them on the stream. */
+  private schedulePing(c: Connection): void {
+    if (c.pingScheduled) return;
+    c.pingScheduled = true;
+    setImmediate(() => {
+      c.pingScheduled = false;
+      // Not open: the close handler fails the unconfirmed sends (a send on a closing socket
+      // fails through its callback).
+      if (c.socket.readyState !== WebSocket.OPEN) return;
+      c.pingSeq += 1;
+      const seq = c.pingSeq;
+      for (let i = c.unconfirmed.length - 1; i >= 0; i--) {
+        const pending = c.unconfirmed[i] as UnconfirmedSend;
+        if (pending.ping !== 0) break;
+        pending.ping = seq;
+      }
+      c.socket.ping(String(seq));
+    });
+  }
+
+  /** A pong for ping `seq`: the peer has read every frame written before that ping. */
+  private confirm(c: Connection, seq: number): void {
+    // A pong the peer sent unasked (allowed as a heartbeat) carries no number of ours.
+    if (!Number.isInteger(seq) || seq < 1 || seq > c.pingSeq) return;
+    let confirmed = 0;
+    while (confirmed < c.unconfirmed.length) {
+      const ping = (c.unconfirmed[confirmed] as UnconfirmedSend).ping;
+      if (ping === 0 || ping > seq) break;
+      confirmed++;
+    }
+    if (confirmed === 0) return;
+    for (const pending of c.unconfirmed.splice(0, confirmed)) pending.settle({ ok: true, status: 101 });
+  }
+
+  private unlist(c: Connection, pending: UnconfirmedSend): void {
+    const at = c.unconfirmed.indexOf(pending);
+    if (at >= 0) c.unconfirmed.splice(at, 1);
   }
 
   private drop(key: string, connection: Connection): void {
