@@ -108,6 +108,7 @@ export interface RelayMetrics {
   slowConsumers: Counter<"reason">;
   framesInFlight: Gauge;
   readPauses: Counter;
+  latePongsStillReceiving: Counter;
   walletPushes: Counter<"result">;
   walletPushSeconds: Histogram;
   janitorRecovered: Counter<"command" | "result">;
@@ -281,6 +282,11 @@ export function createRelayMetrics(
     readPauses: new Counter({
       name: "acapy_bridge_relay_ws_read_pauses_total",
       help: "Times the relay stopped reading a WebSocket because ws-max-frames-in-flight of its frames were still being written to Redis.",
+      registers: [registry],
+    }),
+    latePongsStillReceiving: new Counter({
+      name: "acapy_bridge_relay_ws_late_pongs_still_receiving_total",
+      help: "Heartbeat turns that kept a WebSocket whose pong was late because what was sent before the ping was still reaching the wallet (a large frame on a slow link).",
       registers: [registry],
     }),
     pendingRequests: new Gauge({

@@ -10,17 +10,15 @@ import {
   Keyspace,
   partitionCountsOf,
   type RedisClient,
-  RelayCommandSchema,
   WalletMessageSchema,
 } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
-import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
-import { pushToRelayInbox, routeWalletToSocket } from "../test-fixtures/shim-commands.js";
+import { pushToRelayInbox, routeWalletToSocket, walletPush } from "../test-fixtures/shim-commands.js";
 import { type SlowConsumerReason, SocketRegistry } from "./websocket-ingress.js";
 
 function open(url: string): Promise<WebSocket> {
@@ -84,16 +82,7 @@ describe("a wallet socket that stops reading", () => {
   }
 
   async function push(frame: AgentMessage, walletKey: string, mid: string, body: Buffer): Promise<void> {
-    const message = create(WalletMessageSchema, {
-      mid,
-      recipientKey: walletKey,
-      contentType: "application/didcomm-envelope-enc",
-      body,
-      createdAtMs: BigInt(Date.now()),
-    });
-    const command = create(RelayCommandSchema, {
-      command: { case: "push", value: { socketId: frame.socketId, routeEpoch: frame.sessionEpoch, message } },
-    });
+    const command = walletPush(frame, walletKey, mid, body);
     expect(await pushToRelayInbox(client, keyspace, t.relay.relayId, command)).toBe("OK");
   }
 

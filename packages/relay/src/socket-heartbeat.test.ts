@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
 import { SocketRegistry } from "./websocket-ingress.js";
@@ -68,6 +69,36 @@ describe("the relay's heartbeat", () => {
     registry.heartbeatTick(1_000, 0, start + 3_000);
     expect(sockets[0]?.pings).toBe(2);
     expect(sockets[0]?.ended).toBe("");
+  });
+
+  it("keeps a socket whose pong is late behind a large frame for the time the frame takes on the slowest link, then terminates it", () => {
+    const registry = new SocketRegistry();
+    const { socket, ws } = fakeSocket();
+    // What the heartbeat reads of a net.Socket: bytes handed to it; 64 KiB just went out.
+    const tcp = { destroyed: false, bytesWritten: 64 * 1024 };
+    registry.add("ws-0", ws, "127.0.0.1", tcp as unknown as Socket);
+    const start = 10_000;
+    registry.heartbeatTick(1_000, 0, start); // pinged: the ping waits behind the 64 KiB
+    let kept = 0;
+    for (let second = 1; second <= 3; second++) {
+      kept += registry.heartbeatTick(1_000, 0, start + second * 1_000).stillReceiving;
+    }
+    // 64 KiB at 16 KiB/s: 4 s.
+    expect(kept).toBe(3);
+    expect(socket.pings).toBe(1);
+    expect(socket.ended).toBe("");
+    expect(registry.heartbeatTick(1_000, 0, start + 4_000)).toMatchObject({ terminated: 1, stillReceiving: 0 });
+    expect(socket.ended).toBe("terminated");
+  });
+
+  it("terminates at once a socket whose pong is late with no more than a ping's worth sent before the ping", () => {
+    const registry = new SocketRegistry();
+    const { socket, ws } = fakeSocket();
+    const tcp = { destroyed: false, bytesWritten: 2 * 1024 };
+    registry.add("ws-0", ws, "127.0.0.1", tcp as unknown as Socket);
+    registry.heartbeatTick(1_000, 0, 10_000);
+    expect(registry.heartbeatTick(1_000, 0, 11_000)).toMatchObject({ terminated: 1, stillReceiving: 0 });
+    expect(socket.ended).toBe("terminated");
   });
 
   it("closes a socket idle past the idle timeout", () => {

@@ -2,20 +2,23 @@ import {
   closeRedisClient,
   createRedisClient,
   DirectReplySchema,
+  decodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
   RelayCommandSchema,
+  WalletMessageSchema,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
-import { randomVerkey } from "../test-fixtures/fake-envelopes.js";
+import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
-import { pushToRelayInbox } from "../test-fixtures/shim-commands.js";
+import { pushToRelayInbox, routeWalletToSocket } from "../test-fixtures/shim-commands.js";
 
 // Two relays on real Redis; the test plays the shim that answers after one of them has stopped.
 describe("relay graceful stop", () => {
@@ -78,5 +81,77 @@ describe("relay graceful stop", () => {
       5000,
     );
     expect(await client.exists(keyspace.key("relayInbox", { relay: stopped.relay.relayId }))).toBe(0);
+  });
+});
+
+// One relay on real Redis; the test plays the shim's part (route_set, inbox_push) by hand.
+describe("relay stop with a wallet push unconfirmed", () => {
+  const prefix = uniquePrefix("relay-stop-unconfirmed");
+  const redis = { url: inject("redisUrl"), cluster: false };
+  let t: TestRelay;
+  let client: RedisClient;
+  let keyspace: Keyspace;
+  let echo: EchoConsumer;
+  const blocking: RedisClient[] = [];
+
+  beforeAll(async () => {
+    // The heartbeat out of the way: the socket must still be open, its push unconfirmed, when the stop comes.
+    t = await startTestRelay({ redisUrl: redis.url, prefix, config: { wsHeartbeatMs: 60_000 } });
+    client = createRedisClient(redis, "commands");
+    await waitUntilReady(client);
+    keyspace = new Keyspace(prefix, partitionCountsOf(t.connection.partitions));
+    for (let i = 0; i < 4; i++) blocking.push(createRedisClient(redis, "blocking"));
+    echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
+    echo.start();
+  });
+  afterAll(async () => {
+    await echo.stop();
+    await t.relay.stop();
+    await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
+  });
+
+  it("returns the push to the wallet's mailbox and acknowledges its inbox entry before closing Redis", async () => {
+    const walletKey = randomVerkey();
+    const ws = await new Promise<WebSocket>((resolve, reject) => {
+      const socket = new WebSocket(t.wsUrl);
+      socket.once("open", () => resolve(socket));
+      socket.once("error", reject);
+    });
+    ws.on("error", () => {});
+    ws.send(fakeJwe(walletKey), { binary: true });
+    const frame = await waitFor("the session's frame", () => echo.seen.find((m) => m.recipientKey === walletKey));
+    await routeWalletToSocket(client, keyspace, walletKey, t.relay.relayId, frame);
+    // The wallet stops reading: the push is written but its pong never comes, nor the answer to the close frame.
+    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const message = create(WalletMessageSchema, {
+      mid: "unconfirmed-at-stop",
+      recipientKey: walletKey,
+      contentType: "application/didcomm-envelope-enc",
+      body: Buffer.from("for-the-wallet"),
+      createdAtMs: BigInt(Date.now()),
+    });
+    const push = create(RelayCommandSchema, {
+      command: { case: "push", value: { socketId: frame.socketId, routeEpoch: frame.sessionEpoch, message } },
+    });
+    expect(await pushToRelayInbox(client, keyspace, t.relay.relayId, push)).toBe("OK");
+    const inbox = keyspace.key("relayInbox", { relay: t.relay.relayId });
+    const group = keyspace.spec("relayInbox").consumerGroup;
+    await waitFor("the push written and awaiting its pong", async () => {
+      const [pending] = (await client.xpending(inbox, group)) as [number];
+      return Number(pending) === 1;
+    });
+
+    try {
+      await t.relay.stop();
+    } finally {
+      ws.terminate();
+    }
+
+    const mailbox = await client.lrangeBuffer(keyspace.key("walletMailbox", { recipient: walletKey }), 0, -1);
+    expect(mailbox.map((raw) => decodeEnvelope(WalletMessageSchema, raw).mid)).toEqual(["unconfirmed-at-stop"]);
+    expect(t.logs.filter((l) => l.event === "relay.push_return_failed" || l.event === "relay.push_error")).toEqual([]);
+    const [pending] = (await client.xpending(inbox, group)) as [number];
+    expect(Number(pending)).toBe(0);
+    expect(await client.xlen(inbox)).toBe(0);
   });
 });

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { InboundKind, newMessageId, Transport, type WalletMessage } from "@acapy-bridge/protocol";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
@@ -85,6 +86,24 @@ export interface TrackedSocket {
   framesWaiting: { body: Buffer; isBinary: boolean }[];
   /** Reading from the socket is paused until its frames in flight drop below the cap. */
   readingPaused: boolean;
+  /** The TCP connection under the WebSocket (absent in tests with stand-ins): bytes sent to the wallet. */
+  tcp: Socket | undefined;
+  /** Bytes of the stream handed to Node up to the last heartbeat ping. */
+  sentAtPing: number;
+  /** Bytes sent between the ping before and the last ping: all that can still be ahead of the last ping. */
+  sentAheadOfPing: number;
+}
+
+/**
+ * Whether a socket whose pong is late may still be receiving what was sent before its ping: the
+ * pong comes only after those bytes, and a wallet on a slow link takes seconds for a large frame.
+ * Judged from what was sent, not from what the wallet took: Node does not see what the kernel still
+ * holds (it takes a megabyte or more at once), and reading that per socket costs too much at scale.
+ */
+function mayStillBeReceiving(s: TrackedSocket, now: number): boolean {
+  if (s.sentAheadOfPing <= PING_SIZED_BYTES) return false;
+  const graceMs = Math.min(MAX_TRANSFER_GRACE_MS, (s.sentAheadOfPing * 1000) / SLOWEST_WALLET_BYTES_PER_SECOND);
+  return now - s.pingedAt < graceMs;
 }
 
 /** When a socket counts as a slow consumer (see `SocketRegistry.send`). */
@@ -118,12 +137,35 @@ export function nextSessionEpoch(now = Date.now()): bigint {
   return BigInt(lastEpochMs) * 1000n + BigInt(epochCounter);
 }
 
+/** How long shutdown waits for wallets to answer the close frame before terminating their sockets. */
+const CLOSE_HANDSHAKE_WAIT_MS = 2_000;
+/** How long shutdown then waits for the terminated sockets' 'close' (normally an event-loop turn or two). */
+const TERMINATED_CLOSE_WAIT_MS = 2_000;
+
+/**
+ * Bytes ahead of a ping below which a late pong is not explained by a transfer in progress: a ping
+ * and a few small frames, which a live wallet receives within half a heartbeat.
+ */
+const PING_SIZED_BYTES = 4 * 1024;
+/**
+ * The slowest link a wallet is expected to receive on (about 130 kbit/s): a late pong behind N bytes
+ * is waited for N / this, at most `MAX_TRANSFER_GRACE_MS`. A dead wallet with a large frame
+ * outstanding is found that much later; its unconfirmed messages return to its mailbox then.
+ */
+const SLOWEST_WALLET_BYTES_PER_SECOND = 16 * 1024;
+const MAX_TRANSFER_GRACE_MS = 120_000;
+
 /** Ticks the heartbeat round is spread over. */
 const HEARTBEAT_TICKS_PER_ROUND = 30;
 
 /** The open sockets of this relay, by socket id (the id travels with every frame through Redis). */
 export class SocketRegistry {
   private readonly sockets = new Map<string, TrackedSocket>();
+  /**
+   * Sockets terminated and already out of `sockets` whose 'close' has not come yet: their `onGone`
+   * (returning what they owed) is still to run, and shutdown must not close Redis before it.
+   */
+  private readonly terminatedNotClosed = new Set<TrackedSocket>();
   /** The heartbeat round under way (a live iterator: sockets closed meanwhile are skipped; those opened wait for the next round). */
   private round: HeartbeatRound | undefined;
   /** Called once per socket when it is gone (closed or terminated), with what it still owed. */
@@ -144,7 +186,7 @@ export class SocketRegistry {
     return this.sockets.size;
   }
 
-  add(id: string, ws: WebSocket, remote: string): TrackedSocket {
+  add(id: string, ws: WebSocket, remote: string, tcp?: Socket): TrackedSocket {
     const tracked: TrackedSocket = {
       ws,
       alive: true,
@@ -159,6 +201,9 @@ export class SocketRegistry {
       framesInFlight: 0,
       framesWaiting: [],
       readingPaused: false,
+      tcp,
+      sentAtPing: 0,
+      sentAheadOfPing: 0,
     };
     this.sockets.set(id, tracked);
     return tracked;
@@ -175,6 +220,7 @@ export class SocketRegistry {
   /** The socket closed: forget it and hand what it owed to `onGone`. */
   gone(id: string, tracked: TrackedSocket): void {
     if (this.sockets.get(id) === tracked) this.sockets.delete(id);
+    this.terminatedNotClosed.delete(tracked);
     this.onGone?.(id, tracked);
   }
 
@@ -235,15 +281,17 @@ export class SocketRegistry {
    * once per `heartbeatMs`. Pinging 10,000 sockets (and reading their pongs)
    * in one burst stalls the event loop for tens of milliseconds, and every
    * push waiting behind it. A socket that missed the pong of its last ping is
-   * terminated, an idle one closed, the others pinged.
+   * terminated unless the bytes ahead of that ping are still reaching the
+   * wallet (see `stillReceiving`), an idle one closed, the others pinged.
    */
   heartbeatTick(
     heartbeatMs: number,
     idleTimeoutMs: number,
     now = performance.now(),
-  ): { terminated: number; idle: number } {
+  ): { terminated: number; idle: number; stillReceiving: number } {
     let terminated = 0;
     let idle = 0;
+    let stillReceiving = 0;
     if (!this.round || (this.round.finished && now - this.round.startedAt >= heartbeatMs)) {
       this.round = { entries: this.sockets.entries(), startedAt: now, size: this.sockets.size, visited: 0 };
     }
@@ -267,8 +315,13 @@ export class SocketRegistry {
         // Sockets come and go during a round, so two turns may fall closer than a round apart:
         // a pong gets at least half a round to arrive.
         if (now - s.pingedAt < heartbeatMs / 2) continue;
+        if (mayStillBeReceiving(s, now)) {
+          stillReceiving++;
+          continue;
+        }
         s.ws.terminate();
         this.sockets.delete(id);
+        this.terminatedNotClosed.add(s);
         terminated++;
         continue;
       }
@@ -280,9 +333,13 @@ export class SocketRegistry {
       s.alive = false;
       s.pingedAt = now;
       s.ws.ping();
+      // The previous ping's pong came: only what was sent since can still hold this one back.
+      const sent = s.tcp?.bytesWritten ?? 0;
+      s.sentAheadOfPing = sent - s.sentAtPing;
+      s.sentAtPing = sent;
     }
     if (round.visited >= round.size) round.finished = true;
-    return { terminated, idle };
+    return { terminated, idle, stillReceiving };
   }
 
   closeAll(code: number, reason: string): void {
@@ -290,8 +347,29 @@ export class SocketRegistry {
   }
 
   terminateAll(): void {
-    for (const s of this.sockets.values()) s.ws.terminate();
+    for (const s of this.sockets.values()) {
+      s.ws.terminate();
+      this.terminatedNotClosed.add(s);
+    }
     this.sockets.clear();
+  }
+
+  /**
+   * Resolves true once every socket has closed and handed what it owed to `onGone` (a terminated
+   * socket's 'close' comes an event-loop turn or more after `terminate`), false after `timeoutMs`.
+   */
+  async allGone(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    while (this.sockets.size > 0 || this.terminatedNotClosed.size > 0) {
+      if (performance.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return true;
+  }
+
+  /** Sockets still open or terminated without their 'close' yet (for shutdown's log line). */
+  get notGone(): number {
+    return this.sockets.size + this.terminatedNotClosed.size;
   }
 }
 
@@ -348,9 +426,16 @@ export class WebSocketIngress {
     const { wsHeartbeatMs, wsIdleTimeoutMs } = this.ctx.config;
     this.heartbeat = setInterval(
       () => {
-        const { terminated, idle } = this.ctx.sockets.heartbeatTick(wsHeartbeatMs, wsIdleTimeoutMs);
+        const { terminated, idle, stillReceiving } = this.ctx.sockets.heartbeatTick(wsHeartbeatMs, wsIdleTimeoutMs);
         if (terminated + idle > 0) {
           this.ctx.logger.info({ event: "relay.ws_swept", terminated, idle }, "closed dead or idle sockets");
+        }
+        if (stillReceiving > 0) {
+          this.ctx.metrics.latePongsStillReceiving.inc(stillReceiving);
+          this.ctx.logger.debug(
+            { event: "relay.ws_pong_late_still_receiving", sockets: stillReceiving },
+            "pong late behind a transfer still reaching the wallet; socket kept",
+          );
         }
         if (this.ctx.sockets.size === 0) {
           clearInterval(this.heartbeat);
@@ -381,7 +466,7 @@ export class WebSocketIngress {
   private onConnection(ws: WebSocket, req: IncomingMessage): void {
     const id = `ws-${newMessageId()}`;
     const remote = req.socket.remoteAddress ?? "";
-    const tracked = this.ctx.sockets.add(id, ws, remote);
+    const tracked = this.ctx.sockets.add(id, ws, remote, req.socket);
     this.ensureHeartbeat();
     this.ctx.logger.debug({ event: "relay.ws_open", socket: id, remote }, "WebSocket opened");
     ws.on("pong", (data: Buffer) => {
@@ -519,21 +604,19 @@ export class WebSocketIngress {
     this.started = false;
     clearInterval(this.heartbeat);
     this.heartbeat = undefined;
-    this.ctx.sockets.closeAll(CLOSE.goingAway, "relay shutting down");
-    await new Promise<void>((resolve) => {
-      const finish = () => {
-        clearInterval(check);
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.ctx.sockets.terminateAll();
-        finish();
-      }, 2000);
-      const check = setInterval(() => {
-        if (this.ctx.sockets.size === 0) finish();
-      }, 20);
-    });
+    const { sockets, logger } = this.ctx;
+    sockets.closeAll(CLOSE.goingAway, "relay shutting down");
+    if (!(await sockets.allGone(CLOSE_HANDSHAKE_WAIT_MS))) {
+      sockets.terminateAll();
+      // Each socket's 'close' starts returning its unconfirmed pushes to the mailbox (WalletPushes'
+      // onGone): the caller settles that work next, so it must have started before the Redis clients close.
+      if (!(await sockets.allGone(TERMINATED_CLOSE_WAIT_MS))) {
+        logger.warn(
+          { event: "relay.ws_close_wait_timeout", sockets: sockets.notGone },
+          "terminated sockets did not report their close in time; their unconfirmed pushes stay pending in the inbox",
+        );
+      }
+    }
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 }

@@ -7,6 +7,7 @@ import {
   type RelayCommand,
   RelayCommandSchema,
   runScript,
+  WalletMessageSchema,
   WalletRouteSchema,
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
@@ -47,4 +48,23 @@ export async function routeWalletToSocket(
     [keyspace.key("walletRoute", { recipient: walletKey })],
     [encodeEnvelope(WalletRouteSchema, route), frame.sessionEpoch.toString(), 60_000],
   );
+}
+
+/** A SocketPush of one message to the socket a wallet's session frame came from. */
+export function walletPush(
+  frame: Pick<AgentMessage, "socketId" | "sessionEpoch">,
+  walletKey: string,
+  mid: string,
+  body: Buffer,
+): RelayCommand {
+  const message = create(WalletMessageSchema, {
+    mid,
+    recipientKey: walletKey,
+    contentType: "application/didcomm-envelope-enc",
+    body,
+    createdAtMs: BigInt(Date.now()),
+  });
+  return create(RelayCommandSchema, {
+    command: { case: "push", value: { socketId: frame.socketId, routeEpoch: frame.sessionEpoch, message } },
+  });
 }
