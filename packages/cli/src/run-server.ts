@@ -64,6 +64,9 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
   }
   const options = loadOptions(specs, argv, process.env);
   const common: CommonConfig = commonConfigFromOptions(options, (path) => readFileSync(path, "utf8"));
+  // Every part's options are checked before anything connects: a bad value ends the process
+  // at once with its error, instead of after Redis came up (or never, while Redis is away).
+  const starters = partsByMode[mode].map((part) => part.configure(options));
   const instanceId = common.instanceId ?? `${mode}-${hostname()}-${process.pid}-${randomBytes(2).toString("hex")}`;
   const logger = createLogger({ component: mode, instance: instanceId, level: common.logLevel });
   logger.info({ event: "process.starting", options: redactOptions(specs, options) }, `acapy-bridge ${mode} starting`);
@@ -86,8 +89,8 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
   health.addReadinessCheck({ name: "redis", check: () => control.status === "ready" });
 
   const running: RunningPart[] = [];
-  for (const part of partsByMode[mode]) {
-    running.push(await part.start(options, common.connection, services));
+  for (const start of starters) {
+    running.push(await start(common.connection, services));
   }
 
   const ops = new OpsServer(health, [metrics]);
