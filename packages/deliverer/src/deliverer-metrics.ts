@@ -18,11 +18,6 @@ export interface DelivererMetrics {
   lag: Gauge<"partition">;
   parkedRecipients: Gauge<"partition">;
   leaseEvents: Counter<"event">;
-  /**
-   * A recipient held `recipientBuffer` entries (a slow endpoint, not a failing one) and its further
-   * ones went to its park list: counted once per overflow, the parked entries count as outcome "parked".
-   */
-  recipientOverflows: Counter;
   /** Pending entries nothing held that the periodic sweep took over (a lost read reply, a previous owner still reading). */
   strandedEntries: Counter;
 }
@@ -81,7 +76,7 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
     }),
     parkedRecipients: new Gauge({
       name: "acapy_bridge_deliverer_parked_recipients",
-      help: "Recipients with a park list in an owned outbound partition (in backoff, or over their buffer)",
+      help: "Recipients in backoff in an owned outbound partition",
       labelNames: ["partition"],
       registers,
     }),
@@ -89,11 +84,6 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
       name: "acapy_bridge_deliverer_lease_events_total",
       help: "Partition lease events (acquired, released, lost, self_fenced)",
       labelNames: ["event"],
-      registers,
-    }),
-    recipientOverflows: new Counter({
-      name: "acapy_bridge_deliverer_recipient_overflows_total",
-      help: "Times a recipient held --delivery-recipient-buffer entries and its further ones went to its park list in Redis",
       registers,
     }),
     strandedEntries: new Counter({

@@ -1,4 +1,4 @@
-import { check, type OptionSpec, OptionsError, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
+import { check, type OptionSpec, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
 
 function rule<T extends OptionValue>(validate: (value: T) => string | undefined): OptionSpec["validate"] {
   return validate as OptionSpec["validate"];
@@ -29,13 +29,6 @@ export interface DelivererConfig {
   blockMs: number;
   /** Stream entries held in memory per partition (in lanes or in flight) before reading pauses. */
   partitionBuffer: number;
-  /**
-   * Entries of one recipient held in memory (in its lane or in flight). Past it, its queued entries
-   * move to its park list in Redis, in order, as soon as its attempt in flight ends, so that a slow
-   * but healthy endpoint cannot fill the partition buffer and stall every other recipient of the
-   * partition. Below `partitionBuffer`.
-   */
-  recipientBuffer: number;
   /** How often each owned partition looks for parked recipients that are due. */
   retryPollMs: number;
   /**
@@ -65,7 +58,6 @@ export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
   readCount: 100,
   blockMs: 2_000,
   partitionBuffer: 1_000,
-  recipientBuffer: 100,
   retryPollMs: 200,
   maxDeliveries: 10,
   deadLetterCap: 100_000,
@@ -125,12 +117,6 @@ const FIELDS: Field[] = [
     name: "delivery-partition-buffer",
     description: "Entries of one partition held in memory before reading pauses (backpressure).",
   },
-  {
-    key: "recipientBuffer",
-    name: "delivery-recipient-buffer",
-    description:
-      "Entries of one recipient held in memory; past it, its queued ones move to its park list in Redis, in order, once its attempt in flight ends (a slow endpoint must not fill the partition buffer). Below --delivery-partition-buffer.",
-  },
   { key: "retryPollMs", name: "delivery-retry-poll-ms", description: "How often due retries are looked for." },
   {
     key: "maxDeliveries",
@@ -174,12 +160,6 @@ export function delivererConfigFromOptions(parsed: ParsedOptions): DelivererConf
   for (const f of FIELDS) {
     const v = parsed[f.name];
     if (typeof v === "number") config[f.key] = v;
-  }
-  // At the partition's size, one slow recipient could again hold all of it and stall the others.
-  if (config.recipientBuffer >= config.partitionBuffer) {
-    throw new OptionsError(
-      `--delivery-recipient-buffer (${config.recipientBuffer}) must be below --delivery-partition-buffer (${config.partitionBuffer})`,
-    );
   }
   return config;
 }

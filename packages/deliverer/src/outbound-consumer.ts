@@ -89,8 +89,7 @@ interface Delivered {
  * Delivers one owned outbound partition: takes over what a previous owner
  * left pending, reads the stream as the consumer group's member, keeps each
  * recipient's jobs in order (a lane per recipient, a park list in Redis while
- * the recipient is in backoff or holds more than its buffer) and lets other
- * recipients flow meanwhile.
+ * the recipient is in backoff) and lets other recipients flow meanwhile.
  */
 export class PartitionWorker {
   private readonly lanes: RecipientLanes;
@@ -100,11 +99,6 @@ export class PartitionWorker {
    * leaves it unknown, and `admit` (atomic) finds out. Only this owner changes park lists, one lane at a time.
    */
   private parked = new Set<string>();
-  /**
-   * Recipients over `recipientBuffer` whose entries still queued in their lane go to their park
-   * list instead of being attempted (see spill). Only ever set for recipients not parked.
-   */
-  private readonly overflowing = new Set<string>();
   /** Entry ids held in memory (queued in a lane or in flight). */
   private readonly held = new Set<string>();
   /** Recipients with a drain queued in their lane. */
@@ -307,7 +301,7 @@ export class PartitionWorker {
       const lane = laneKeyOf(job, id);
       // Held until acknowledged (the stranded sweep must not deliver it again meanwhile):
       // a delivered entry is released by its acknowledgement, any other at the end of its task.
-      const queued = this.lanes.push(lane, () =>
+      this.lanes.push(lane, () =>
         this.processEntryPatiently(id, job, lane).then(
           (delivered) => {
             if (!delivered) this.release(id);
@@ -318,9 +312,6 @@ export class PartitionWorker {
           },
         ),
       );
-      // A healthy but slow endpoint never fails into backoff: without this its entries would
-      // fill the partition buffer and pause reading for every other recipient of the partition.
-      if (queued > this.o.config.recipientBuffer && !this.parked.has(lane)) this.overflowing.add(lane);
     }
     await this.room();
   }
@@ -372,36 +363,7 @@ export class PartitionWorker {
   private processEntry(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
     if (this.stopped) return NOTHING_DONE; // stays pending: the next owner delivers it
     if (this.parked.has(rk)) return this.admitThenAttempt(id, job, rk);
-    if (this.overflowing.has(rk)) return this.spill(id, job, rk);
     return this.attemptUnlessExpired(id, job, rk);
-  }
-
-  /**
-   * The recipient holds more than `recipientBuffer` entries: this one, the first still queued, starts
-   * its park list, and those queued behind it follow through admit. Only now, not when the buffer
-   * overflowed: every earlier entry of the recipient has left the stream by the time its lane runs
-   * this, so a new owner after a crash still finds the park list ahead of anything pending. Not a
-   * failure: no attempt is counted, and the drain (queued behind them) starts without a backoff.
-   */
-  private async spill(id: string, job: OutboundJob, rk: string): Promise<undefined> {
-    await this.earlierAcksLanded(rk);
-    const now = Date.now();
-    const queued = create(ParkedJobSchema, { attempts: 0, job });
-    // Parked before the call, as for a failed attempt: a retried step must go through admit.
-    this.parked.add(rk);
-    this.overflowing.delete(rk);
-    await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, queued), now);
-    this.o.metrics.recipientOverflows.inc();
-    this.o.metrics.deliveries.inc({ outcome: "parked", kind: kindLabel(job) });
-    this.o.logger.debug({
-      event: "deliverer.recipient_overflow",
-      partition: this.partition,
-      lane: rk,
-      queued: this.lanes.queued(rk),
-      recipientBuffer: this.o.config.recipientBuffer,
-    });
-    this.scheduleDrain(rk);
-    return undefined;
   }
 
   /** The recipient is in backoff: the entry joins its park list unless that has drained meanwhile. */
@@ -473,7 +435,6 @@ export class PartitionWorker {
     // the retried step must go through admit, which finds the park list, rather than deliver this
     // job, and the recipient's next ones, ahead of the parked copy.
     this.parked.add(rk);
-    this.overflowing.delete(rk); // its queued entries join the park list through admit anyway
     this.retries.wakeAt(now + delay);
     await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, parkedJob), now + delay);
     this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
@@ -483,38 +444,24 @@ export class PartitionWorker {
   private scheduleDrain(rk: string): void {
     if (this.stopped || this.draining.has(rk)) return;
     this.draining.add(rk);
-    this.queueDrain(rk);
-  }
-
-  private queueDrain(rk: string): void {
     this.lanes.push(rk, async () => {
-      let unfinished = false;
       try {
-        unfinished = await this.drain(rk);
+        await this.drain(rk);
       } finally {
-        if (unfinished && !this.stopped) this.queueDrain(rk);
-        else this.draining.delete(rk);
+        this.draining.delete(rk);
       }
     });
   }
 
-  /**
-   * Delivers a parked recipient's jobs head first, until one fails again or none is left; true when
-   * it stepped aside, more still parked, for entries read meanwhile. Those wait in the lane, in
-   * memory, until they are admitted behind the parked ones: a long park list delivered to a slow
-   * endpoint would otherwise keep them there for its whole length and fill the partition buffer.
-   */
-  private async drain(rk: string): Promise<boolean> {
+  /** Delivers a parked recipient's jobs head first, until one fails again or none is left. */
+  private async drain(rk: string): Promise<void> {
     const { scripts, config } = this.o;
-    let first = true;
     while (!this.stopped) {
-      if (!first && this.lanes.queued(rk) > 1) return true;
-      first = false;
       const head = await scripts.parkedHead(rk);
       if (!head) {
         await scripts.retryOk(rk, undefined); // nothing parked: clear the schedule
         this.parked.delete(rk);
-        return false;
+        return;
       }
       let parkedJob: ParkedJob;
       try {
@@ -527,7 +474,7 @@ export class PartitionWorker {
           undecodable: head,
           mid: `park:${rk}`,
         });
-        if (!more) return false;
+        if (!more) return;
         continue;
       }
       const job = parkedJob.job as OutboundJob;
@@ -539,7 +486,7 @@ export class PartitionWorker {
           attempts: parkedJob.attempts,
           job,
         });
-        if (!more) return false;
+        if (!more) return;
         continue;
       }
       const outcome = await this.attempt(job);
@@ -549,7 +496,7 @@ export class PartitionWorker {
         const more = await scripts.retryOk(rk, head);
         if (!more) {
           this.parked.delete(rk);
-          return false;
+          return;
         }
         continue;
       }
@@ -560,7 +507,7 @@ export class PartitionWorker {
           attempts,
           job,
         });
-        if (!more) return false;
+        if (!more) return;
         continue;
       }
       const delay = retryDelayMs(this.policy(), attempts, outcome.retryAfterMs);
@@ -573,9 +520,8 @@ export class PartitionWorker {
       await scripts.retryFail(rk, encodeEnvelope(ParkedJobSchema, updated), now + delay);
       this.retries.wakeAt(now + delay);
       this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
-      return false;
+      return;
     }
-    return false;
   }
 
   private policy() {

@@ -43,19 +43,4 @@ describe("recipient lanes", () => {
     expect(errors).toHaveLength(1);
     expect(done).toEqual([2]);
   });
-
-  it("counts a recipient's queued and running tasks, so that a caller can bound them", async () => {
-    const lanes = new RecipientLanes(() => {});
-    let release = () => {};
-    const blocked = new Promise<void>((r) => {
-      release = r;
-    });
-    expect(lanes.push("slow", () => blocked)).toBe(1);
-    expect(lanes.push("slow", async () => {})).toBe(2);
-    expect(lanes.push("other", async () => {})).toBe(1);
-    expect(lanes.queued("slow")).toBe(2);
-    release();
-    await lanes.idle();
-    expect(lanes.queued("slow")).toBe(0);
-  });
 });

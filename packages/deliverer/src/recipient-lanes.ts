@@ -26,19 +26,15 @@ export class RecipientLanes {
     return this.lanes.has(key);
   }
 
-  /** Tasks of `key` queued or running. */
-  queued(key: string): number {
-    return this.lanes.get(key)?.length ?? 0;
-  }
-
-  /** Returns the tasks of `key` now queued or running, this one included (no second lookup on the hot path). */
-  push(key: string, task: Task): number {
+  push(key: string, task: Task): void {
     this.pendingTasks++;
     const lane = this.lanes.get(key);
-    if (lane) return lane.push(task);
+    if (lane) {
+      lane.push(task);
+      return;
+    }
     this.lanes.set(key, [task]);
     void this.run(key);
-    return 1;
   }
 
   private async run(key: string): Promise<void> {
