@@ -1,4 +1,4 @@
-// `npm run bench -- e2e [--round-trips 100] [--burst 300] [--rounds 3] [--warm-up 1000]`
+// `npm run bench -- e2e [--round-trips 100] [--burst 300] [--rounds 4] [--warm-up 1000]`
 //
 // Bob -> Alice -> Bob: Bob sends a basic message, Alice's
 // --auto-respond-messages reply comes back, observed at Bob's webhook sink.
@@ -6,7 +6,11 @@
 // acapy-bridge (`all`, the shim's inbound and outbound transports), and the
 // baseline, Alice on ACA-Py's own HTTP transports. They are measured in
 // alternation, `rounds` times each, so that a busy spell of a small machine
-// hits both alike; the figures are the medians of the rounds. Latency:
+// hits both alike; the figures are the medians of the rounds. Which pair goes
+// first alternates by round (AB BA AB BA): the machine's speed drifts during a
+// run (in six 3-round runs at one head, the first slot, the baseline's, was the
+// fastest of its run five times), and an even number of rounds gives both pairs
+// the same mean position, where 3 (AB BA AB) gave the baseline the earlier. Latency:
 // sequential round trips. Throughput: a burst sent by 8 concurrent senders,
 // timed until every reply arrived, with the CPU that Alice's ACA-Py process
 // (and the bridge) used per message. Before any measurement each pair gets a
@@ -222,7 +226,7 @@ async function plainAgent(label: string, hooks: WebhookSink, extra: string[] = [
 export async function main(args: string[]): Promise<void> {
   const roundTripCount = option(args, "round-trips", 100);
   const burst = option(args, "burst", 300);
-  const rounds = Math.max(1, option(args, "rounds", 3));
+  const rounds = Math.max(1, option(args, "rounds", 4));
   const warmUp = option(args, "warm-up", 1000);
   const stops: (() => Promise<unknown>)[] = [];
   try {
