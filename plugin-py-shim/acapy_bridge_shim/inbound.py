@@ -175,6 +175,7 @@ class RedisInboundTransport(BaseInboundTransport):
                 requeue=self._requeue,
                 live_consumers=live_consumers,
             )
+        runtime.inbound = self._consumer
         # Creates the consumer groups, then starts reading; a failure there started nothing.
         await self._consumer.start()
         LOGGER.info(

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import re
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -109,16 +108,6 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-# Consumers started and not yet stopped in this process: the runtime stops them before it leaves
-# the membership (a peer takes the pending entries of a consumer that left).
-_RUNNING: "weakref.WeakSet[InboundConsumer]" = weakref.WeakSet()
-
-
-def running_consumers(consumer: str) -> list["InboundConsumer"]:
-    """The started, not yet stopped consumers named `consumer` in this process."""
-    return [c for c in list(_RUNNING) if c.consumer == consumer]
-
-
 class InboundConsumer:
     def __init__(
         self,
@@ -175,7 +164,6 @@ class InboundConsumer:
         }
 
     async def start(self) -> None:
-        _RUNNING.add(self)
         for stream in self._streams:
             await ensure_group(self._client, stream, self._group)
         for index, stream in enumerate(self._streams):
@@ -193,21 +181,18 @@ class InboundConsumer:
         await asyncio.shield(self._stopper)
 
     async def _stop(self, grace_s: float) -> None:
-        try:
-            self._stopping = True
-            for task in self._tasks:
+        self._stopping = True
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        if self._in_flight:
+            _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=grace_s)
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            self._tasks.clear()
-            if self._in_flight:
-                _done, pending = await asyncio.wait(list(self._in_flight.values()), timeout=grace_s)
-                for task in pending:
-                    task.cancel()
-                if pending:  # abandoned: give the cancellation a moment to land (they stay pending in Redis)
-                    await asyncio.wait(pending, timeout=1.0)
-            await self._acks.close()
-        finally:
-            _RUNNING.discard(self)
+            if pending:  # abandoned: give the cancellation a moment to land (they stay pending in Redis)
+                await asyncio.wait(pending, timeout=1.0)
+        await self._acks.close()
 
     # ---- reading ----
 

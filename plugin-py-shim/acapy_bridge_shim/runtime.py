@@ -13,7 +13,7 @@ from acapy_bridge.redis_connection import create_redis_client, redact_url
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
-from acapy_bridge_shim.inbound_consumer import running_consumers
+from acapy_bridge_shim.inbound_consumer import InboundConsumer
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
@@ -30,6 +30,8 @@ class BridgeRuntime:
         self.keyspace: Keyspace | None = None
         self.membership: Membership | None = None
         self.wallets: WalletRouter | None = None
+        # The inbound transport's consumer, stopped before the heartbeat member goes (see stop_inbound).
+        self.inbound: InboundConsumer | None = None
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -74,16 +76,16 @@ class BridgeRuntime:
             return self
 
     async def stop_inbound(self) -> None:
-        """Stops this process's inbound consumers: messages in hand finish (or are abandoned).
+        """Stops this process's inbound consumer: messages in hand finish (or are abandoned).
 
         Before the heartbeat member goes: peers take the pending entries of a consumer that left.
         """
-        consumers = running_consumers(self.instance_id)
-        if consumers:
-            results = await asyncio.gather(*(c.stop() for c in consumers), return_exceptions=True)
-            for result in results:
-                if isinstance(result, Exception):
-                    LOGGER.warning("acapy-bridge: stopping the inbound consumer failed: %s", result)
+        if self.inbound is None:
+            return
+        try:
+            await self.inbound.stop()
+        except Exception as error:  # noqa: BLE001 - leaving the membership must still happen
+            LOGGER.warning("acapy-bridge: stopping the inbound consumer failed: %s", error)
 
     async def close(self) -> None:
         await self.stop_inbound()

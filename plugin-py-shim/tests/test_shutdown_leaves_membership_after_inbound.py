@@ -62,7 +62,7 @@ def consumer_of(rt: BridgeRuntime, deliver) -> InboundConsumer:
     async def no_requeue(message):
         raise AssertionError("unexpected requeue")
 
-    return InboundConsumer(
+    consumer = InboundConsumer(
         client=rt.client,
         scripts=rt.scripts,
         keyspace=rt.keyspace,
@@ -73,6 +73,8 @@ def consumer_of(rt: BridgeRuntime, deliver) -> InboundConsumer:
         live_consumers=live,
         claim_interval_s=60,
     )
+    rt.inbound = consumer  # as the inbound transport hands it over
+    return consumer
 
 
 async def put(rt: BridgeRuntime, mid: str) -> None:

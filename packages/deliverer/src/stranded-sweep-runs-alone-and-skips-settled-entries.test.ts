@@ -1,15 +1,14 @@
 import { partitionOf } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   closeRedisClient,
   commandsWithLateReadOfPreviousOwner,
-  connectionFor,
   enqueueJob,
+  enqueueNumberedJobs,
   makeJob,
-  openRedis,
+  openTestBed,
   outboundResidue,
-  RecordingSink,
   startTestPartitionWorker,
 } from "../test-fixtures/deliverer-harness.js";
 import { readOutboundDeadLetters } from "./dead-letters.js";
@@ -21,20 +20,10 @@ describe("the stranded sweep", () => {
   });
 
   it("takes an entry acknowledged and deleted after its claim as done, not as a MALFORMED dead letter", async () => {
-    const connection = connectionFor(inject("redisUrl"), uniquePrefix("sweep-settled"));
-    const sink = await RecordingSink.start();
-    cleanup.push(() => sink.close());
-    const { client, keyspace } = await openRedis(connection);
-    cleanup.push(() => closeRedisClient(client));
+    const bed = await openTestBed(inject("redisUrl"), "sweep-settled", cleanup);
+    const { connection, sink, client, keyspace } = bed;
     const ids: string[] = [];
-    let partition = 0;
-    for (const seq of [1, 2, 3]) {
-      partition = await enqueueJob(
-        client,
-        keyspace,
-        makeJob({ recipientKey: "rk-settled", endpoint: `${sink.url}/s`, body: Buffer.from(String(seq)) }),
-      );
-    }
+    const partition = await enqueueNumberedJobs(bed, "rk-settled");
     const { commands, lateRead } = await commandsWithLateReadOfPreviousOwner(connection, client, keyspace, partition);
     cleanup.push(() => closeRedisClient(commands));
     // Another path settles entry 2 (acknowledges and deletes it) between the sweep's claim and its read.
@@ -70,12 +59,8 @@ describe("the stranded sweep", () => {
   });
 
   it("runs one sweep at a time: entries delivered while a sweep waits for room are not dead-lettered", async () => {
-    const connection = connectionFor(inject("redisUrl"), uniquePrefix("sweep-alone"));
-    const sink = await RecordingSink.start();
+    const { connection, sink, client, keyspace } = await openTestBed(inject("redisUrl"), "sweep-alone", cleanup);
     sink.delayMs = 150;
-    cleanup.push(() => sink.close());
-    const { client, keyspace } = await openRedis(connection);
-    cleanup.push(() => closeRedisClient(client));
     // Six recipients of one partition, each with a lane of its own.
     const partitions = keyspace.partitionCount("outboundQueue");
     const partition = partitionOf("rk-alone-0", partitions);

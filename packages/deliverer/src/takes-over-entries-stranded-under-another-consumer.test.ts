@@ -1,14 +1,11 @@
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   closeRedisClient,
   commandsWithLateReadOfPreviousOwner,
-  connectionFor,
-  enqueueJob,
-  makeJob,
-  openRedis,
+  enqueueNumberedJobs,
+  openTestBed,
   outboundResidue,
-  RecordingSink,
   startTestPartitionWorker,
 } from "../test-fixtures/deliverer-harness.js";
 import { readOutboundDeadLetters } from "./dead-letters.js";
@@ -20,19 +17,9 @@ describe("stranded entries of another consumer", () => {
   });
 
   it("delivers, in order, entries left pending under a consumer that is not the owner once they are idle", async () => {
-    const connection = connectionFor(inject("redisUrl"), uniquePrefix("stranded-ghost"));
-    const sink = await RecordingSink.start();
-    cleanup.push(() => sink.close());
-    const { client, keyspace } = await openRedis(connection);
-    cleanup.push(() => closeRedisClient(client));
-    let partition = 0;
-    for (const seq of [1, 2, 3]) {
-      partition = await enqueueJob(
-        client,
-        keyspace,
-        makeJob({ recipientKey: "rk-ghost", endpoint: `${sink.url}/ghost`, body: Buffer.from(String(seq)) }),
-      );
-    }
+    const bed = await openTestBed(inject("redisUrl"), "stranded-ghost", cleanup);
+    const { connection, sink, client, keyspace } = bed;
+    const partition = await enqueueNumberedJobs(bed, "rk-ghost");
     const { commands, lateRead } = await commandsWithLateReadOfPreviousOwner(connection, client, keyspace, partition);
     cleanup.push(() => closeRedisClient(commands));
 

@@ -29,6 +29,7 @@ import {
   type StreamEntry,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
+import { uniquePrefix } from "@acapy-bridge/test-harness";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { AckBatcher } from "../src/ack-batcher.js";
 import { createDelivererMetrics } from "../src/deliverer-metrics.js";
@@ -215,6 +216,39 @@ export async function enqueueJob(client: RedisClient, keyspace: Keyspace, job: O
     highWaterMark: 0,
   });
   if (outcome.status !== "queued") throw new Error(`enqueue: ${outcome.status}`);
+  return partition;
+}
+
+/** What a deliverer test runs against: a prefix of its own on the test Redis, a recording sink, a commands client. */
+export interface OutboundTestBed {
+  connection: BridgeConnectionConfig;
+  sink: RecordingSink;
+  client: RedisClient;
+  keyspace: Keyspace;
+}
+
+/** Opens a test bed named `name`; `cleanup` receives what closes it (a test runs it in reverse). */
+export async function openTestBed(
+  redisUrl: string,
+  name: string,
+  cleanup: (() => Promise<unknown>)[],
+  answer?: SinkBehaviour,
+): Promise<OutboundTestBed> {
+  const connection = connectionFor(redisUrl, uniquePrefix(name));
+  const sink = await RecordingSink.start(answer);
+  cleanup.push(() => sink.close());
+  const { client, keyspace } = await openRedis(connection);
+  cleanup.push(() => closeRedisClient(client));
+  return { connection, sink, client, keyspace };
+}
+
+/** Enqueues jobs with bodies "1".."count", in order, for one recipient at the bed's sink; returns their partition. */
+export async function enqueueNumberedJobs(bed: OutboundTestBed, recipientKey: string, count = 3): Promise<number> {
+  let partition = 0;
+  for (let seq = 1; seq <= count; seq++) {
+    const job = makeJob({ recipientKey, endpoint: `${bed.sink.url}/r`, body: Buffer.from(String(seq)) });
+    partition = await enqueueJob(bed.client, bed.keyspace, job);
+  }
   return partition;
 }
 
