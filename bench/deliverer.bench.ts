@@ -249,7 +249,7 @@ function benchJob(sink: Sink, recipientKey: string, benchId: string): OutboundJo
 /** Fills the outbound partitions with `total` jobs for `slots` recipients, interleaved so every recipient has work. */
 async function prefill(client: RedisClient, keyspace: Keyspace, sink: Sink, slots: number, total: number) {
   const perRecipient = Math.ceil(total / slots);
-  let inFlight: Promise<void>[] = [];
+  let inFlight: Promise<unknown>[] = [];
   for (let seq = 0; seq < perRecipient; seq++) {
     for (let slot = 0; slot < slots; slot++) {
       inFlight.push(enqueueJob(client, keyspace, benchJob(sink, `bench-rk-${slots}-${slot}`, `${slot}:${seq}`)));

@@ -196,7 +196,7 @@ export async function main(args: string[]): Promise<void> {
   const durationMs = option(args, "duration-ms", 10_000);
   const warmupMs = 2_000;
   const redis = await RedisServer.start();
-  const client = createRedisClient({ url: redis.url });
+  const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
   registerScripts(client);
   const prefix = uniquePrefix("bench-sessions");
   const keyspace = await ensureTopology(client, prefix, DEFAULT_PARTITIONS);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Every check and every test, from a fresh clone: setup, build, lint, the
-# stale-generated-code check, the TypeScript suites and the Python suite.
+# Every check and every test, from a fresh clone: setup, build, the type-check
+# of tests and benches, lint, the stale-generated-code check, the TypeScript
+# suites and the Python suite.
 # Ends with one line "N passed, N failed, N skipped" over both suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,10 @@ bash scripts/setup.sh || exit 1
 
 step "build (tsc -b)"
 npx tsc -b || failed_steps+=("build")
+
+# tsc -b builds the shipped sources only; tests, fixtures, benches and the example are checked here.
+step "type-check tests, fixtures, benches, examples (tsc -p tsconfig.tests.json)"
+npx tsc -p tsconfig.tests.json || failed_steps+=("typecheck:tests")
 
 step "lint (biome, buf, ruff)"
 { npx biome ci . && npx buf lint proto && npx buf format proto --diff --exit-code \

@@ -17,8 +17,8 @@ let blocking: RedisClient;
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  commands = createRedisClient({ url: redis.url }, "commands");
-  blocking = createRedisClient({ url: redis.url }, "blocking");
+  commands = createRedisClient({ url: redis.url, cluster: false }, "commands");
+  blocking = createRedisClient({ url: redis.url, cluster: false }, "blocking");
   await Promise.all([waitUntilReady(commands), waitUntilReady(blocking)]);
 });
 

@@ -10,9 +10,12 @@ let mediatorNearBob: TestAgent;
 let mediatorNearAlice: TestAgent;
 
 beforeAll(async () => {
-  [alice, bob, mediatorNearBob, mediatorNearAlice] = await Promise.all(
-    ["alice", "bob", "mediator-1", "mediator-2"].map((label) => TestAgent.create(label)),
-  );
+  [alice, bob, mediatorNearBob, mediatorNearAlice] = await Promise.all([
+    TestAgent.create("alice"),
+    TestAgent.create("bob"),
+    TestAgent.create("mediator-1"),
+    TestAgent.create("mediator-2"),
+  ]);
 });
 
 describe("forward wrapping", () => {

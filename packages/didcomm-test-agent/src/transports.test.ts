@@ -44,7 +44,7 @@ describe("WebSocket", () => {
     server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
     await new Promise<void>((resolve) => server.once("listening", () => resolve()));
     const address = server.address();
-    if (typeof address !== "object") throw new Error("no address");
+    if (typeof address !== "object" || address === null) throw new Error("no address");
     url = `ws://127.0.0.1:${address.port}`;
     server.on("connection", (socket) => {
       socket.on("message", (data) => {

@@ -6,7 +6,6 @@ import {
   type AgentMessage,
   AgentMessageSchema,
   ackEntries,
-  type DirectReply,
   DirectReplySchema,
   decodeEnvelope,
   encodeEnvelope,
@@ -15,11 +14,12 @@ import {
   type RedisClient,
   RelayCommandSchema,
 } from "@acapy-bridge/protocol";
-import { create } from "@bufbuild/protobuf";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
 
-export type Answer = (
-  message: AgentMessage,
-) => Partial<DirectReply> | undefined | Promise<Partial<DirectReply> | undefined>;
+export type Answer = (message: AgentMessage) => ReplyFields | undefined | Promise<ReplyFields | undefined>;
+
+/** What an answer sets of the DirectReply; the consumer fills in the ids and status 200. */
+type ReplyFields = MessageInitShape<typeof DirectReplySchema>;
 
 export class EchoConsumer {
   private readonly readers: GroupReader[] = [];
