@@ -20,6 +20,11 @@ export interface DelivererMetrics {
   leaseEvents: Counter<"event">;
   /** Pending entries nothing held that the periodic sweep took over (a lost read reply, a previous owner still reading). */
   strandedEntries: Counter;
+  /**
+   * Time a partition's reading waited because its buffer was full: every recipient of the
+   * partition waits meanwhile, usually behind one slow but answering endpoint.
+   */
+  readingPausedSeconds: Counter<"partition">;
 }
 
 export function createDelivererMetrics(registry: Registry): DelivererMetrics {
@@ -89,6 +94,12 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
     strandedEntries: new Counter({
       name: "acapy_bridge_deliverer_stranded_entries_total",
       help: "Pending entries nothing held (a lost read reply, a previous owner still reading) taken over by the sweep",
+      registers,
+    }),
+    readingPausedSeconds: new Counter({
+      name: "acapy_bridge_deliverer_reading_paused_seconds_total",
+      help: "Seconds an owned outbound partition's reading waited for room in its buffer (--delivery-partition-buffer)",
+      labelNames: ["partition"],
       registers,
     }),
   };

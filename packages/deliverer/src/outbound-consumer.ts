@@ -59,6 +59,8 @@ export interface PartitionWorkerOptions {
 
 const SAFE_KEY = /^[^{}\s\p{Cc}]{1,200}$/u;
 
+const FULL_BUFFER_WARNING_INTERVAL_MS = 60_000;
+
 /** The lane and park-list key of a job: its recipient key, hashed when it could not be part of a Redis key. */
 export function laneKeyOf(job: OutboundJob, entryId: string): string {
   const rk = job.recipientKey;
@@ -109,6 +111,8 @@ export class PartitionWorker {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping = false;
   private roomWaiters: (() => void)[] = [];
+  /** When reading last paused on a full buffer with a warning (one warning a minute per partition). */
+  private lastFullBufferWarningAt = Number.NEGATIVE_INFINITY;
   /** Acknowledgements of delivered entries still on their way (a graceful stop waits for them). */
   private readonly acknowledging = new Set<Promise<void>>();
   /** The latest acknowledgement still on its way, by recipient. */
@@ -328,7 +332,39 @@ export class PartitionWorker {
   /** Resolves when fewer than `partitionBuffer` entries are held (backpressure on reading). */
   private room(): Promise<void> {
     if (this.held.size < this.o.config.partitionBuffer || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => this.roomWaiters.push(resolve));
+    this.warnFullBuffer();
+    const pausedAt = performance.now();
+    return new Promise((resolve) =>
+      this.roomWaiters.push(() => {
+        const seconds = (performance.now() - pausedAt) / 1000;
+        this.o.metrics.readingPausedSeconds.inc({ partition: String(this.partition) }, seconds);
+        resolve();
+      }),
+    );
+  }
+
+  /**
+   * Reading stops while the buffer is full, so every recipient of the partition waits: usually
+   * behind one endpoint that answers, but slowly (a failing one is parked and frees the buffer).
+   * Names that recipient, so an operator sees who holds the partition up.
+   */
+  private warnFullBuffer(): void {
+    const now = Date.now();
+    if (now - this.lastFullBufferWarningAt < FULL_BUFFER_WARNING_INTERVAL_MS) return;
+    this.lastFullBufferWarningAt = now;
+    const busiest = this.lanes.busiest();
+    this.o.logger.warn(
+      {
+        event: "deliverer.partition_buffer_full",
+        partition: this.partition,
+        held: this.held.size,
+        buffer: this.o.config.partitionBuffer,
+        recipients: this.lanes.activeKeys,
+        busiestRecipient: busiest?.key,
+        busiestRecipientJobs: busiest?.tasks,
+      },
+      "partition buffer full: reading paused, every recipient of this partition waits for room",
+    );
   }
 
   /**

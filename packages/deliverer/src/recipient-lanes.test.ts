@@ -43,4 +43,23 @@ describe("recipient lanes", () => {
     expect(errors).toHaveLength(1);
     expect(done).toEqual([2]);
   });
+
+  it("names the recipient with the most tasks queued or running, and none once all are done", async () => {
+    const lanes = new RecipientLanes(() => undefined);
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    for (const [rk, count] of [
+      ["a", 1],
+      ["b", 3],
+      ["c", 2],
+    ] as const) {
+      for (let i = 0; i < count; i++) lanes.push(rk, () => gate);
+    }
+    expect(lanes.busiest()).toEqual({ key: "b", tasks: 3 });
+    release();
+    await lanes.idle();
+    expect(lanes.busiest()).toBeUndefined();
+  });
 });

@@ -26,6 +26,15 @@ export class RecipientLanes {
     return this.lanes.has(key);
   }
 
+  /** The recipient with the most tasks queued or running: a scan of every lane, for diagnostics, not per task. */
+  busiest(): { key: string; tasks: number } | undefined {
+    let found: { key: string; tasks: number } | undefined;
+    for (const [key, lane] of this.lanes) {
+      if (!found || lane.length > found.tasks) found = { key, tasks: lane.length };
+    }
+    return found;
+  }
+
   push(key: string, task: Task): void {
     this.pendingTasks++;
     const lane = this.lanes.get(key);
