@@ -72,6 +72,7 @@ const directReply = create(DirectReplySchema, {
   body: Uint8Array.from([1, 2, 3]),
   replyToVerkey: verkey,
   connectionId: "c-1",
+  walletId: "w-1",
 });
 
 const samples: [DescMessage, unknown][] = [

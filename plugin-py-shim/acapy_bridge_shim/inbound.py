@@ -26,12 +26,14 @@ from acapy_agent.core.error import ProfileError
 from acapy_agent.messaging.base_handler import HandlerException
 from acapy_agent.messaging.error import MessageParseError
 from acapy_agent.messaging.responder import BaseResponder
+from acapy_agent.multitenant.base import BaseMultitenantManager
 from acapy_agent.storage.error import StorageError, StorageNotFoundError
 from acapy_agent.transport.error import WireFormatParseError
 from acapy_agent.transport.inbound.base import BaseInboundTransport
 from acapy_agent.transport.outbound.message import OutboundMessage
 from acapy_agent.transport.outbound.status import OutboundSendStatus
 from acapy_agent.transport.wire_format import DIDCOMM_V0_MIME_TYPE, DIDCOMM_V1_MIME_TYPE
+from acapy_agent.wallet.models.wallet_record import WalletRecord
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import load_config
@@ -108,6 +110,23 @@ def install_handler_outcome_hook(manager) -> "weakref.WeakKeyDictionary | None":
 
 def _base_type(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
+
+
+def sub_wallet_id(profile, root_profile) -> str:
+    """The ACA-Py sub-wallet (multitenancy) a session's profile belongs to; "" for the base wallet.
+
+    With multitenancy ACA-Py switches an inbound session's profile to the sub-wallet the message is
+    for (InboundSession.handle_relay_context, MultitenantManager.get_wallet_profile); that profile's
+    settings carry the wallet record's `wallet.id`. The base wallet is no wallet record: its profile
+    (the root profile) carries none, or its own, which is not a sub-wallet's.
+    """
+    settings = profile.settings
+    if not settings.get("multitenant.enabled"):
+        return ""
+    wallet_id = settings.get("wallet.id") or ""
+    if not wallet_id or profile is root_profile or wallet_id == (root_profile.settings.get("wallet.id") or ""):
+        return ""
+    return str(wallet_id)
 
 
 class RedisInboundTransport(BaseInboundTransport):
@@ -284,6 +303,7 @@ class RedisInboundTransport(BaseInboundTransport):
                     body=payload,
                     reply_to_verkey=buffered.reply_to_verkey or "",
                     connection_id=buffered.connection_id or "",
+                    wallet_id=sub_wallet_id(session.profile, self.root_profile),
                     **base,
                 )
             )
@@ -375,6 +395,10 @@ class RedisInboundTransport(BaseInboundTransport):
                 return router
         responder = self.root_profile.inject_or(BaseResponder)
         if responder is not None:
+            # AdminResponder.send_fn is the conductor's router: it sends with the profile given (a sub-wallet's).
+            send_fn = getattr(responder, "send_fn", None)
+            if callable(send_fn):
+                return send_fn
 
             async def send(_profile, outbound):
                 return await responder.send_outbound(outbound)
@@ -382,16 +406,41 @@ class RedisInboundTransport(BaseInboundTransport):
             return send
         return None
 
+    async def _wallet_profile(self, wallet_id: str, what: str):
+        """The profile of sub-wallet `wallet_id`, as ACA-Py gets it (WalletRecord, then the multitenant manager).
+
+        `what` names the reply and the wallet. Returns (profile, None), or (None, Outcome with a dead
+        letter) when that wallet cannot send it any more: no multitenancy now, no such wallet (deleted
+        since), or an unmanaged wallet, whose key ACA-Py does not hold. Transient errors (a store away)
+        propagate: the caller retries.
+        """
+
+        def gone(why: str) -> Outcome:
+            return Outcome(dead_letter=(pb.DEAD_LETTER_REASON_INVALID_ENDPOINT, f"{what}: that sub-wallet {why}"))
+
+        manager = self.root_profile.inject_or(BaseMultitenantManager)
+        if manager is None:
+            return None, gone("is unknown: ACA-Py runs without multitenancy")
+        try:
+            async with self.root_profile.session() as session:
+                wallet = await WalletRecord.retrieve_by_id(session, wallet_id)
+        except StorageNotFoundError:
+            return None, gone("does not exist (any more)")
+        if wallet.requires_external_key:
+            return None, gone("is unmanaged: ACA-Py does not hold its key")
+        return await manager.get_wallet_profile(self.root_profile.context, wallet), None
+
     async def _requeue(self, message: pb.AgentMessage) -> Outcome | None:
         """A direct response the relay could not deliver: sent the way ACA-Py sends an unreturned one.
 
         Returns None once ACA-Py took it (sent to a session, queued for its outbound transports, or,
         logged as a warning, kept in its in-memory undelivered queue); an Outcome with a dead letter
-        when it cannot be sent (UNDELIVERABLE, an unknown connection). Transient errors raise
-        RetryLater: the entry stays pending.
+        when it cannot be sent (UNDELIVERABLE, an unknown connection or sub-wallet). Transient errors
+        raise RetryLater: the entry stays pending.
 
-        Multitenancy: the reply carries no wallet id (DirectReply has none), so it is sent with the
-        root profile; a sub-wallet's connection is unknown there and the reply becomes a dead letter.
+        Multitenancy: a reply carrying a wallet id (the sub-wallet whose session produced it) is sent
+        with that sub-wallet's profile, where its connection is known; one without, with the root
+        profile. A sub-wallet that no longer exists makes it a dead letter (INVALID_ENDPOINT).
         """
         reply = message.returned_reply
         payload: str | bytes = bytes(reply.body)
@@ -408,12 +457,17 @@ class RedisInboundTransport(BaseInboundTransport):
         send = self._outbound_router()
         if send is None:
             raise RetryLater(f"{what}: no way to send it (no ACA-Py conductor or responder found); not acknowledged")
+        profile = self.root_profile
         try:
-            status = await send(self.root_profile, outbound)
+            if reply.wallet_id:
+                what += f" in sub-wallet {reply.wallet_id}"
+                profile, dead = await self._wallet_profile(reply.wallet_id, what)
+                if dead is not None:
+                    return dead
+            status = await send(profile, outbound)
         except StorageNotFoundError as error:
-            detail = f"{what}: ACA-Py cannot send it, the connection is unknown ({error})"
-            if self.root_profile.settings.get("multitenant.enabled"):
-                detail += "; with multitenancy it may be a sub-wallet's: returned replies carry no wallet id"
+            where = "that sub-wallet" if reply.wallet_id else "the base wallet (the reply names no sub-wallet)"
+            detail = f"{what}: ACA-Py cannot send it, the connection is unknown in {where} ({error})"
             return Outcome(dead_letter=(pb.DEAD_LETTER_REASON_INVALID_ENDPOINT, detail))
         except TRANSIENT_RECEIVE_ERRORS as error:
             raise RetryLater(f"{what}: sending failed ({type(error).__name__}: {error}); not acknowledged") from error

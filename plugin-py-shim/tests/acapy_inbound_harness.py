@@ -104,6 +104,13 @@ class Agent:
         # The dispatcher's queue: beyond max_active, handlers start later from its drain task.
         self.dispatcher_queue = TaskQueue(max_active=max_active)
         # No admin server: BaseResponder is not bound in the root context (ACA-Py binds it only with one).
+        self.wire_acapy()
+        # payload["do"] -> async handler(payload); default: succeed.
+        self.handlers = {}
+        self.handled: list[str] = []
+
+    def wire_acapy(self) -> None:
+        """ACA-Py's conductor, transport managers and dispatcher around self.profile, and the shim's transport."""
         self.conductor = Conductor(context_builder=None)
         self.conductor.root_profile = self.profile
         self.manager = InboundTransportManager(self.profile, self.route, self.conductor.handle_not_returned)
@@ -114,9 +121,6 @@ class Agent:
         self.conductor.outbound_transport_manager.register_class(BridgeOutboundTransport, "acapy-bridge")
         self.conductor.dispatcher = Dispatcher(self.profile)
         self.transport = RedisInboundTransport("0.0.0.0", "0", self.manager.create_session, root_profile=self.profile)
-        # payload["do"] -> async handler(payload); default: succeed.
-        self.handlers = {}
-        self.handled: list[str] = []
 
     # Conductor.inbound_message_router -> Dispatcher.queue_message, completion to Conductor.dispatch_complete.
     def route(self, profile, message, can_respond=False):
@@ -195,6 +199,31 @@ class Agent:
         for key in rt.keyspace.all_partitions("inbound_dead_letters"):
             out += [decode_envelope(pb.DeadLetter, f[field]) for _, f in await rt.client.xrange(key)]
         return out
+
+
+# A peer's verkey: the recipient key of returned replies put by `put_returned`.
+PEER_KEY = "6QSduYdf8Bi6t8PfNm5vNomGWDtXhmMmTRzaciudBXYJ"
+
+
+async def put_returned(agent: Agent, mid: str, **reply) -> None:
+    """Puts a RETURNED_REPLY entry (a direct response whose relay was gone) carrying DirectReply `reply`."""
+    fields = dict(mid="orig-" + mid, status=200, content_type="application/didcomm-envelope-enc", body=b'{"jwe":1}')
+    fields.update(reply)
+    await agent.put(
+        mid,
+        {},
+        kind=pb.INBOUND_KIND_RETURNED_REPLY,
+        recipient_key=PEER_KEY,
+        content_type=fields["content_type"],
+        body=b"",
+        relay_id="",
+        transport=pb.TRANSPORT_UNSPECIFIED,
+        returned_reply=pb.DirectReply(**fields),
+    )
+
+
+async def backlog_is(agent: Agent, n: int) -> bool:
+    return await agent.backlog() == n
 
 
 async def _started(transport) -> bool:

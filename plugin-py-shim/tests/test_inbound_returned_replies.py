@@ -14,10 +14,9 @@ from acapy_agent.messaging.responder import BaseResponder
 from acapy_agent.transport.inbound.delivery_queue import DeliveryQueue
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from tests.acapy_inbound_harness import Agent
+from tests.acapy_inbound_harness import PEER_KEY, Agent, backlog_is, put_returned
 from tests.waiting import eventually
 
-PEER_KEY = "6QSduYdf8Bi6t8PfNm5vNomGWDtXhmMmTRzaciudBXYJ"
 ENDPOINT = "http://peer.example/didcomm"
 
 
@@ -27,26 +26,6 @@ async def agent(redis_server):
     await a.start()
     yield a
     await a.stop()
-
-
-async def put_returned(agent: Agent, mid: str, **reply) -> None:
-    fields = dict(mid="orig-" + mid, status=200, content_type="application/didcomm-envelope-enc", body=b'{"jwe":1}')
-    fields.update(reply)
-    await agent.put(
-        mid,
-        {},
-        kind=pb.INBOUND_KIND_RETURNED_REPLY,
-        recipient_key=PEER_KEY,
-        content_type=fields["content_type"],
-        body=b"",
-        relay_id="",
-        transport=pb.TRANSPORT_UNSPECIFIED,
-        returned_reply=pb.DirectReply(**fields),
-    )
-
-
-async def backlog_is(agent: Agent, n: int) -> bool:
-    return await agent.backlog() == n
 
 
 async def test_a_returned_reply_is_sent_again_without_an_admin_server(agent):
@@ -90,7 +69,7 @@ async def test_a_returned_reply_waiting_for_pickup_is_acknowledged_with_a_warnin
 
 
 async def test_a_returned_reply_for_a_connection_acapy_does_not_know_is_a_dead_letter_at_once(agent):
-    # E.g. deleted since, or (multitenancy) a sub-wallet's: the reply carries no wallet id.
+    # E.g. deleted since. A reply naming no sub-wallet is sent with the root profile (the base wallet).
     agent.context.settings["multitenant.enabled"] = True
     await put_returned(agent, "r4", connection_id="conn-gone", reply_to_verkey=PEER_KEY)
 
@@ -98,5 +77,5 @@ async def test_a_returned_reply_for_a_connection_acapy_does_not_know_is_a_dead_l
     assert [(d.agent_message.mid, d.reason, d.attempts) for d in letters] == [
         ("r4", pb.DEAD_LETTER_REASON_INVALID_ENDPOINT, 1)
     ]
-    assert "conn-gone" in letters[0].detail and "sub-wallet" in letters[0].detail
+    assert "conn-gone" in letters[0].detail and "base wallet" in letters[0].detail
     await eventually(lambda: backlog_is(agent, 0))

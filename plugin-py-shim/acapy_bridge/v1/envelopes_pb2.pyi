@@ -90,7 +90,7 @@ class AgentMessage(_message.Message):
     def __init__(self, mid: _Optional[str] = ..., kind: _Optional[_Union[InboundKind, str]] = ..., recipient_key: _Optional[str] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., received_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., transport: _Optional[_Union[Transport, str]] = ..., relay_id: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., remote_address: _Optional[str] = ..., returned_reply: _Optional[_Union[DirectReply, _Mapping]] = ..., session_epoch: _Optional[int] = ...) -> None: ...
 
 class DirectReply(_message.Message):
-    __slots__ = ("mid", "request_id", "socket_id", "status", "content_type", "body", "reply_to_verkey", "connection_id", "error")
+    __slots__ = ("mid", "request_id", "socket_id", "status", "content_type", "body", "reply_to_verkey", "connection_id", "error", "wallet_id")
     MID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     SOCKET_ID_FIELD_NUMBER: _ClassVar[int]
@@ -100,6 +100,7 @@ class DirectReply(_message.Message):
     REPLY_TO_VERKEY_FIELD_NUMBER: _ClassVar[int]
     CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    WALLET_ID_FIELD_NUMBER: _ClassVar[int]
     mid: str
     request_id: str
     socket_id: str
@@ -109,7 +110,8 @@ class DirectReply(_message.Message):
     reply_to_verkey: str
     connection_id: str
     error: str
-    def __init__(self, mid: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., status: _Optional[int] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., reply_to_verkey: _Optional[str] = ..., connection_id: _Optional[str] = ..., error: _Optional[str] = ...) -> None: ...
+    wallet_id: str
+    def __init__(self, mid: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., status: _Optional[int] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., reply_to_verkey: _Optional[str] = ..., connection_id: _Optional[str] = ..., error: _Optional[str] = ..., wallet_id: _Optional[str] = ...) -> None: ...
 
 class WalletMessage(_message.Message):
     __slots__ = ("mid", "recipient_key", "content_type", "body", "created_at_ms", "expires_at_ms")
