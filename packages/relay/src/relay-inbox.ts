@@ -7,6 +7,7 @@ import {
   LingeringAcks,
   newMessageId,
   type RedisClient,
+  type RelayCommand,
   RelayCommandSchema,
   type StreamEntry,
   Transport,
@@ -21,6 +22,31 @@ const JSON_TYPE = /^application\/json\b/i;
 /** How long a handled entry's acknowledgement waits for others to share its Redis call. */
 const ACK_LINGER_MS = 20;
 
+/** Entries in hand (queued or running on a socket's lane) at most: a full hand stops the reading. */
+const MAX_IN_HAND = 1_000;
+/** How long after a failed entry the reader goes back to its pending entries (as after a read error). */
+const REREAD_DELAY_MS = 500;
+
+/** The socket a command is for: its entries are handled one at a time, in order, on that socket's lane. */
+function socketOf(command: RelayCommand): string | undefined {
+  switch (command.command.case) {
+    case "push":
+    case "close":
+      return command.command.value.socketId || undefined;
+    case "reply":
+      return command.command.value.requestId ? undefined : command.command.value.socketId || undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Whether stream entry id `a` ("ms-seq") is at most `b`. */
+function idAtMost(a: string, b: string): boolean {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am < bm || (am === bm && as <= bs);
+}
+
 /**
  * Reads this relay's inbox (consumer group `relay`): ACA-Py's direct replies
  * go to the HTTP request or socket waiting for them. A reply nobody waits for
@@ -28,11 +54,29 @@ const ACK_LINGER_MS = 20;
  * it is re-routed, never dropped. An entry is acknowledged only after that,
  * a little later and together with others (on the commands connection, so
  * that the blocked read does not hold the acknowledgements back).
+ *
+ * A send to a socket waits until the kernel has taken the frame (up to the
+ * send timeout), so what goes to a socket (pushes, replies, closes) runs on
+ * that socket's lane: one socket's entries one at a time and in order,
+ * different sockets' side by side. The rest (replies to HTTP requests) is
+ * handled as it is read. At most MAX_IN_HAND entries are on the lanes; then
+ * the batch waits for room, and the reader with it.
  */
 export class RelayInbox {
   private readonly reader: GroupReader;
   private readonly acks: LingeringAcks;
   readonly key: string;
+  /** Entries queued or running on a lane, by id (a re-read skips them). */
+  private readonly inHand = new Set<string>();
+  /** The last task of each socket's lane. */
+  private readonly lanes = new Map<string, Promise<void>>();
+  /**
+   * Sockets whose lane had an entry fail, with that entry's id: their later entries stay pending,
+   * unhandled, until the reader comes back to the failed one, so that they keep their order.
+   */
+  private readonly halted = new Map<string, string>();
+  private roomWaiter: (() => void) | undefined;
+  private rereadTimer: NodeJS.Timeout | undefined;
 
   /** `client` is the inbox's own blocking connection; `commands` carries the acknowledgements. */
   constructor(
@@ -69,12 +113,19 @@ export class RelayInbox {
     this.reader.start();
   }
 
-  /** Stops reading and sends the acknowledgements still waiting; entries read but not handled stay pending for this relay. */
+  /**
+   * Stops reading, waits for the entries on the lanes (each ends within the send timeout, at once
+   * when its socket is gone) and sends the acknowledgements still waiting; entries read but not
+   * handled stay pending for this relay.
+   */
   async stop(): Promise<void> {
     const stopped = this.reader.stop();
     // Break a blocked XREADGROUP instead of waiting for its timeout.
     this.client.disconnect();
     await stopped;
+    while (this.lanes.size > 0) await Promise.all([...this.lanes.values()]);
+    clearTimeout(this.rereadTimer);
+    this.rereadTimer = undefined;
     await this.acks.close();
   }
 
@@ -82,10 +133,25 @@ export class RelayInbox {
     const done: string[] = [];
     try {
       for (const entry of entries) {
-        // Read again after a read error while its acknowledgement still waits: handled already.
-        if (this.acks.holds(entry.id)) continue;
-        // A push written to a socket is acknowledged later, on the wallet's confirmation.
-        if (await this.handleEntry(entry)) done.push(entry.id);
+        // Reading the pending entries again, up to a failed entry and past it: its lane goes on from here, in order.
+        for (const [socketId, failed] of this.halted) if (idAtMost(entry.id, failed)) this.halted.delete(socketId);
+        // On a lane already, or read again after a read error while its acknowledgement still waits.
+        if (this.inHand.has(entry.id) || this.acks.holds(entry.id)) continue;
+        const command = this.decode(entry);
+        const socketId = command && socketOf(command);
+        if (!command || !socketId) {
+          // Deleted, undecodable, or for no socket (a reply to an HTTP request): handled now.
+          if (!command || (await this.handleEntry(entry.id, command))) done.push(entry.id);
+          continue;
+        }
+        // Behind its socket's failed entry: stays pending until the reader comes back to that one.
+        if (this.halted.has(socketId)) continue;
+        while (this.inHand.size >= MAX_IN_HAND) {
+          await new Promise<void>((resolve) => {
+            this.roomWaiter = resolve;
+          });
+        }
+        this.onLane(socketId, entry.id, command);
       }
     } finally {
       // What was handled is acknowledged even if a later entry failed (it is retried).
@@ -93,21 +159,69 @@ export class RelayInbox {
     }
   }
 
-  /** Handles one entry; true when it may be acknowledged now. */
-  private async handleEntry(entry: StreamEntry): Promise<boolean> {
-    const { ctx } = this;
-    if (!entry.payload) return true; // deleted while pending
-    let command: ReturnType<typeof decodeEnvelope<typeof RelayCommandSchema>>;
+  /** Queues the entry on its socket's lane, behind that socket's earlier entries. */
+  private onLane(socketId: string, entryId: string, command: RelayCommand): void {
+    this.inHand.add(entryId);
+    const task = (this.lanes.get(socketId) ?? Promise.resolve()).then(() => this.runOnLane(socketId, entryId, command));
+    this.lanes.set(socketId, task);
+    void task.then(() => {
+      if (this.lanes.get(socketId) === task) this.lanes.delete(socketId);
+    });
+  }
+
+  /** Handles one lane entry; never rejects. A failure leaves it pending and has the reader read it again. */
+  private async runOnLane(socketId: string, entryId: string, command: RelayCommand): Promise<void> {
     try {
-      command = decodeEnvelope(RelayCommandSchema, entry.payload);
+      // An earlier entry of this socket failed: this one waits, pending, for the re-read.
+      if (this.halted.has(socketId)) return;
+      // A push written to a socket is acknowledged later, on the wallet's confirmation.
+      if (await this.handleEntry(entryId, command)) this.acks.add([entryId]);
     } catch (error) {
-      ctx.metrics.inboxCommands.inc({ command: "unknown", result: "malformed" });
-      ctx.logger.error(
+      this.halted.set(socketId, entryId);
+      this.ctx.logger.warn(
+        {
+          event: "relay.inbox_entry_failed",
+          entry: entryId,
+          command: command.command.case,
+          err: (error as Error).message,
+        },
+        "handling an inbox entry failed; it stays pending and is read again",
+      );
+      this.rereadSoon();
+    } finally {
+      this.inHand.delete(entryId);
+      const wake = this.roomWaiter;
+      this.roomWaiter = undefined;
+      wake?.();
+    }
+  }
+
+  private rereadSoon(): void {
+    if (this.rereadTimer || !this.reader.isRunning) return;
+    this.rereadTimer = setTimeout(() => {
+      this.rereadTimer = undefined;
+      this.reader.rereadPending();
+    }, REREAD_DELAY_MS);
+  }
+
+  /** The entry's command; undefined for one deleted while pending or undecodable (counted, logged): acknowledged as is. */
+  private decode(entry: StreamEntry): RelayCommand | undefined {
+    if (!entry.payload) return undefined; // deleted while pending
+    try {
+      return decodeEnvelope(RelayCommandSchema, entry.payload);
+    } catch (error) {
+      this.ctx.metrics.inboxCommands.inc({ command: "unknown", result: "malformed" });
+      this.ctx.logger.error(
         { event: "relay.inbox_malformed", entry: entry.id, err: (error as Error).message },
         "undecodable inbox entry dropped",
       );
-      return true;
+      return undefined;
     }
+  }
+
+  /** Handles one command; true when its entry may be acknowledged now. */
+  private async handleEntry(entryId: string, command: RelayCommand): Promise<boolean> {
+    const { ctx } = this;
     switch (command.command.case) {
       case "reply":
         await this.handleReply(command.command.value);
@@ -119,7 +233,7 @@ export class RelayInbox {
           ctx.logger.warn(
             {
               event: "relay.close_adjusted",
-              entry: entry.id,
+              entry: entryId,
               socket: socketId,
               code,
               reasonBytes: Buffer.byteLength(reason),
@@ -131,7 +245,7 @@ export class RelayInbox {
         return true;
       }
       case "push":
-        return this.pushes.handle(entry.id, command.command.value);
+        return this.pushes.handle(entryId, command.command.value);
       default:
         ctx.metrics.inboxCommands.inc({ command: "unknown", result: "ignored" });
         return true;

@@ -1,96 +1,38 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  type AgentMessage,
-  closeRedisClient,
-  createRedisClient,
-  decodeEnvelope,
-  InboundKind,
-  Keyspace,
-  partitionCountsOf,
-  type RedisClient,
-  WalletMessageSchema,
-} from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { decodeEnvelope, WalletMessageSchema } from "@acapy-bridge/protocol";
+import { waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
-import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
-import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
-import { pushToRelayInbox, routeWalletToSocket, walletPush } from "../test-fixtures/shim-commands.js";
+import {
+  openSocket,
+  type RelayWithShim,
+  startRelayForSendTimeouts,
+  stopReading,
+} from "../test-fixtures/wallet-sessions.js";
 import { type SlowConsumerReason, SocketRegistry } from "./websocket-ingress.js";
 
-function open(url: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.once("open", () => resolve(ws));
-    ws.once("error", reject);
-  });
-}
-
-/** Stops reading from a client socket: what the relay sends piles up in the kernel's buffers, then in the relay's. */
-function stopReading(ws: WebSocket): void {
-  (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-}
-
-const SEND_TIMEOUT_MS = 1_000;
+const SEND_TIMEOUT_MS = 2_000;
 const MIB = 1024 * 1024;
 
 // A wallet that stops reading but keeps sending (which keeps the heartbeat happy) must not hold up the
-// relay's inbox, which handles one entry at a time: the test plays the shim (route_set, inbox_push) by hand.
+// relay's inbox: the test plays the shim (route_set, inbox_push) by hand.
 describe("a wallet socket that stops reading", () => {
-  let t: TestRelay;
-  let client: RedisClient;
-  let keyspace: Keyspace;
-  let echo: EchoConsumer;
-  const blocking: RedisClient[] = [];
+  let rig: RelayWithShim;
 
   beforeAll(async () => {
-    const redisUrl = inject("redisUrl");
-    t = await startTestRelay({
-      redisUrl,
-      prefix: uniquePrefix("relay-slow-consumer"),
-      // The buffered-bytes bound out of the way: this test is about the send timeout.
-      config: { wsSendTimeoutMs: SEND_TIMEOUT_MS, wsMaxBufferedBytes: 1024 * MIB, replyTimeoutMs: 30_000 },
-    });
-    client = createRedisClient({ url: redisUrl, cluster: false }, "commands");
-    for (let i = 0; i < 4; i++) blocking.push(createRedisClient({ url: redisUrl, cluster: false }, "blocking"));
-    keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
-    // ACA-Py answers HTTP requests only: the wallets' frames need no reply here.
-    echo = new EchoConsumer(blocking, client, keyspace, (m) =>
-      m.kind === InboundKind.AGENT_MESSAGE && m.requestId
-        ? { status: 200, contentType: "application/didcomm-envelope-enc", body: Buffer.from(`reply-to-${m.mid}`) }
-        : undefined,
-    );
-    echo.start();
+    rig = await startRelayForSendTimeouts(inject("redisUrl"), "relay-slow-consumer", SEND_TIMEOUT_MS);
   });
-  afterAll(async () => {
-    await echo.stop();
-    await t.relay.stop();
-    await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
-  });
+  afterAll(() => rig.stop());
 
-  /** Opens a socket as the wallet and registers its route as the shim would on its first frame. */
-  async function session(walletKey: string): Promise<{ ws: WebSocket; frame: AgentMessage }> {
-    const ws = await open(t.wsUrl);
-    ws.on("error", () => {});
-    ws.send(fakeJwe(walletKey), { binary: true });
-    const frame = await waitFor("the session's frame", () => echo.seen.find((m) => m.recipientKey === walletKey));
-    await routeWalletToSocket(client, keyspace, walletKey, t.relay.relayId, frame);
-    return { ws, frame };
-  }
-
-  async function push(frame: AgentMessage, walletKey: string, mid: string, body: Buffer): Promise<void> {
-    const command = walletPush(frame, walletKey, mid, body);
-    expect(await pushToRelayInbox(client, keyspace, t.relay.relayId, command)).toBe("OK");
-  }
-
-  it("is terminated once a send to it does not complete within the send timeout, so other wallets' pushes and HTTP direct responses still get through, and its messages go back to its mailbox", async () => {
+  it("does not hold up other wallets' pushes and HTTP direct responses while a send to it is stuck, is terminated once that send does not complete within the send timeout, and its messages go back to its mailbox", async () => {
+    const { t, client, keyspace } = rig;
     const stalledKey = randomVerkey();
     const otherKey = randomVerkey();
-    const stalled = await session(stalledKey);
-    const other = await session(otherKey);
+    const stalled = await rig.session(stalledKey);
+    const other = await rig.session(otherKey);
     const received: string[] = [];
     other.ws.on("message", (data: Buffer) => received.push(data.toString()));
 
@@ -102,20 +44,28 @@ describe("a wallet socket that stops reading", () => {
     try {
       // Far more than the loopback's kernel buffers (a few MB each way) take.
       const mids = Array.from({ length: 24 }, (_, i) => `stalled-${i}`);
-      for (const mid of mids) await push(stalled.frame, stalledKey, mid, Buffer.alloc(MIB, mid));
+      for (const mid of mids) await rig.push(stalled.frame, stalledKey, mid, Buffer.alloc(MIB, mid));
       const pushedAt = Date.now();
-      await push(other.frame, otherKey, "for-the-other-wallet", Buffer.from("for-the-other-wallet"));
-      const answer = await fetch(t.url, {
+      await rig.push(other.frame, otherKey, "for-the-other-wallet", Buffer.from("for-the-other-wallet"));
+      // An HTTP request at the same time: its direct response comes through the same inbox.
+      const answering = fetch(t.url, {
         method: "POST",
         headers: { "content-type": "application/didcomm-envelope-enc" },
         body: fakeJwe(randomVerkey()),
-      });
-      expect(answer.status).toBe(200);
-      expect(await answer.text()).toMatch(/^reply-to-/);
-      await waitFor("the other wallet's push", () => received.includes("for-the-other-wallet"), 15_000, 10);
-      expect(Date.now() - pushedAt).toBeLessThan(SEND_TIMEOUT_MS + 3_000);
+      }).then(async (answer) => ({ status: answer.status, body: await answer.text(), at: Date.now() }));
+      await waitFor("the other wallet's push", () => received.includes("for-the-other-wallet"), 15_000, 5);
+      const pushLatency = Date.now() - pushedAt;
+      const answer = await answering;
+      expect(answer).toMatchObject({ status: 200, body: expect.stringMatching(/^reply-to-/) });
+      const answerLatency = answer.at - pushedAt;
+      // Both while the send to the stalled wallet was stuck: it is dropped only later.
+      expect(t.logs.some((l) => l.event === "relay.ws_slow_consumer")).toBe(false);
+      expect(pushLatency, "the other wallet's push, ms").toBeLessThan(500);
+      expect(answerLatency, "the HTTP direct response, ms").toBeLessThan(500);
 
-      const slow = t.logs.find((l) => l.event === "relay.ws_slow_consumer");
+      const slow = await waitFor("the stalled wallet dropped", () =>
+        t.logs.find((l) => l.event === "relay.ws_slow_consumer"),
+      );
       expect(slow).toMatchObject({ socket: stalled.frame.socketId, reason: "send_timeout" });
       const counted = (await t.metrics.getSingleMetric("acapy_bridge_relay_ws_slow_consumers_total")?.get())?.values;
       expect(counted).toEqual([expect.objectContaining({ labels: { reason: "send_timeout" }, value: 1 })]);
@@ -145,7 +95,7 @@ describe("a socket with more than the buffered-bytes bound waiting", () => {
     const slow: SlowConsumerReason[] = [];
     registry.onSlowConsumer = (_id, reason) => slow.push(reason);
     const accepted = once(wss, "connection") as Promise<[WebSocket]>;
-    const wallet = await open(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const wallet = await openSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
     wallet.on("error", () => {});
     const [ws] = await accepted;
     const tracked = registry.add("ws-slow", ws, "127.0.0.1");

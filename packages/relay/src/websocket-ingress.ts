@@ -226,9 +226,9 @@ export class SocketRegistry {
 
   /**
    * Sends one frame; resolves false when the socket is gone or the write failed. The inbox waits
-   * for each send before its next entry, and ws reports a send only once the kernel took every
-   * byte: a wallet that stops reading (while its own frames keep the heartbeat happy) would hold
-   * every other wallet's pushes and every direct response for good. So a slow consumer -- a send
+   * for each send before that socket's next entry, and ws reports a send only once the kernel took
+   * every byte: a wallet that stops reading (while its own frames keep the heartbeat happy) would
+   * hold its own socket's entries, and room in the inbox's bounded hand, for good. So a slow consumer -- a send
    * not done within `sendTimeoutMs`, or more than `maxBufferedBytes` already waiting -- has its
    * socket terminated and the send resolves false: its caller then returns what it owed the usual
    * way (the mailbox, or ACA-Py for a reply).

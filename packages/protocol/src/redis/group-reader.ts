@@ -29,6 +29,7 @@ export interface GroupReaderOptions {
 export class GroupReader {
   private running = false;
   private loop: Promise<void> | undefined;
+  private rereadRequested = false;
 
   constructor(private readonly options: GroupReaderOptions) {}
 
@@ -44,6 +45,15 @@ export class GroupReader {
     await this.loop;
   }
 
+  /**
+   * The next read starts again from this consumer's own pending entries (after the read under way,
+   * if any): for a consumer that handles entries after `onBatch` resolved and left one
+   * unacknowledged after a failure, as an error thrown by `onBatch` would.
+   */
+  rereadPending(): void {
+    this.rereadRequested = true;
+  }
+
   get isRunning(): boolean {
     return this.running;
   }
@@ -54,6 +64,10 @@ export class GroupReader {
     let after = "0";
     while (this.running) {
       try {
+        if (this.rereadRequested) {
+          this.rereadRequested = false;
+          after = "0";
+        }
         if (!groupReady) {
           await ensureGroup(o.client, o.stream, o.group);
           groupReady = true;
