@@ -56,6 +56,21 @@ describe("WebSocket endpoints", () => {
     return `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
   }
 
+  /** A peer whose first socket goes silent after the upgrade (a vanished phone); later sockets record their frames. */
+  async function peerSilentOnItsFirstSocket(): Promise<{ url: string; frames: string[]; upgrades: () => number }> {
+    let upgrades = 0;
+    const frames: string[] = [];
+    const wss = new WebSocketServer({ noServer: true });
+    const url = await listen((req, socket, head) => {
+      if (++upgrades === 1) {
+        blackHoleAfterUpgrade(req, socket);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => ws.on("message", (data) => frames.push(data.toString())));
+    });
+    return { url, frames, upgrades: () => upgrades };
+  }
+
   function newDelivery(totalTimeoutMs: number): WebSocketDelivery {
     const delivery = new WebSocketDelivery({ connectTimeoutMs: 1_000, totalTimeoutMs, idleMs: 10_000 });
     cleanup.push(() => delivery.close());
@@ -92,16 +107,7 @@ describe("WebSocket endpoints", () => {
   });
 
   it("fails a send to a peer that stopped reading after the upgrade as retryable within the timeout, and sends the next on a new socket", async () => {
-    let upgrades = 0;
-    const frames: string[] = [];
-    const wss = new WebSocketServer({ noServer: true });
-    const url = await listen((req, socket, head) => {
-      if (++upgrades === 1) {
-        blackHoleAfterUpgrade(req, socket);
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => ws.on("message", (data) => frames.push(data.toString())));
-    });
+    const { url, frames, upgrades } = await peerSilentOnItsFirstSocket();
     const delivery = newDelivery(1_000);
 
     const started = Date.now();
@@ -114,21 +120,12 @@ describe("WebSocket endpoints", () => {
 
     const retried = await delivery.send(new URL(url), "application/didcomm-envelope-enc", Buffer.from("again"));
     expect(retried).toEqual({ ok: true, status: 101 });
-    expect(upgrades).toBe(2);
+    expect(upgrades()).toBe(2);
     expect(frames).toEqual(["again"]);
   });
 
   it("retries jobs sent to a peer that stopped reading, in order, on a new socket, instead of acknowledging them lost", async () => {
-    let upgrades = 0;
-    const frames: string[] = [];
-    const wss = new WebSocketServer({ noServer: true });
-    const url = await listen((req, socket, head) => {
-      if (++upgrades === 1) {
-        blackHoleAfterUpgrade(req, socket);
-        return;
-      }
-      wss.handleUpgrade(req, socket, head, (ws) => ws.on("message", (data) => frames.push(data.toString())));
-    });
+    const { url, frames, upgrades } = await peerSilentOnItsFirstSocket();
     const connection = connectionFor(inject("redisUrl"), uniquePrefix("ws-void"));
     const { client, keyspace } = await openRedis(connection);
     cleanup.push(() => closeRedisClient(client));
@@ -144,7 +141,7 @@ describe("WebSocket endpoints", () => {
     }
     await waitFor("3 frames on the second socket", () => frames.length >= 3, 10_000);
     expect(frames).toEqual(["job 0", "job 1", "job 2"]);
-    expect(upgrades).toBe(2);
+    expect(upgrades()).toBe(2);
     expect(await readOutboundDeadLetters(client, keyspace)).toEqual([]);
   });
 

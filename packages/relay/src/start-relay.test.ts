@@ -14,11 +14,11 @@ import {
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
-import { pushToRelayInbox, routeWalletToSocket } from "../test-fixtures/shim-commands.js";
+import { pushToRelayInbox, routeWalletToSocket, walletPush } from "../test-fixtures/shim-commands.js";
+import { openSocket, stopReading } from "../test-fixtures/wallet-sessions.js";
 
 // Two relays on real Redis; the test plays the shim that answers after one of them has stopped.
 describe("relay graceful stop", () => {
@@ -112,27 +112,14 @@ describe("relay stop with a wallet push unconfirmed", () => {
 
   it("returns the push to the wallet's mailbox and acknowledges its inbox entry before closing Redis", async () => {
     const walletKey = randomVerkey();
-    const ws = await new Promise<WebSocket>((resolve, reject) => {
-      const socket = new WebSocket(t.wsUrl);
-      socket.once("open", () => resolve(socket));
-      socket.once("error", reject);
-    });
+    const ws = await openSocket(t.wsUrl);
     ws.on("error", () => {});
     ws.send(fakeJwe(walletKey), { binary: true });
     const frame = await waitFor("the session's frame", () => echo.seen.find((m) => m.recipientKey === walletKey));
     await routeWalletToSocket(client, keyspace, walletKey, t.relay.relayId, frame);
     // The wallet stops reading: the push is written but its pong never comes, nor the answer to the close frame.
-    (ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const message = create(WalletMessageSchema, {
-      mid: "unconfirmed-at-stop",
-      recipientKey: walletKey,
-      contentType: "application/didcomm-envelope-enc",
-      body: Buffer.from("for-the-wallet"),
-      createdAtMs: BigInt(Date.now()),
-    });
-    const push = create(RelayCommandSchema, {
-      command: { case: "push", value: { socketId: frame.socketId, routeEpoch: frame.sessionEpoch, message } },
-    });
+    stopReading(ws);
+    const push = walletPush(frame, walletKey, "unconfirmed-at-stop", Buffer.from("for-the-wallet"));
     expect(await pushToRelayInbox(client, keyspace, t.relay.relayId, push)).toBe("OK");
     const inbox = keyspace.key("relayInbox", { relay: t.relay.relayId });
     const group = keyspace.spec("relayInbox").consumerGroup;

@@ -158,33 +158,36 @@ export interface ClaimResult {
   deletedIds: string[];
 }
 
+interface AutoClaimRequest {
+  stream: string;
+  group: string;
+  consumer: string;
+  minIdleMs: number;
+  cursor: string;
+  count: number;
+}
+
+/**
+ * XAUTOCLAIM through ioredis's named command (not call/callBuffer): ioredis drops the
+ * command name of call/callBuffer when it auto-pipelines them.
+ */
+function xautoclaim(
+  client: RedisClient,
+  variant: "xautoclaim" | "xautoclaimBuffer",
+  r: AutoClaimRequest,
+  ...tail: string[]
+): Promise<unknown> {
+  type NamedCommand = (...args: (string | number)[]) => Promise<unknown>;
+  const command = (client as unknown as Record<typeof variant, NamedCommand>)[variant];
+  return command.call(client, r.stream, r.group, r.consumer, r.minIdleMs, r.cursor, "COUNT", r.count, ...tail);
+}
+
 /** One XAUTOCLAIM step; follow `cursor` until it is "0-0". */
 export async function autoClaim(
   client: RedisClient,
-  request: {
-    stream: string;
-    group: string;
-    consumer: string;
-    minIdleMs: number;
-    cursor: string;
-    count: number;
-    entryField: string;
-  },
+  request: AutoClaimRequest & { entryField: string },
 ): Promise<ClaimResult> {
-  // A named command (not callBuffer) so that it also works on auto-pipelined clients:
-  // ioredis drops the command name of call/callBuffer when it auto-pipelines them.
-  type AutoClaimBuffer = (...args: (string | number)[]) => Promise<unknown>;
-  const xautoclaimBuffer = (client as unknown as { xautoclaimBuffer: AutoClaimBuffer }).xautoclaimBuffer;
-  const reply = (await xautoclaimBuffer.call(
-    client,
-    request.stream,
-    request.group,
-    request.consumer,
-    request.minIdleMs,
-    request.cursor,
-    "COUNT",
-    request.count,
-  )) as [Buffer, RawEntry[], Buffer[]?];
+  const reply = (await xautoclaim(client, "xautoclaimBuffer", request)) as [Buffer, RawEntry[], Buffer[]?];
   return {
     cursor: reply[0].toString(),
     entries: toEntries(reply[1], request.entryField),
@@ -205,24 +208,8 @@ export interface ClaimedIds {
  * entries' delivery counters alone: taking an entry over is not handing it out, and a
  * counter that grew with every takeover would make a healthy entry look like poison.
  */
-export async function autoClaimIds(
-  client: RedisClient,
-  request: { stream: string; group: string; consumer: string; minIdleMs: number; cursor: string; count: number },
-): Promise<ClaimedIds> {
-  // A named command, not call(): see autoClaim.
-  type AutoClaim = (...args: (string | number)[]) => Promise<unknown>;
-  const xautoclaim = (client as unknown as { xautoclaim: AutoClaim }).xautoclaim;
-  const reply = (await xautoclaim.call(
-    client,
-    request.stream,
-    request.group,
-    request.consumer,
-    request.minIdleMs,
-    request.cursor,
-    "COUNT",
-    request.count,
-    "JUSTID",
-  )) as [string, string[], string[]?];
+export async function autoClaimIds(client: RedisClient, request: AutoClaimRequest): Promise<ClaimedIds> {
+  const reply = (await xautoclaim(client, "xautoclaim", request, "JUSTID")) as [string, string[], string[]?];
   return { cursor: String(reply[0]), ids: reply[1].map(String), deletedIds: (reply[2] ?? []).map(String) };
 }
 
