@@ -26,8 +26,10 @@ const RETRY_AFTER = "retry-after";
 /**
  * One POST's answer, taken straight from undici's dispatcher: the status, a
  * Retry-After when the answer is not a success, and the body read and
- * dropped. Cheaper than `request()`, which builds a body stream, a parsed
- * header object and an abort listener for every response.
+ * dropped. Cheaper than `request()`, which builds a body stream and an abort
+ * listener for every response. On undici 7's handler API (onRequestStart,
+ * onResponseStart, ...): the Agent wraps such a handler and hands it parsed
+ * headers.
  */
 class DiscardedResponse implements Dispatcher.DispatchHandler {
   private status = 0;
