@@ -4,6 +4,11 @@ import { afterEach, describe, expect, it } from "vitest";
 import { WebSocket, WebSocketServer } from "ws";
 import { SendConfirmations } from "./send-confirmations.js";
 
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
 /** A real ws server and client on loopback; the server side sends and confirms. */
 async function loopback(options: { autoPong?: boolean } = {}) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
@@ -16,6 +21,10 @@ async function loopback(options: { autoPong?: boolean } = {}) {
   client.on("message", (data) => received.push(String(data)));
   await once(client, "open");
   const [server] = await accepted;
+  cleanups.push(
+    () => client.terminate(),
+    () => wss.close(),
+  );
   const confirmed: string[][] = [];
   const confirmations = new SendConfirmations<string>(server, (items) => confirmed.push(items));
   server.on("pong", (payload: Buffer) => confirmations.pongReceived(payload));
@@ -30,24 +39,24 @@ async function waitFor(what: string, condition: () => boolean, timeoutMs = 5_000
   }
 }
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
 function sendAndExpect(link: Awaited<ReturnType<typeof loopback>>, item: string): void {
   link.confirmations.expect(item);
   link.server.send(item);
   link.confirmations.followWithPing();
 }
 
+/** Frames sent to a peer that does not answer pings, once their confirmation ping has reached it. */
+async function sentToSilentPeer(items: string[]) {
+  const link = await loopback({ autoPong: false });
+  const pinged = once(link.client, "ping");
+  for (const item of items) sendAndExpect(link, item);
+  await pinged;
+  return link;
+}
+
 describe("confirmation of sent frames by ping and pong", () => {
   it("confirms every frame sent in one event-loop turn with one ping, once the peer has read them", async () => {
     const link = await loopback();
-    cleanups.push(
-      () => link.client.terminate(),
-      () => link.wss.close(),
-    );
     let pings = 0;
     link.client.on("ping", () => pings++);
     for (const item of ["a", "b", "c"]) sendAndExpect(link, item);
@@ -60,10 +69,6 @@ describe("confirmation of sent frames by ping and pong", () => {
 
   it("confirms bursts in order, each with its own ping", async () => {
     const link = await loopback();
-    cleanups.push(
-      () => link.client.terminate(),
-      () => link.wss.close(),
-    );
     sendAndExpect(link, "first");
     await waitFor("the first confirmation", () => link.confirmed.length === 1);
     sendAndExpect(link, "second");
@@ -73,15 +78,7 @@ describe("confirmation of sent frames by ping and pong", () => {
   });
 
   it("leaves frames unconfirmed while the peer does not answer, for the caller to take back", async () => {
-    const link = await loopback({ autoPong: false });
-    cleanups.push(
-      () => link.client.terminate(),
-      () => link.wss.close(),
-    );
-    const pinged = once(link.client, "ping");
-    sendAndExpect(link, "x");
-    sendAndExpect(link, "y");
-    await pinged;
+    const link = await sentToSilentPeer(["x", "y"]);
     await waitFor("both frames read", () => link.received.length === 2);
     expect(link.confirmed).toEqual([]);
     expect(link.confirmations.takeUnconfirmed()).toEqual(["x", "y"]);
@@ -89,14 +86,7 @@ describe("confirmation of sent frames by ping and pong", () => {
   });
 
   it("ignores a pong that answers no confirmation ping (a heartbeat's, or one sent unasked)", async () => {
-    const link = await loopback({ autoPong: false });
-    cleanups.push(
-      () => link.client.terminate(),
-      () => link.wss.close(),
-    );
-    const pinged = once(link.client, "ping");
-    sendAndExpect(link, "x");
-    await pinged;
+    const link = await sentToSilentPeer(["x"]);
     // Registered after the confirmations' listener: a pong counted here has been judged there.
     let pongs = 0;
     link.server.on("pong", () => pongs++);
@@ -112,7 +102,6 @@ describe("confirmation of sent frames by ping and pong", () => {
 
   it("stops waiting for a forgotten frame and sends no ping on a socket no longer open", async () => {
     const link = await loopback();
-    cleanups.push(() => link.wss.close());
     link.confirmations.expect("never-written");
     expect(link.confirmations.forget("never-written")).toBe(true);
     expect(link.confirmations.forget("never-written")).toBe(false);
