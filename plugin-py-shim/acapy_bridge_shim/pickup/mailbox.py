@@ -98,16 +98,30 @@ class PickupMailbox:
 
         Live delivery is kept only for the session that turned it on: a message from another
         WebSocket session turns it off (RFC 0685: a new connection starts with live mode off).
+        The record is rewritten only when it changes (otherwise only its TTL is renewed), so the
+        wallet's other pickup messages, answered meanwhile by other instances, do not overwrite
+        a `live-delivery-change` with what they read before it.
         """
-        state = await self.state(wallet_key) or pb.WalletPickup(version=PICKUP_VERSION)
+        key = self.pickup_key(wallet_key)
+        current = await self.state(wallet_key)
+        state = pb.WalletPickup()
+        state.CopyFrom(current or pb.WalletPickup(version=PICKUP_VERSION))
         if live_delivery is not None:
             state.live_delivery = live_delivery
             state.live_session.CopyFrom(session if live_delivery and session else pb.WalletRoute())
         elif state.live_delivery and session is not None and not same_session(state.live_session, session):
             state.live_delivery = False
             state.ClearField("live_session")
+        if current is not None and state == current:
+            await self._client.pexpire(key, self._ttl_ms)
+            return state
         state.updated_at_ms = _now_ms()
-        await self._client.set(self.pickup_key(wallet_key), encode_envelope(state), px=self._ttl_ms)
+        if current is None and live_delivery is None:
+            # First mark: another instance may be writing a live-delivery-change right now; it wins.
+            if not await self._client.set(key, encode_envelope(state), px=self._ttl_ms, nx=True):
+                return await self.state(wallet_key) or state
+            return state
+        await self._client.set(key, encode_envelope(state), px=self._ttl_ms)
         return state
 
     # ---- reading ----
