@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from acapy_bridge.codec import decode_envelope, encode_envelope
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.v1 import keyspace_pb2
 
 LOGGER = logging.getLogger(__name__)
 
@@ -70,11 +71,11 @@ class MailboxStatus:
 
 
 class PickupMailbox:
-    def __init__(self, router):
-        self._router = router
-        self._client = router._client
-        self._scripts = router._scripts
-        self._keyspace = router._keyspace
+    def __init__(self, router, *, client, scripts, keyspace):
+        self._router = router  # the wallet's mailbox key, dead letters, pushes to relays, counts
+        self._client = client
+        self._scripts = scripts
+        self._keyspace = keyspace
         self._ttl_ms = self._keyspace.spec("wallet_pickup").default_ttl_ms
 
     # ---- keys ----
@@ -207,9 +208,7 @@ class PickupMailbox:
             "pickup_ack", [self._router.mailbox_key(wallet_key), self.sent_key(wallet_key)], list(mids)
         )
         if int(removed):
-            from acapy_bridge.v1 import keyspace_pb2
-
-            await self._router._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, int(removed))
+            await self._router.count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, int(removed))
         return int(removed), int(remaining)
 
     # ---- live delivery ----
@@ -248,7 +247,7 @@ class PickupMailbox:
             held_in_mailbox=True,
         )
         if await self._router.push(route, copy):
-            self._router.stats["pickup_pushed_live"] = self._router.stats.get("pickup_pushed_live", 0) + 1
+            self._router.stats["pickup_pushed_live"] += 1
             return True
         await self._client.hdel(sent, message.mid)
         return False
