@@ -2,7 +2,6 @@ import { DEFAULT_PARTITIONS } from "@acapy-bridge/protocol";
 import {
   AcaPyAdmin,
   AcaPyProcess,
-  acapyBinary,
   connectAgents,
   freePort,
   uniquePrefix,
@@ -20,7 +19,6 @@ import {
 import { SwitchableEndpoint } from "../test-fixtures/switchable-endpoint.js";
 import type { RunningDeliverer } from "./start-deliverer.js";
 
-const hasAcaPy = acapyBinary() !== undefined;
 const AUTO = ["--auto-accept-invites", "--auto-accept-requests", "--monitor-ping"];
 
 async function deliveredCount(metricsText: string, kind: string): Promise<number> {
@@ -38,7 +36,7 @@ async function deliveredCount(metricsText: string, kind: string): Promise<number
 // Issue 4, "Done when" 1, 2 and 5 with real ACA-Py 1.7.0 agents: Alice sends
 // DIDComm through the shim's outbound transport, Redis and the deliverer; Bob
 // is a plain ACA-Py behind an endpoint the test can switch off.
-describe.skipIf(!hasAcaPy)("ACA-Py -> shim -> Redis -> deliverer -> agents and controllers", () => {
+describe("ACA-Py -> shim -> Redis -> deliverer -> agents and controllers", () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   let alice: AcaPyProcess;
   let bob: AcaPyProcess;

@@ -157,9 +157,12 @@ describe("relay direct responses over HTTP", () => {
     await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
   });
 
+  // A distinct ciphertext per envelope, so no two requests are byte-identical resends.
+  let envelopesMade = 0;
   function jwe(kid: string, ciphertext: string): Buffer {
     const base = JSON.parse(fakeJwe(kid).toString()) as Record<string, string>;
-    return Buffer.from(JSON.stringify({ ...base, ciphertext: `${ciphertext}-${Math.random()}` }));
+    envelopesMade += 1;
+    return Buffer.from(JSON.stringify({ ...base, ciphertext: `${ciphertext}-${envelopesMade}` }));
   }
 
   it("answers the POST with ACA-Py's direct response body, status and content type", async () => {

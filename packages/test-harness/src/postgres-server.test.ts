@@ -1,10 +1,10 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { AcaPyAdmin } from "./acapy-admin.js";
-import { AcaPyProcess, acapyBinary } from "./acapy-process.js";
+import { AcaPyProcess } from "./acapy-process.js";
 import { freePort } from "./free-port.js";
-import { PostgresServer, postgresBinDir } from "./postgres-server.js";
+import { PostgresServer } from "./postgres-server.js";
 
-describe.skipIf(!postgresBinDir() || !acapyBinary())("PostgreSQL-backed ACA-Py wallets", () => {
+describe("PostgreSQL-backed ACA-Py wallets", () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterAll(async () => {
     for (const step of cleanup.reverse()) await step();

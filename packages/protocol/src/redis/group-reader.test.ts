@@ -1,3 +1,4 @@
+import { uniquePrefix } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { closeRedisClient, createRedisClient, type RedisClient, waitUntilReady } from "./connection.js";
 import { GroupReader } from "./group-reader.js";
@@ -18,7 +19,7 @@ describe("GroupReader.rereadPending", () => {
   });
 
   it("makes the next read start from the consumer's own pending entries, so an entry left unacknowledged after onBatch is read again, then new ones follow", async () => {
-    const stream = `t-group-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const stream = `${uniquePrefix("group-reader")}-stream`;
     const group = "g";
     await ensureGroup(client, stream, group);
     for (const value of ["p1", "p2", "p3"]) await client.xadd(stream, "*", "e", value);
