@@ -4,6 +4,7 @@ import {
   type AcaPyAdmin,
   BridgeDeployment,
   connectAgents,
+  holdStill,
   type WebhookSink,
   waitFor,
 } from "@acapy-bridge/test-harness";
@@ -36,7 +37,7 @@ async function sendNumbered(
           break;
         } catch {
           // The admin API of a killed instance, or Redis away: try again (another instance).
-          await new Promise((r) => setTimeout(r, 250));
+          await holdStill(250, "a sender's back-off before it tries again");
         }
       }
       await onProgress(i);

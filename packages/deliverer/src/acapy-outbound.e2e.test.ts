@@ -4,6 +4,7 @@ import {
   AcaPyProcess,
   connectAgents,
   freePort,
+  holdStill,
   uniquePrefix,
   WebhookSink,
   waitFor,
@@ -199,7 +200,7 @@ describe("ACA-Py -> shim -> Redis -> deliverer -> agents and controllers", () =>
     for (let i = 0; i < 50; i++) {
       await aliceAdmin.sendMessage(aliceConnection, `${tag} ${String(i).padStart(2, "0")}`);
     }
-    await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - downAt))));
+    await holdStill(Math.max(0, 30_000 - (Date.now() - downAt)), "nothing reaches Bob while his endpoint is down");
     expect(bobHooks.byTopic("basicmessages").filter((w) => String(w.body.content).startsWith(tag))).toHaveLength(0);
     await bobEndpoint.up();
     const upAt = Date.now();

@@ -137,19 +137,24 @@ class AcaPy {
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`aca-py exited with ${this.child.exitCode}:\n${this.log}`);
+    const isReady = async () => {
       try {
         const res = await fetch(`${this.adminUrl}/status/ready`);
-        if (res.ok && ((await res.json()) as { ready?: boolean }).ready) return;
+        return res.ok && ((await res.json()) as { ready?: boolean }).ready === true;
       } catch {
-        // not listening yet
+        return false; // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await this.stop();
-    throw new Error(`aca-py not ready within ${timeoutMs} ms:\n${this.log}`);
+    };
+    const outcome = await waitFor(
+      "aca-py ready",
+      async () => (this.child.exitCode !== null ? "exited" : (await isReady()) ? "ready" : undefined),
+      timeoutMs,
+      200,
+    ).catch(async (error: Error) => {
+      await this.stop();
+      throw new Error(`${error.message}:\n${this.log}`);
+    });
+    if (outcome === "exited") throw new Error(`aca-py exited with ${this.child.exitCode}:\n${this.log}`);
   }
 
   get logs(): string {

@@ -10,7 +10,7 @@ import {
   Transport,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
@@ -137,7 +137,7 @@ describe("relay direct responses over HTTP", () => {
       if (m.kind !== InboundKind.AGENT_MESSAGE) return undefined;
       const text = JSON.parse(Buffer.from(m.body).toString()) as { ciphertext: string };
       const delay = delays.get(m.recipientKey);
-      if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (delay) await holdStill(delay, "a slow ACA-Py behind the relay");
       if (text.ciphertext.startsWith("ask400")) return { status: 400, error: "Message JSON parsing failed" };
       if (text.ciphertext.startsWith("ask500")) return { status: 500, error: "Unexpected error" };
       if (text.ciphertext.startsWith("empty")) return { status: 200 };

@@ -26,9 +26,11 @@ export async function waitFor<T>(
 }
 
 /**
- * Waits `ms` on purpose: a window in which something must NOT happen (no delivery, no reply, no
- * second attempt), checked by the caller afterwards. Not for waiting until something does happen:
- * use waitFor for that. `why` names what the window proves, so a reader can tell it is no race.
+ * Waits `ms` on purpose, where the window itself is the point: something must NOT happen meanwhile
+ * (no delivery, no reply, no second attempt; the caller checks afterwards), or a process is given
+ * the time it is meant to have (a blocked read running out, a load generator's pace). Not for
+ * waiting until something does happen: use waitFor for that. `why` says what the window is for, so
+ * a reader can tell it is no race.
  */
 export async function holdStill(ms: number, why: string): Promise<void> {
   if (!why) throw new Error("holdStill needs a reason");

@@ -8,6 +8,7 @@ import {
   AcaPyAdmin,
   type AcaPyProcess,
   type BridgeProcess,
+  holdStill,
   PostgresServer,
   TcpLoadBalancer,
   uniquePrefix,
@@ -157,7 +158,7 @@ describe("relay failover: kill -9 of the relay holding the wallets' sockets", ()
         if (attempt >= 20) throw error;
       }
       resentForwards++;
-      await new Promise((resolve) => setTimeout(resolve, 250 * attempt));
+      await holdStill(250 * attempt, "the wallet's back-off before it sends again");
     }
   }
 
