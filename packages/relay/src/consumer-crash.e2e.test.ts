@@ -131,15 +131,19 @@ describe("kill -9 of one of two ACA-Py consumers (one shared wallet)", () => {
     let heldAtKill = 0;
     const killer = (async () => {
       await waitFor("alice1 busy", () => processedMids(logs[0]?.ledger as string).length >= 150, 120_000, 10);
-      for (;;) {
-        if ((await heldByAlice1()) > 0) {
+      await waitFor(
+        "alice1 stopped while it holds entries",
+        async () => {
+          if ((await heldByAlice1()) === 0) return false;
           process.kill(alice1.pid as number, "SIGSTOP");
           heldAtKill = await heldByAlice1();
-          if (heldAtKill > 0) break;
+          if (heldAtKill > 0) return true;
           process.kill(alice1.pid as number, "SIGCONT");
-        }
-        await new Promise((r) => setTimeout(r, 2));
-      }
+          return false;
+        },
+        120_000,
+        2,
+      );
       await alice1.kill();
       killedAt = sent;
     })();
