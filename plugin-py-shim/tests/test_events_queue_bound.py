@@ -19,6 +19,7 @@ from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import parse_config
 from acapy_bridge_shim.events import EventPublisher
 from acapy_bridge_shim.runtime import BridgeRuntime
+from tests.waiting import eventually
 
 
 class FakeProfile:
@@ -63,7 +64,11 @@ async def test_a_full_queue_makes_events_wait_in_order_and_drops_none(runtime, c
     caplog.set_level(logging.WARNING, logger="acapy_bridge_shim.events")
     for i in range(10):
         await bus.notify(FakeProfile(), Event("acapy::basicmessage::received", {"connection_id": "c1", "content": i}))
-    await asyncio.sleep(0.2)
+
+    async def all_but_the_one_being_written_wait():
+        return publisher.waiting == 10 - 1
+
+    await eventually(all_but_the_one_being_written_wait, what="nine events waiting behind the stuck write")
     # One being written, at most queue_max queued, the rest waiting for room in their bus tasks.
     assert publisher._queue.qsize() <= 3
     assert publisher.accepted == 10

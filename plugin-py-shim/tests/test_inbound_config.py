@@ -19,7 +19,6 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.skipif(not ACAPY.exists(), reason="aca-py is not installed in this venv")
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
@@ -29,6 +28,7 @@ def free_port() -> int:
     ],
 )
 def test_acapy_refuses_to_start_with_a_bad_shim_configuration(settings, message):
+    assert ACAPY.exists(), f"{ACAPY} not found: run scripts/setup.sh (aca-py belongs in the venv running the tests)"
     home = tempfile.mkdtemp(prefix="acapy-badconfig-")
     env = {k: v for k, v in os.environ.items() if k != "ACAPY_BRIDGE_REDIS_URL"}
     env.update(ACAPY_HOME=home, RUST_LOG="warn")

@@ -1,6 +1,5 @@
 """The inbound consumer against a real redis-server (ACA-Py replaced by a fake `deliver`)."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -14,7 +13,7 @@ from acapy_bridge.topology import PartitionPlan, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import InboundSettings
 from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
-from tests.waiting import eventually
+from tests.waiting import eventually, hold_still
 
 RELAY = "relay-test"
 
@@ -157,7 +156,7 @@ async def test_takes_over_the_pending_messages_of_a_dead_consumer(env):
     # A consumer reads them, then dies without acknowledging.
     for key in keyspace.all_partitions("inbound_queue"):
         await client.xreadgroup("acapy", "shim-dead", {key: ">"}, count=10)
-    await asyncio.sleep(1.1)  # claims from dead consumers skip entries handed out in the last second
+    await hold_still(1.1, "claims from dead consumers skip entries handed out in the last second")
     consumer = consumer_for(env, deliver, live=[])
     # Only the claim path can see them: they are pending under another name.
     await consumer.start()
@@ -184,7 +183,7 @@ async def test_dead_letters_a_message_delivered_more_than_max_deliveries_times_a
                 pending = await client.xpending_range(key, "acapy", "-", "+", 10)
                 if pending:
                     await client.xclaim(key, "acapy", f"shim-{name}", 0, [p["message_id"] for p in pending])
-    await asyncio.sleep(1.1)
+    await hold_still(1.1, "claims from dead consumers skip entries handed out in the last second")
     consumer = consumer_for(env, deliver, live=[], max_deliveries=3)
     await consumer.start()
     try:
@@ -234,7 +233,7 @@ async def test_hands_at_most_concurrency_messages_to_acapy_at_once(env):
         nonlocal active, peak, done
         active += 1
         peak = max(peak, active)
-        await asyncio.sleep(0.05)
+        await hold_still(0.05, "a handler's work, so that deliveries overlap")
         active -= 1
         done += 1
         return Outcome()
@@ -266,7 +265,7 @@ async def test_a_failure_leaves_the_entry_pending_for_a_later_delivery(env):
     await consumer.start()
     try:
         await eventually(lambda: _len(attempts, 1))
-        await asyncio.sleep(0.2)
+        await hold_still(0.2, "the failed entry idle beyond claim_idle_ms (100 ms)")
         await consumer.claim_once()
         await eventually(lambda: backlog_is(client, keyspace, 0))
         assert attempts == ["f1", "f1"]

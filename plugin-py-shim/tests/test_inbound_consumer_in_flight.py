@@ -14,7 +14,7 @@ from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     env,
     put,
 )
-from tests.waiting import eventually
+from tests.waiting import eventually, hold_still
 
 P0_KEY = "VerkeyB"
 P1_KEY = "VerkeyA"
@@ -43,13 +43,15 @@ async def test_an_entry_waiting_for_a_slot_is_not_claimed_into_a_second_task(env
     await consumer.start()
     try:
         await eventually(lambda: _called(calls))
-        await asyncio.sleep(0.1)  # the other read loop now waits for the slot with its first entry
+        # the other read loop now waits for the slot with its first entry
+        await eventually(lambda: _waiting_for_a_slot(consumer, 1), what="an entry waiting for the slot")
         claim = asyncio.create_task(consumer.claim_once())
-        await asyncio.sleep(0.1)  # ... and so does the claim, for the entries it found idle
+        # ... and so does the claim, for the entries it found idle
+        await eventually(lambda: _waiting_for_a_slot(consumer, 2), what="the claim waiting for the slot too")
         release.set()
         await asyncio.wait_for(claim, 5)
         await eventually(lambda: backlog_is(client, keyspace, 0))
-        await asyncio.sleep(0.2)
+        await hold_still(0.2, "time for a second delivery of any entry, which must not come")
         assert dict(calls) == {"a1": 1, "b1": 1, "b2": 1}
     finally:
         await consumer.stop()
@@ -57,6 +59,10 @@ async def test_an_entry_waiting_for_a_slot_is_not_claimed_into_a_second_task(env
 
 async def _called(calls) -> bool:
     return sum(calls.values()) > 0
+
+
+async def _waiting_for_a_slot(consumer, n: int) -> bool:
+    return len(consumer._reserved) >= n  # entries found and reserved, waiting for a slot
 
 
 async def test_an_entry_finished_and_acknowledged_while_a_claim_waits_for_a_slot_is_not_delivered_again(env):  # noqa: F811
@@ -91,7 +97,7 @@ async def test_an_entry_finished_and_acknowledged_while_a_claim_waits_for_a_slot
     consumer = consumer_for(env, deliver, concurrency=1, claim_idle_ms=1, max_deliveries=10)
     for key in keyspace.all_partitions("inbound_queue"):
         await client.xreadgroup("acapy", consumer.consumer, {key: ">"}, count=10)
-    await asyncio.sleep(0.01)  # idle beyond claim_idle_ms
+    await hold_still(0.01, "the entries idle beyond claim_idle_ms (1 ms)")
 
     counts = consumer._delivery_counts
 
@@ -109,11 +115,11 @@ async def test_an_entry_finished_and_acknowledged_while_a_claim_waits_for_a_slot
         await eventually(lambda: _count_is(calls, "x", 1))  # y and z failed, x holds the only slot
         assert dict(calls) == {"y": 1, "z": 1, "x": 1}
         resume_claim.set()  # the claim reserves y and waits for the slot
-        await asyncio.sleep(0.1)
+        await eventually(lambda: _waiting_for_a_slot(consumer, 1), what="the claim waiting for the slot with y")
         x_release.set()  # x finishes; its acknowledgement completes while the claim waits (for z)
         await asyncio.wait_for(claim, 5)
         await eventually(lambda: backlog_is(client, keyspace, 0))
-        await asyncio.sleep(0.2)
+        await hold_still(0.2, "time for a second delivery of x, which must not come")
         assert dict(calls) == {"y": 2, "z": 2, "x": 1}
     finally:
         await consumer.stop()

@@ -1,7 +1,5 @@
 """Direct replies reach the relay inbox through a brief Redis error, or go back to ACA-Py when the relay is gone."""
 
-import asyncio
-
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
@@ -16,7 +14,7 @@ from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     inbox,
     put,
 )
-from tests.waiting import eventually
+from tests.waiting import eventually, hold_still
 
 GONE_RELAY = "relay-gone"
 VERKEY = "GJ1SzoWzavQYfNL9XkaJdrQejfztN4XqdsiV4ct3LXKL"
@@ -103,7 +101,7 @@ async def test_a_reply_write_gives_up_after_its_attempts_and_leaves_the_entry_pe
     await consumer.start()
     try:
         await eventually(lambda: _at_least(flaky, 3))
-        await asyncio.sleep(0.2)
+        await hold_still(0.2, "time for a fourth reply write, which must not come")
         assert flaky.attempts == 3  # bounded: the first try and two retries
         assert delivered == ["m3"]
         assert await backlog(client, keyspace) == 1  # pending, for a later delivery
@@ -172,7 +170,7 @@ async def test_a_bodiless_reply_and_a_close_socket_for_a_gone_relay_are_dropped(
     await consumer.start()
     try:
         await eventually(lambda: backlog_is(client, keyspace, 0))
-        await asyncio.sleep(0.1)
+        await hold_still(0.1, "time for a late write to the gone relay's inbox, which must not come")
         assert await client.exists(inbox_key) == 0
         assert requeued == []
         assert consumer.stats["dropped_commands"] == 2

@@ -13,7 +13,7 @@ from acapy_bridge_shim.events import EventPublisher
 from acapy_bridge_shim.runtime import BridgeRuntime
 from tests.acapy_inbound_harness import Agent
 from tests.redis_server import free_port
-from tests.waiting import eventually, stays
+from tests.waiting import eventually, hold_still, stays
 
 
 async def _is(get, n):
@@ -32,7 +32,7 @@ async def test_a_handler_still_running_at_the_timeout_leaves_its_entry_pending(r
         agent.handlers["slow"] = slow
         await agent.put("slow1", {"do": "slow"})
         await eventually(lambda: _is(agent.pending, 1))
-        await asyncio.sleep(0.5)  # well past the timeout
+        await hold_still(0.5, "well past the 0.3 s processing timeout, the entry must stay unacknowledged")
         await stays(lambda: _is(agent.backlog, 1))
         assert await agent.dead_letters() == []
         assert agent.transport.consumer.stats["processed"] == 0
@@ -59,7 +59,7 @@ async def test_events_not_in_redis_by_the_timeout_leave_the_entry_pending(redis_
         await agent.put("ev1", {"do": "notify"})
         await eventually(lambda: _len(agent.handled, 1))
         await eventually(lambda: _is(agent.pending, 1))
-        await asyncio.sleep(0.5)
+        await hold_still(0.5, "well past the 0.3 s processing timeout, the entry must stay unacknowledged")
         await stays(lambda: _is(agent.backlog, 1))
         assert publisher.accepted == 1 and publisher.published == 0
         assert await agent.dead_letters() == []

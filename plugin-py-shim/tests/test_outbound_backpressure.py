@@ -20,7 +20,7 @@ from acapy_bridge_shim import runtime_for
 from acapy_bridge_shim.config import ShimConfigError, parse_config
 from acapy_bridge_shim.outbound import BridgeOutboundTransport
 from tests.acapy_inbound_harness import Agent, FakeProfile
-from tests.waiting import eventually, stays
+from tests.waiting import eventually, hold_still, stays
 
 ENDPOINT = "http://bob.example"
 
@@ -57,7 +57,7 @@ async def test_a_full_partition_that_frees_up_within_the_budget_slows_the_handle
     try:
         await t.handle_message(profile, queued(), ENDPOINT)  # fills the partition
         sending = asyncio.create_task(t.handle_message(profile, queued(), ENDPOINT))
-        await asyncio.sleep(0.3)
+        await hold_still(0.3, "the send must keep waiting for room, neither done nor failed")
         assert not sending.done()  # waiting for room, not failed
         await free_all_partitions(profile)
         await asyncio.wait_for(sending, 3)

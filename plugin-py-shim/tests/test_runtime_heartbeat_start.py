@@ -1,6 +1,5 @@
 """The heartbeat starts even when the first beat at connect() fails: the next connect() starts over."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -9,6 +8,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from acapy_bridge import membership as membership_module
 from acapy_bridge_shim.config import parse_config
 from acapy_bridge_shim.runtime import BridgeRuntime
+from tests.waiting import eventually
 
 
 async def test_a_failed_first_beat_leaves_the_runtime_unconnected_and_the_next_connect_starts_the_heartbeat(
@@ -33,7 +33,11 @@ async def test_a_failed_first_beat_leaves_the_runtime_unconnected_and_the_next_c
         key = rt.keyspace.key("members", role="shim")
         first = await rt.client.zscore(key, rt.instance_id)
         assert first is not None
-        await asyncio.sleep(0.3)
+
+        async def beaten_four_times():
+            return len(beats) >= 4
+
+        await eventually(beaten_four_times, what="four heartbeats")
         assert len(beats) >= 4  # the heartbeat task beats on
         assert await rt.client.zscore(key, rt.instance_id) > first
     finally:

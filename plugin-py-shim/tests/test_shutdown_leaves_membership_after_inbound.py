@@ -16,6 +16,7 @@ from acapy_bridge_shim.config import parse_config
 from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
 from acapy_bridge_shim.lifecycle import register_lifecycle
 from acapy_bridge_shim.runtime import BridgeRuntime
+from tests.waiting import hold_still
 
 
 class FakeBus:
@@ -116,7 +117,7 @@ async def test_shutdown_removes_the_member_only_after_the_messages_in_hand_are_d
     shutdown = asyncio.create_task(bus.handlers[r"^acapy::core::shutdown$"](None, None))
     # ACA-Py stops its inbound transport at the same time (a second stop of the same consumer).
     transport_stop = asyncio.create_task(consumer.stop())
-    await asyncio.sleep(0.3)
+    await hold_still(0.3, "the shutdown must not finish while the message is in hand")
     assert not shutdown.done()
     assert await member_score(runtime) is not None  # still a member while the message is in hand
     release.set()
@@ -142,7 +143,7 @@ async def _score_after_close(rt: BridgeRuntime):
 async def test_closing_the_runtime_stops_its_inbound_consumer_first(runtime):
     _consumer, release = await consumer_holding_a_message(runtime, "s2")
     closing = asyncio.create_task(runtime.close())
-    await asyncio.sleep(0.3)
+    await hold_still(0.3, "the runtime must stay a member while the message is in hand")
     assert await member_score(runtime) is not None
     release.set()
     await asyncio.wait_for(closing, 5)

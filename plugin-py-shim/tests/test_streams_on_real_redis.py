@@ -1,6 +1,5 @@
 """The shim's Redis plumbing against a real redis-server."""
 
-import asyncio
 import uuid
 
 import pytest
@@ -28,6 +27,7 @@ from acapy_bridge.streams import (
 from acapy_bridge.topology import PartitionPlan, TopologyMismatchError, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2
 from tests.redis_server import RedisServer
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -140,18 +140,15 @@ async def test_lingering_acks_acknowledge_a_trickle_together_after_the_linger(cl
     assert acks.waiting == 3
     assert acks.holds(stream, entries[0].id)
     assert await client.xlen(stream) == 3  # still lingering
-    await asyncio.sleep(0.4)
+
+    async def acknowledged():
+        return await client.xlen(stream) == 0
+
+    await eventually(acknowledged, what="the acknowledgements sent after the linger")
     assert acks.waiting == 0
     assert not acks.holds(stream, entries[0].id)
     assert await client.xlen(stream) == 0
     await acks.close()
-
-
-async def until(check, timeout_s: float) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.05)
 
 
 async def test_lingering_acks_are_kept_while_redis_is_down_and_sent_once_it_is_back(caplog):
@@ -171,7 +168,7 @@ async def test_lingering_acks_are_kept_while_redis_is_down_and_sent_once_it_is_b
             return "acknowledging 2 entries" in caplog.text
 
         # redis-py retries a refused connection for a few seconds before the call fails.
-        await until(call_failed, timeout_s=15)
+        await eventually(call_failed, limit_s=15, what="the failed acknowledgement logged")
         assert acks.waiting == 2  # kept for the next try, not dropped
         assert all(acks.holds(stream, entry.id) for entry in entries)
         server.start()
@@ -179,7 +176,7 @@ async def test_lingering_acks_are_kept_while_redis_is_down_and_sent_once_it_is_b
         async def all_acknowledged():
             return acks.waiting == 0 and await client.xlen(stream) == 0
 
-        await until(all_acknowledged, timeout_s=15)
+        await eventually(all_acknowledged, limit_s=15, what="every acknowledgement sent")
         await acks.close()
     finally:
         await client.aclose()

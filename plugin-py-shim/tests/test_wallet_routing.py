@@ -14,6 +14,7 @@ from acapy_bridge.topology import PartitionPlan, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import MailboxSettings, parse_config
 from acapy_bridge_shim.wallet_routing import WalletRouter
+from tests.waiting import eventually
 
 RELAY_A = "relay-a"
 RELAY_B = "relay-b"
@@ -200,11 +201,12 @@ async def test_while_the_mailbox_is_not_empty_new_messages_queue_behind_it(env):
         [pb.WalletRoute(relay_id=RELAY_A, socket_id="ws-1", epoch=3).SerializeToString(), 3, 60000],
     )
     assert await w.deliver(message(w, 2)) == "mailbox"
+
     # ... and that delivery kicks a drain, in order.
-    for _ in range(50):
-        if len(await pushes(client, keyspace, RELAY_A)) == 2:
-            break
-        await asyncio.sleep(0.02)
+    async def both_pushed():
+        return len(await pushes(client, keyspace, RELAY_A)) == 2
+
+    await eventually(both_pushed, what="the drain's two pushes")
     assert [p.message.mid for p in await pushes(client, keyspace, RELAY_A)] == ["mid-0001", "mid-0002"]
 
 

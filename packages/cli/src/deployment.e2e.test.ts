@@ -1,9 +1,9 @@
-import { acapyBinary, BridgeDeployment, connectAgents } from "@acapy-bridge/test-harness";
+import { BridgeDeployment, connectAgents } from "@acapy-bridge/test-harness";
 import { afterEach, describe, it } from "vitest";
 
 // Issue 5, "Done when" 1: Alice entirely behind the bridge, Bob plain, in both
 // deployment shapes: separate relay + deliverer processes, and `all` processes.
-describe.skipIf(!acapyBinary()).each(["split", "combined"] as const)("Alice behind the bridge (%s shape)", (shape) => {
+describe.each(["split", "combined"] as const)("Alice behind the bridge (%s shape)", (shape) => {
   let deployment: BridgeDeployment | undefined;
   afterEach(async () => {
     await deployment?.stop();

@@ -20,6 +20,7 @@ import {
   WalletMessageSchema,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
+import { waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ControlClient } from "./control-client.js";
@@ -152,10 +153,10 @@ describe.each([
   it("reports NOT_SERVING while the process cannot serve, and SERVING again after", async () => {
     expect(await control.checkHealth()).toBe("SERVING");
     serving = false;
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor("health NOT_SERVING", async () => (await control.checkHealth()) === "NOT_SERVING", 5_000);
     expect(await control.checkHealth()).toBe("NOT_SERVING");
     serving = true;
-    await new Promise((r) => setTimeout(r, 150));
+    await waitFor("health SERVING again", async () => (await control.checkHealth()) === "SERVING", 5_000);
     expect(await control.checkHealth()).toBe("SERVING");
   });
 

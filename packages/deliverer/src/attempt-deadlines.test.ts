@@ -1,13 +1,16 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { AttemptDeadlines } from "./attempt-deadlines.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("attempt deadlines", () => {
   let deadlines: AttemptDeadlines | undefined;
-  afterEach(() => deadlines?.close());
+  afterEach(() => {
+    deadlines?.close();
+    vi.useRealTimers();
+  });
 
   it("expires attempts still open at their deadline, in order, and never settled ones", async () => {
+    // Time is what this test is about: the fake clock makes "not at 20 ms, by 100 ms" exact under any load.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "performance"] });
     deadlines = new AttemptDeadlines(60, 5);
     const expired: string[] = [];
     const first = deadlines.start(() => expired.push("first"));
@@ -15,9 +18,9 @@ describe("attempt deadlines", () => {
     const settledEarly = deadlines.start(() => expired.push("settled"));
     settledEarly.settle();
     expect(deadlines.pending).toBe(2);
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(expired).toEqual([]);
-    await sleep(80);
+    await vi.advanceTimersByTimeAsync(80);
     expect(expired).toEqual(["first", "second"]);
     expect(deadlines.pending).toBe(0);
     first.settle(); // after expiry: nothing happens

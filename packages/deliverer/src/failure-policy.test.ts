@@ -1,4 +1,5 @@
 import { DeadLetterReason } from "@acapy-bridge/protocol";
+import { fuzzSeed, seededRandom } from "@acapy-bridge/test-harness";
 import { describe, expect, it } from "vitest";
 import {
   checkEndpoint,
@@ -72,14 +73,16 @@ describe("failure policy", () => {
     expect(checkEndpoint("wss://agent.example/ws")).toMatchObject({ ok: true, kind: "ws" });
   });
 
-  it("backs off with full jitter: random(0, min(cap, base * 2^(n-1)))", () => {
+  const seed = fuzzSeed();
+  it(`backs off with full jitter: random(0, min(cap, base * 2^(n-1))) (FUZZ_SEED=${seed})`, () => {
     const policy = { baseMs: 100, capMs: 1000, maxRetryAfterMs: 1000 };
     expect(retryDelayMs(policy, 1, undefined, () => 0.999)).toBe(99);
     expect(retryDelayMs(policy, 3, undefined, () => 0.999)).toBe(399);
     expect(retryDelayMs(policy, 10, undefined, () => 0.999)).toBe(999);
     expect(retryDelayMs(policy, 10, undefined, () => 0)).toBe(0);
+    const random = seededRandom(seed);
     for (let n = 1; n < 20; n++) {
-      const d = retryDelayMs(policy, n);
+      const d = retryDelayMs(policy, n, undefined, random);
       expect(d).toBeGreaterThanOrEqual(0);
       expect(d).toBeLessThan(Math.min(1000, 100 * 2 ** (n - 1)));
     }

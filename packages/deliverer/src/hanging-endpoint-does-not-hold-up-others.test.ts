@@ -1,5 +1,5 @@
 import { DeadLetterReason } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   closeRedisClient,
@@ -12,7 +12,8 @@ import {
 } from "../test-fixtures/deliverer-harness.js";
 import { readOutboundDeadLetters } from "./dead-letters.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The healthy sender's pace, about one message per 10 ms: a steady load is the setting, no race is timed. */
+const nextMessageAfter = (ms: number) => holdStill(ms, "paces the healthy sender");
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -63,7 +64,7 @@ describe("an endpoint that never answers", () => {
     // Before the incident.
     for (let i = 0; i < 50; i++) {
       await sendHealthy("before");
-      await sleep(10);
+      await nextMessageAfter(10);
     }
     // The incident: 16 messages to 8 recipients behind an endpoint that accepts and never answers.
     const hanging = [];
@@ -77,7 +78,7 @@ describe("an endpoint that never answers", () => {
     while (Date.now() - incidentStart < 3_000) {
       await sendHealthy("during");
       during++;
-      await sleep(10);
+      await nextMessageAfter(10);
     }
     await waitFor("healthy deliveries", () => healthy.delivered.length >= 50 + during, 10_000);
     const latency = (phase: string) =>

@@ -7,7 +7,7 @@ import {
   type StreamEntry,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { RedisServer } from "@acapy-bridge/test-harness";
+import { holdStill, RedisServer, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, expect, it } from "vitest";
 
 // A Redis of its own: CLIENT PAUSE would stall every other test on a shared one.
@@ -47,18 +47,23 @@ it("hands over an entry whose blocked read was answered after the client had giv
     retryDelayMs: 50,
   });
   reader.start();
-  await new Promise((r) => setTimeout(r, 300)); // past the pending re-read, blocked on new entries
+  await waitFor("the reader blocked on new entries (past its pending re-read)", async () => {
+    const clients = String(await commands.call("CLIENT", "LIST"));
+    return clients.split("\n").some((line) => / flags=b /.test(line) && / cmd=xreadgroup /.test(line));
+  });
 
   // Redis holds every command for 6 s, longer than the client waits for a blocked read:
   // the read queued now is answered (with the entry below) only after the client gave up.
   await commands.call("CLIENT", "PAUSE", "6000", "WRITE");
-  await new Promise((r) => setTimeout(r, 250));
+  await holdStill(250, "the blocked read (blockMs 100) runs out and the reader's next read is held by the pause");
   const added = commands.xadd(stream, "*", "e", "late-one").catch(() => undefined); // may time out client-side; Redis still runs it
 
-  const deadline = Date.now() + 12_000;
-  while (handed.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await reader.stop();
-  await added;
+  try {
+    await waitFor("the late entry handed over", () => handed.length > 0, 12_000);
+  } finally {
+    await reader.stop();
+    await added;
+  }
 
   console.log(
     "DEBUG",

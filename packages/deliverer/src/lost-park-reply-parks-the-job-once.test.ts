@@ -1,4 +1,4 @@
-import { waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   enqueueNumberedJobs,
@@ -40,8 +40,7 @@ describe("a park step run twice", () => {
       },
       15_000,
     );
-    // Late duplicates, if any, would arrive after the park list drained.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await holdStill(300, "late duplicates, if any, would arrive after the park list drained");
     expect(await readOutboundDeadLetters(client, keyspace)).toEqual([]);
     return sink.delivered.map((r) => r.body.toString());
   }

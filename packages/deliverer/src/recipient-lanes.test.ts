@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { RecipientLanes } from "./recipient-lanes.js";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Lets other tasks run before this one goes on (a turn of the event loop). */
+const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
 
 describe("recipient lanes", () => {
   it("runs one recipient's tasks in order and different recipients in parallel", async () => {
@@ -9,13 +10,20 @@ describe("recipient lanes", () => {
     const log: string[] = [];
     let concurrent = 0;
     let maxConcurrent = 0;
+    // Recipient a is slow: its first task finishes only once b and c have finished all of theirs
+    // (if lanes held each other up, that would never happen and the test would time out).
+    let releaseSlowRecipient = () => {};
+    const othersDone = new Promise<void>((r) => {
+      releaseSlowRecipient = r;
+    });
     for (let i = 0; i < 5; i++) {
       for (const rk of ["a", "b", "c"]) {
         lanes.push(rk, async () => {
           concurrent++;
           maxConcurrent = Math.max(maxConcurrent, concurrent);
-          await sleep(rk === "a" ? 20 : 1);
+          await (rk === "a" && i === 0 ? othersDone : yieldTurn());
           log.push(`${rk}${i}`);
+          if (log.includes("b4") && log.includes("c4")) releaseSlowRecipient();
           concurrent--;
         });
       }

@@ -1,8 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { PartitionScripts } from "./partition-scripts.js";
 import { RetryScheduler } from "./retry-scheduler.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Counts the due-recipient queries; answers with `due` (a unit-test stand-in for the partition's retry zset). */
 function countingScripts(due: string[] = []) {
@@ -16,15 +14,23 @@ function countingScripts(due: string[] = []) {
   return { scripts, calls };
 }
 
+// Time is what these tests are about: fake timers (and a fake clock) make "every 10 ms" exact,
+// whatever the load on the machine.
 describe("retry scheduler", () => {
   let scheduler: RetryScheduler | undefined;
-  afterEach(() => scheduler?.stop());
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] });
+  });
+  afterEach(() => {
+    scheduler?.stop();
+    vi.useRealTimers();
+  });
 
   it("does not query the retry schedule every poll while nothing is parked, only once at start", async () => {
     const { scripts, calls } = countingScripts();
     scheduler = new RetryScheduler({ scripts, pollMs: 10, hasParked: () => false, onDue: () => {}, onError: () => {} });
     scheduler.start();
-    await sleep(120);
+    await vi.advanceTimersByTimeAsync(120);
     expect(calls.count).toBe(1);
   });
 
@@ -39,7 +45,7 @@ describe("retry scheduler", () => {
       onError: () => {},
     });
     scheduler.start();
-    await sleep(120);
+    await vi.advanceTimersByTimeAsync(120);
     expect(calls.count).toBeGreaterThanOrEqual(5);
     expect(new Set(due)).toEqual(new Set(["rk-1"]));
   });
@@ -48,9 +54,9 @@ describe("retry scheduler", () => {
     const { scripts, calls } = countingScripts();
     scheduler = new RetryScheduler({ scripts, pollMs: 10, hasParked: () => false, onDue: () => {}, onError: () => {} });
     scheduler.start();
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     scheduler.wakeAt(Date.now() + 20);
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60);
     expect(calls.count).toBe(2);
   });
 });

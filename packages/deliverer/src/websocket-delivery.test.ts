@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { DeadLetterReason } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import {
@@ -98,7 +98,7 @@ describe("WebSocket endpoints", () => {
       }),
     );
     await waitFor("10 frames and a ping", () => frames.length === 10 && pings.length > 0, 5_000);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await holdStill(100, "no send may count as delivered before the peer's pong");
     expect(settled).toBe(0); // read by the peer, but not yet confirmed
     expect(pings).toHaveLength(1);
     peer?.pong(pings[0]);

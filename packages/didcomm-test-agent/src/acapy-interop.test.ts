@@ -4,11 +4,12 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { acapyBinary, holdStill, waitFor } from "@acapy-bridge/test-harness";
 import bs58 from "bs58";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AcaPyAdmin, connectStatic, type StaticConnection } from "./acapy-admin.js";
@@ -22,15 +23,6 @@ import {
 } from "./messages.js";
 import { TestAgent } from "./test-agent.js";
 import { HttpInbox, postEnvelope } from "./transports.js";
-
-const ACAPY_BIN = [process.env.ACAPY_BIN, "/work/main/.venv/bin/aca-py", "/tmp/acapy-venv/bin/aca-py"].find(
-  (candidate): candidate is string => Boolean(candidate && existsSync(candidate)),
-);
-if (!ACAPY_BIN) {
-  console.warn(
-    "didcomm-test-agent: SKIPPING the ACA-Py interop tests: no aca-py at $ACAPY_BIN, /work/main/.venv/bin/aca-py or /tmp/acapy-venv/bin/aca-py",
-  );
-}
 
 interface Webhook {
   topic: string;
@@ -81,15 +73,12 @@ class WebhookSink {
     return sink;
   }
 
-  async waitFor(predicate: (hook: Webhook) => boolean, timeoutMs = 15_000): Promise<Webhook> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const hit = this.received.find(predicate);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error(
-      `no matching webhook within ${timeoutMs} ms; got topics ${JSON.stringify(this.received.map((h) => h.topic))}`,
+  waitFor(predicate: (hook: Webhook) => boolean, timeoutMs = 15_000): Promise<Webhook> {
+    return waitFor(
+      () => `a matching webhook (topics so far: ${JSON.stringify(this.received.map((h) => h.topic))})`,
+      () => this.received.find(predicate),
+      timeoutMs,
+      100,
     );
   }
 
@@ -148,19 +137,24 @@ class AcaPy {
   }
 
   private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) throw new Error(`aca-py exited with ${this.child.exitCode}:\n${this.log}`);
+    const isReady = async () => {
       try {
         const res = await fetch(`${this.adminUrl}/status/ready`);
-        if (res.ok && ((await res.json()) as { ready?: boolean }).ready) return;
+        return res.ok && ((await res.json()) as { ready?: boolean }).ready === true;
       } catch {
-        // not listening yet
+        return false; // not listening yet
       }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    await this.stop();
-    throw new Error(`aca-py not ready within ${timeoutMs} ms:\n${this.log}`);
+    };
+    const outcome = await waitFor(
+      "aca-py ready",
+      async () => (this.child.exitCode !== null ? "exited" : (await isReady()) ? "ready" : undefined),
+      timeoutMs,
+      200,
+    ).catch(async (error: Error) => {
+      await this.stop();
+      throw new Error(`${error.message}:\n${this.log}`);
+    });
+    if (outcome === "exited") throw new Error(`aca-py exited with ${this.child.exitCode}:\n${this.log}`);
   }
 
   get logs(): string {
@@ -191,7 +185,7 @@ function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-describe.skipIf(!ACAPY_BIN)(`interop with a real ACA-Py (${ACAPY_BIN ?? "aca-py not found: skipped"})`, () => {
+describe("interop with a real ACA-Py", () => {
   let acapy: AcaPy;
   let webhooks: WebhookSink;
   let admin: AcaPyAdmin;
@@ -200,7 +194,7 @@ describe.skipIf(!ACAPY_BIN)(`interop with a real ACA-Py (${ACAPY_BIN ?? "aca-py 
 
   beforeAll(async () => {
     webhooks = await WebhookSink.start();
-    acapy = await AcaPy.start(ACAPY_BIN as string, "interop", webhooks.url);
+    acapy = await AcaPy.start(acapyBinary(), "interop", webhooks.url);
     admin = new AcaPyAdmin(acapy.adminUrl);
     agent = await TestAgent.create("ts-test-agent");
   });
@@ -273,7 +267,7 @@ describe.skipIf(!ACAPY_BIN)(`interop with a real ACA-Py (${ACAPY_BIN ?? "aca-py 
     // it: the POST still gets 200, but there is no reply and the ping never reaches a handler.
     expect(delivery.status).toBe(200);
     expect(delivery.body).toHaveLength(0);
-    await new Promise((r) => setTimeout(r, 1_500));
+    await holdStill(1_500, "time for a ping webhook to arrive if ACA-Py wrongly acted on the envelope");
     expect(webhooks.received.filter((h) => h.topic === "ping" && h.payload.thread_id === ping["@id"])).toEqual([]);
   });
 

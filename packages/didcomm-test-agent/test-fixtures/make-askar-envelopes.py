@@ -1,6 +1,6 @@
 """Writes askar-envelopes.json: envelopes packed by ACA-Py's own askar code path.
 
-Run with ACA-Py's Python: /tmp/acapy-venv/bin/python make-askar-envelopes.py
+Run with ACA-Py's Python, from the repo root: .venv/bin/python packages/didcomm-test-agent/test-fixtures/make-askar-envelopes.py
 The TypeScript unit tests unpack these without needing a running ACA-Py.
 """
 

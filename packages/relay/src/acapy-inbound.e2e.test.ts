@@ -1,18 +1,9 @@
-import {
-  AcaPyAdmin,
-  type AcaPyProcess,
-  acapyBinary,
-  connectAgents,
-  uniquePrefix,
-  WebhookSink,
-} from "@acapy-bridge/test-harness";
+import { AcaPyAdmin, type AcaPyProcess, connectAgents, uniquePrefix, WebhookSink } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { bridgedAgent, plainAgent } from "../test-fixtures/agents.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
 
-const hasAcaPy = acapyBinary() !== undefined;
-
-describe.skipIf(!hasAcaPy)("ACA-Py behind the relay (real ACA-Py 1.7.0, real Redis)", () => {
+describe("ACA-Py behind the relay (real ACA-Py 1.7.0, real Redis)", () => {
   let relay: TestRelay;
   let alice: AcaPyProcess;
   let bob: AcaPyProcess;

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AcaPyAdmin, type AcaPyProcess, acapyBinary, uniquePrefix, WebhookSink } from "@acapy-bridge/test-harness";
+import { AcaPyAdmin, type AcaPyProcess, uniquePrefix, WebhookSink } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket } from "ws";
 import { bridgedAgent } from "../test-fixtures/agents.js";
@@ -16,7 +16,7 @@ const packer = join(here, "../test-fixtures/didcomm_pack.py");
 const py = (args: string[], input?: Buffer | string): Buffer =>
   execFileSync(python, [packer, ...args], { input: input ?? "", maxBuffer: 4 * 1024 * 1024 });
 
-describe.skipIf(!acapyBinary())("direct responses (return route) from a real ACA-Py behind the relay", () => {
+describe("direct responses (return route) from a real ACA-Py behind the relay", () => {
   let relay: TestRelay;
   let alice: AcaPyProcess;
   let hooks: WebhookSink;

@@ -10,7 +10,7 @@ import {
   Transport,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
@@ -137,7 +137,7 @@ describe("relay direct responses over HTTP", () => {
       if (m.kind !== InboundKind.AGENT_MESSAGE) return undefined;
       const text = JSON.parse(Buffer.from(m.body).toString()) as { ciphertext: string };
       const delay = delays.get(m.recipientKey);
-      if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (delay) await holdStill(delay, "a slow ACA-Py behind the relay");
       if (text.ciphertext.startsWith("ask400")) return { status: 400, error: "Message JSON parsing failed" };
       if (text.ciphertext.startsWith("ask500")) return { status: 500, error: "Unexpected error" };
       if (text.ciphertext.startsWith("empty")) return { status: 200 };
@@ -157,9 +157,12 @@ describe("relay direct responses over HTTP", () => {
     await Promise.all([client, ...blocking].map((c) => closeRedisClient(c)));
   });
 
+  // A distinct ciphertext per envelope, so no two requests are byte-identical resends.
+  let envelopesMade = 0;
   function jwe(kid: string, ciphertext: string): Buffer {
     const base = JSON.parse(fakeJwe(kid).toString()) as Record<string, string>;
-    return Buffer.from(JSON.stringify({ ...base, ciphertext: `${ciphertext}-${Math.random()}` }));
+    envelopesMade += 1;
+    return Buffer.from(JSON.stringify({ ...base, ciphertext: `${ciphertext}-${envelopesMade}` }));
   }
 
   it("answers the POST with ACA-Py's direct response body, status and content type", async () => {

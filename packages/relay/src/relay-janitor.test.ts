@@ -17,7 +17,7 @@ import {
   WalletMessageSchema,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { uniquePrefix } from "@acapy-bridge/test-harness";
+import { holdStill, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -177,20 +177,22 @@ describe("relay janitor", () => {
     let handOns = 0;
     const slowHandOn = async () => {
       handOns++;
-      await new Promise((r) => setTimeout(r, 60));
+      await holdStill(60, "a slow hand-on, so that the round outlasts the lease TTL");
     };
     const janitors = ["relay-live-2", "relay-live-3"].map((id) =>
       janitorOn(id, { leaseTtlMs: 300, beforeHandOn: slowHandOn }),
     );
     const deadline = Date.now() + 20_000;
     const deadForgotten = async () => (await client.zscore(members, dead)) === null;
-    // The first janitor starts its round; the second one tries the lease every 50 ms meanwhile.
+    // The first janitor starts its round; once it holds the lease, the second one tries the lease every 50 ms.
+    const leaseKey = keyspace.key("janitorLease", {});
     await Promise.all(
       janitors.map(async (janitor, i) => {
-        await new Promise((r) => setTimeout(r, i * 20));
+        if (i > 0)
+          await waitFor("the first janitor to hold the lease", async () => (await client.exists(leaseKey)) === 1);
         while (!(await deadForgotten()) && Date.now() < deadline) {
           await janitor.runOnce();
-          await new Promise((r) => setTimeout(r, 50));
+          await holdStill(50, "a janitor's pace between rounds");
         }
       }),
     );

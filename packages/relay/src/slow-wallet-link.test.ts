@@ -11,7 +11,7 @@ import {
   type RedisClient,
   WalletMessageSchema,
 } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { holdStill, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
@@ -45,7 +45,7 @@ async function throttlingProxy(target: AddressInfo, bytesPerSecond: number): Pro
       relay.pause();
       for (let at = 0; at < chunk.length && !wallet.destroyed; at += slice) {
         if (!wallet.write(chunk.subarray(at, at + slice))) await once(wallet, "drain").catch(() => {});
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        await holdStill(100, "the link's bandwidth: one slice per 100 ms");
       }
       relay.resume();
     });

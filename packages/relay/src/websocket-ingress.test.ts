@@ -10,7 +10,14 @@ import {
   RelayCommandSchema,
   Transport,
 } from "@acapy-bridge/protocol";
-import { BridgeProcess, loopbackBridgeArgs, RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import {
+  BridgeProcess,
+  holdStill,
+  loopbackBridgeArgs,
+  RedisServer,
+  uniquePrefix,
+  waitFor,
+} from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { WebSocket } from "ws";
@@ -51,7 +58,7 @@ describe("relay WebSocket ingress", () => {
     echo = new EchoConsumer(blocking, client, keyspace, async (m) => {
       if (m.kind !== InboundKind.AGENT_MESSAGE) return undefined;
       const ask = JSON.parse(Buffer.from(m.body).toString()) as { ciphertext: string };
-      if (ask.ciphertext.startsWith("slow")) await new Promise((r) => setTimeout(r, 300));
+      if (ask.ciphertext.startsWith("slow")) await holdStill(300, "a slow ACA-Py behind the relay");
       return { status: 200, contentType: "application/didcomm-envelope-enc", body: Buffer.from(`reply-to-${m.mid}`) };
     });
     echo.start();
@@ -127,7 +134,8 @@ describe("relay WebSocket ingress", () => {
     const first = await open(t.wsUrl);
     first.close();
     await closed(first);
-    await new Promise((r) => setTimeout(r, 300)); // several ticks with no socket: the heartbeat stops
+    // If the heartbeat has not stopped by then, the test proves less but does not fail: no race.
+    await holdStill(300, "several heartbeat ticks (200 ms) with no socket: the heartbeat stops");
     const sweptBefore = t.logs.filter((l) => l.event === "relay.ws_swept").length;
     const silent = await open(t.wsUrl);
     (silent as unknown as { _socket: { pause(): void } })._socket.pause();
@@ -217,7 +225,7 @@ describe("relay WebSocket ingress while Redis is slow", () => {
       let mostInFlight = 0;
       while (Date.now() - pausedAt < 1500) {
         mostInFlight = Math.max(mostInFlight, await metricValue(t, "acapy_bridge_relay_ws_frames_in_flight"));
-        await new Promise((r) => setTimeout(r, 10));
+        await holdStill(10, "samples the in-flight gauge through the pause's window");
       }
       expect(mostInFlight).toBe(4);
       expect(await written()).toBe(1);

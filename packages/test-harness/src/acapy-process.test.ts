@@ -1,9 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { AcaPyAdmin, connectAgents } from "./acapy-admin.js";
-import { AcaPyProcess, acapyBinary } from "./acapy-process.js";
+import { AcaPyProcess } from "./acapy-process.js";
 import { freePort } from "./free-port.js";
-
-const hasAcaPy = acapyBinary() !== undefined;
 
 async function plainAgent(label: string): Promise<AcaPyProcess> {
   const port = await freePort();
@@ -26,7 +24,7 @@ async function plainAgent(label: string): Promise<AcaPyProcess> {
   });
 }
 
-describe.skipIf(!hasAcaPy)("real ACA-Py harness", () => {
+describe("real ACA-Py harness", () => {
   const agents: AcaPyProcess[] = [];
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()));

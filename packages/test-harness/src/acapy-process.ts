@@ -8,10 +8,23 @@ import { freePort } from "./free-port.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
-/** The aca-py console script of the repo's venv (scripts/setup.sh), or $ACAPY_BIN. */
-export function acapyBinary(): string | undefined {
+/**
+ * The aca-py console script: $ACAPY_BIN if set, else the repo's venv (scripts/setup.sh).
+ * Throws when neither exists, so a test that needs ACA-Py fails instead of silently not running.
+ */
+export function acapyBinary(): string {
   const candidates = [process.env.ACAPY_BIN, join(repoRoot, ".venv/bin/aca-py")].filter(Boolean) as string[];
-  return candidates.find((c) => existsSync(c));
+  const found = candidates.find((c) => existsSync(c));
+  if (!found)
+    throw new Error(`aca-py not found at ${candidates.join(" or ")}: run scripts/setup.sh (or set ACAPY_BIN)`);
+  return found;
+}
+
+/** The Python of the repo's venv (scripts/setup.sh), which has ACA-Py and its libraries; throws when missing. */
+export function venvPython(): string {
+  const python = join(repoRoot, ".venv/bin/python");
+  if (!existsSync(python)) throw new Error(`${python} not found: run scripts/setup.sh`);
+  return python;
 }
 
 export interface AcaPyOptions {
@@ -44,7 +57,6 @@ export class AcaPyProcess {
   static async start(options: AcaPyOptions): Promise<AcaPyProcess> {
     killChildrenOnExit();
     const binary = acapyBinary();
-    if (!binary) throw new Error("aca-py not found: run scripts/setup.sh (or set ACAPY_BIN)");
     const adminPort = options.adminPort ?? (await freePort());
     const home = mkdtempSync(join(tmpdir(), `acapy-${options.label}-`));
     const walletName = options.walletName ?? `${options.label}-${Date.now()}`;

@@ -1,12 +1,13 @@
 export { AcaPyAdmin, connectAgents } from "./acapy-admin.js";
-export { type AcaPyOptions, AcaPyProcess, acapyBinary } from "./acapy-process.js";
+export { type AcaPyOptions, AcaPyProcess, acapyBinary, venvPython } from "./acapy-process.js";
 export { aliceBehindBridgeArgs, BridgeDeployment, type DeploymentOptions } from "./bridge-deployment.js";
 export { type BridgeLogLine, BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";
 export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";
+export { fuzzSeed, seededRandom } from "./seeded-random.js";
 export { TcpLoadBalancer } from "./tcp-load-balancer.js";
 export { uniquePrefix } from "./test-prefix.js";
-export { waitFor } from "./wait-for.js";
+export { holdStill, waitFor } from "./wait-for.js";
 export { type ReceivedWebhook, WebhookSink } from "./webhook-sink.js";

@@ -5,12 +5,21 @@ import { join } from "node:path";
 import { exited, killChildrenOnExit, trackChild } from "./child-processes.js";
 import { freePort } from "./free-port.js";
 
-/** The directory of Debian's PostgreSQL binaries (initdb, postgres), newest version. */
-export function postgresBinDir(): string | undefined {
+/**
+ * The directory of PostgreSQL's binaries (initdb, postgres): $POSTGRES_BIN_DIR if set, else the newest
+ * version Debian's package installs (scripts/setup.sh). Throws when there is none, so a test that needs
+ * PostgreSQL fails instead of silently not running.
+ */
+export function postgresBinDir(): string {
+  const override = process.env.POSTGRES_BIN_DIR;
+  if (override) {
+    if (!existsSync(join(override, "postgres"))) throw new Error(`POSTGRES_BIN_DIR=${override} has no postgres binary`);
+    return override;
+  }
   const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return undefined;
-  const versions = readdirSync(base).sort((a, b) => Number(b) - Number(a));
+  const versions = existsSync(base) ? readdirSync(base).sort((a, b) => Number(b) - Number(a)) : [];
   const dir = versions.map((v) => join(base, v, "bin")).find((d) => existsSync(join(d, "postgres")));
+  if (!dir) throw new Error(`PostgreSQL not found under ${base}: run scripts/setup.sh (or set POSTGRES_BIN_DIR)`);
   return dir;
 }
 
@@ -33,7 +42,6 @@ export class PostgresServer {
   static async start(): Promise<PostgresServer> {
     killChildrenOnExit();
     const bin = postgresBinDir();
-    if (!bin) throw new Error("PostgreSQL not installed (scripts/setup.sh installs Debian's postgresql)");
     const dir = mkdtempSync(join(tmpdir(), "acapy-bridge-pg-"));
     if (process.getuid?.() === 0) {
       const id = Number(execFileSync("id", ["-u", "postgres"]).toString().trim());

@@ -15,7 +15,7 @@ import {
   type WalletMessage,
   WalletMessageSchema,
 } from "@acapy-bridge/protocol";
-import { AcaPyAdmin, type AcaPyProcess, acapyBinary, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { AcaPyAdmin, type AcaPyProcess, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
@@ -33,7 +33,7 @@ const MAILBOX_CAP = 3;
 const MAILBOX_TTL_S = 8;
 const WALLET_DEAD_LETTERS = "acapy_bridge_wallet_dead_letters_total";
 
-describe.skipIf(!acapyBinary())("mailbox limits: a full mailbox and expired messages become dead letters", () => {
+describe("mailbox limits: a full mailbox and expired messages become dead letters", () => {
   const prefix = uniquePrefix("e2e-mailbox");
   let redis: Redis;
   let keyspace: Keyspace;

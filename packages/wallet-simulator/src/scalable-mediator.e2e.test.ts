@@ -3,9 +3,7 @@
 import {
   AcaPyAdmin,
   type AcaPyProcess,
-  acapyBinary,
   PostgresServer,
-  postgresBinDir,
   TcpLoadBalancer,
   uniquePrefix,
   waitFor,
@@ -24,7 +22,7 @@ import { MobileWallet, type OobInvitation } from "./index.js";
 
 const BASIC = "https://didcomm.org/basicmessage/1.0/message";
 
-describe.skipIf(!acapyBinary() || !postgresBinDir())("scalable mediator: wallets' sessions on any relay", () => {
+describe("scalable mediator: wallets' sessions on any relay", () => {
   const prefix = uniquePrefix("e2e-mediator");
   const keyspace = keyspaceOf(inject("redisUrl"), prefix);
   const routeKey = () => keyspace.key("walletRoute", { recipient: wallet.verkey });

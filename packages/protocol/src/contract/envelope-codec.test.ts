@@ -1,3 +1,4 @@
+import { fuzzSeed, seededRandom } from "@acapy-bridge/test-harness";
 import { type DescMessage, fromJson, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { file_acapy_bridge_v1_envelopes } from "../gen/acapy_bridge/v1/envelopes_pb.js";
@@ -38,10 +39,12 @@ describe("envelope codec", () => {
     }
   });
 
-  it("never throws anything but EnvelopeDecodeError on random bytes", () => {
+  const seed = fuzzSeed();
+  it(`never throws anything but EnvelopeDecodeError on random bytes (FUZZ_SEED=${seed})`, () => {
     const schema = schemas.get("acapy_bridge.v1.OutboundJob") as DescMessage;
+    const random = seededRandom(seed);
     for (let i = 0; i < 2000; i++) {
-      const bytes = Buffer.from(Array.from({ length: 1 + (i % 64) }, () => Math.floor(Math.random() * 256)));
+      const bytes = Buffer.from(Array.from({ length: 1 + (i % 64) }, () => Math.floor(random() * 256)));
       try {
         decodeEnvelope(schema, bytes);
       } catch (error) {

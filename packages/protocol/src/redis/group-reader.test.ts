@@ -1,3 +1,4 @@
+import { holdStill, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { closeRedisClient, createRedisClient, type RedisClient, waitUntilReady } from "./connection.js";
 import { GroupReader } from "./group-reader.js";
@@ -18,7 +19,7 @@ describe("GroupReader.rereadPending", () => {
   });
 
   it("makes the next read start from the consumer's own pending entries, so an entry left unacknowledged after onBatch is read again, then new ones follow", async () => {
-    const stream = `t-group-reader-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+    const stream = `${uniquePrefix("group-reader")}-stream`;
     const group = "g";
     await ensureGroup(client, stream, group);
     for (const value of ["p1", "p2", "p3"]) await client.xadd(stream, "*", "e", value);
@@ -49,12 +50,11 @@ describe("GroupReader.rereadPending", () => {
     });
     reader.start();
     try {
-      const deadline = Date.now() + 3_000;
-      while (batches.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor("p2 read again", () => batches.length >= 2, 3_000);
       // Several empty blocked reads of new entries go by; without the request p2 would never come back.
-      await new Promise((r) => setTimeout(r, 300));
+      await holdStill(300, "several empty blocked reads (blockMs 100) pass before the new entry");
       await client.xadd(stream, "*", "e", "p4");
-      while (batches.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await waitFor("p4 read", () => batches.length >= 3, 3_000);
       expect(batches).toEqual([["p1", "p2", "p3"], ["p2"], ["p4"]]);
       expect(errors).toEqual([]);
       expect(await client.xpending(stream, group)).toEqual([0, null, null, null]);

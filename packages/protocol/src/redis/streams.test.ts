@@ -1,3 +1,4 @@
+import { waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { decodeEnvelope, encodeEnvelope } from "../contract/envelope-codec.js";
@@ -23,15 +24,6 @@ const deployments = [
   { name: "standalone", url: () => inject("redisUrl"), cluster: false },
   { name: "cluster", url: () => inject("redisClusterUrl"), cluster: true },
 ];
-
-/** Resolves once `check` holds; fails the test after `timeoutMs`. */
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function message(mid: string) {
   return encodeEnvelope(
@@ -146,7 +138,7 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
     for (const entry of entries) acks.add([entry.id]);
     expect(acks.waiting).toBe(3);
     expect(await client.xlen(stream)).toBe(3); // still lingering
-    await new Promise((r) => setTimeout(r, 400));
+    await waitFor("the acknowledgements sent after the linger", async () => (await client.xlen(stream)) === 0, 5_000);
     expect(acks.waiting).toBe(0);
     expect(await client.xlen(stream)).toBe(0);
     expect(errors).toEqual([]);
@@ -168,12 +160,12 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
       const acks = new LingeringAcks(own, stream, group, 10, (error) => errors.push(error));
       own.disconnect(); // Redis away for this process
       acks.add(entries.map((e) => e.id));
-      await until(() => errors.length > 0);
+      await waitFor("the lost connection reported", () => errors.length > 0, 3_000);
       expect(acks.waiting).toBe(2); // kept, not dropped
       expect(acks.holds(entries[0]?.id as string)).toBe(true);
       expect(await client.xlen(stream)).toBe(2);
       await own.connect();
-      await until(async () => (await client.xlen(stream)) === 0, 5_000);
+      await waitFor("the lingering acknowledgements sent", async () => (await client.xlen(stream)) === 0, 5_000);
       expect(acks.waiting).toBe(0);
       await acks.close();
       await closeRedisClient(own);
