@@ -6,9 +6,7 @@ import { decodeEnvelope, WalletMessageSchema } from "@acapy-bridge/protocol";
 import {
   AcaPyAdmin,
   type AcaPyProcess,
-  acapyBinary,
   PostgresServer,
-  postgresBinDir,
   TcpLoadBalancer,
   uniquePrefix,
   waitFor,
@@ -29,7 +27,7 @@ const BASIC = "https://didcomm.org/basicmessage/1.0/message";
 
 type Attachment = { "@id": string; data: { base64: string } };
 
-describe.skipIf(!acapyBinary() || !postgresBinDir())("Message Pickup 2.0 on the scalable mediator", () => {
+describe("Message Pickup 2.0 on the scalable mediator", () => {
   const prefix = uniquePrefix("e2e-pickup");
   const keyspace = keyspaceOf(inject("redisUrl"), prefix);
   const mailboxKey = () => keyspace.key("walletMailbox", { recipient: wallet.verkey });
