@@ -156,7 +156,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
             result = await with_backoff(write, self.config.outbound.busy_retry_s, mid)
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
             raise OutboundTransportError(f"acapy-bridge: wallet message not queued: {error}") from error
-        LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", message.mid, keys[0], result)
+        LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", mid, keys[0], result)
 
     def _job_for(self, profile, outbound_message, endpoint, metadata, api_key) -> pb.OutboundJob:
         if isinstance(outbound_message, QueuedOutboundMessage):

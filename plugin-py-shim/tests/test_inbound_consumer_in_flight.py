@@ -5,8 +5,8 @@ from collections import Counter
 
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim import inbound_consumer
-from acapy_bridge_shim.inbound_consumer import Outcome, RetryLater
+from acapy_bridge_shim import inbound_in_flight as inbound_consumer
+from acapy_bridge_shim.inbound_outcome import Outcome, RetryLater
 from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     agent_message,
     backlog_is,
