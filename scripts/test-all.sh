@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh clone: setup, build, the type-check
-# of tests and benches, lint, the stale-generated-code check, the TypeScript
-# suites and the Python suite.
+# of tests and benches, lint, the shim's type-check (mypy), the stale-generated-code
+# check, the TypeScript suites and the Python suite, under the newest and the oldest
+# ACA-Py the shim supports.
 # Ends with one line "N passed, N failed, N skipped" over both suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +24,9 @@ step "lint (biome, buf, ruff)"
 { npx biome ci . && npx buf lint proto && npx buf format proto --diff --exit-code \
   && .venv/bin/ruff check plugin-py-shim && .venv/bin/ruff format --check plugin-py-shim; } || failed_steps+=("lint")
 
+step "type-check the shim (mypy)"
+(cd plugin-py-shim && ../.venv/bin/mypy) || failed_steps+=("mypy")
+
 step "generated code is up to date (npm run gen:check)"
 PYTHON=.venv/bin/python node scripts/gen.mjs --check || failed_steps+=("gen:check")
 
@@ -30,8 +34,11 @@ rm -rf .test-results && mkdir -p .test-results
 step "TypeScript tests (vitest)"
 npx vitest run || failed_steps+=("vitest")
 
-step "Python tests (pytest)"
+step "Python tests (pytest, newest ACA-Py supported)"
 bash scripts/test-py.sh || failed_steps+=("pytest")
+
+step "Python tests (pytest, oldest ACA-Py claimed)"
+VENV=.venv-acapy-oldest REPORT=pytest-acapy-oldest bash scripts/test-py.sh || failed_steps+=("pytest:acapy-oldest")
 
 step "summary"
 node scripts/test-summary.mjs
