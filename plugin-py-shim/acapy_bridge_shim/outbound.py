@@ -115,6 +115,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
 
         async def write():
             runtime = await runtime_for(self.root_profile.context).connect()
+            assert runtime.scripts is not None and runtime.keyspace is not None  # set by connect()
             # The same job (same mid) each try: `outbound_seen` makes a retried write count once.
             return await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
 
@@ -148,6 +149,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         async def write():
             nonlocal message
             runtime = await runtime_for(self.root_profile.context).connect()
+            assert runtime.wallets is not None  # set by connect()
             if message is None:
                 message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, mid)
             return await runtime.wallets.deliver(message)
