@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the tests and the local deployment need, on a fresh
 # Debian machine with Node 20 and Python 3.13: redis-server, the npm
-# workspaces, and a Python venv (.venv) with ACA-Py and the shim.
+# workspaces, and Python venvs with ACA-Py and the shim: .venv (the newest ACA-Py
+# supported) and .venv-acapy-oldest (the oldest claimed).
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,14 +39,26 @@ find_python() {
   return 1
 }
 
-stamp=.venv/.installed-$(cat plugin-py-shim/pyproject.toml plugin-py-shim/constraints.txt | sha256sum | cut -c1-16)
-if [ ! -f "$stamp" ]; then
-  py=$(find_python) || { echo "[setup] Python 3.13 not found (set PYTHON313=/path/to/python3.13)" >&2; exit 1; }
-  say "creating .venv with $py and installing ACA-Py + the shim (takes a minute)"
-  rm -rf .venv
-  "$py" -m venv .venv
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -c plugin-py-shim/constraints.txt -e 'plugin-py-shim[acapy,test,gen]'
-  touch "$stamp"
-fi
-say "python: $(.venv/bin/python --version), ACA-Py $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("acapy-agent"))')"
+# venv_with_acapy DIR CONSTRAINTS EXTRAS: a venv with ACA-Py and the shim (editable), rebuilt only when
+# pyproject.toml or the constraints change (a stamp file names their hash).
+venv_with_acapy() {
+  local dir=$1 constraints=$2 extras=$3
+  local stamp
+  stamp=$dir/.installed-$(cat plugin-py-shim/pyproject.toml "$constraints" | sha256sum | cut -c1-16)
+  if [ ! -f "$stamp" ]; then
+    local py
+    py=$(find_python) || { echo "[setup] Python 3.13 not found (set PYTHON313=/path/to/python3.13)" >&2; exit 1; }
+    say "creating $dir with $py and installing ACA-Py + the shim ($constraints; takes a minute)"
+    rm -rf "$dir"
+    "$py" -m venv "$dir"
+    "$dir/bin/pip" install -q --upgrade pip
+    "$dir/bin/pip" install -q -c "$constraints" -e "plugin-py-shim[$extras]"
+    touch "$stamp"
+  fi
+  say "python ($dir): $("$dir/bin/python" --version), ACA-Py $("$dir/bin/python" -c 'import importlib.metadata as m; print(m.version("acapy-agent"))')"
+}
+
+# The newest ACA-Py the shim supports: the venv everything runs with.
+venv_with_acapy .venv plugin-py-shim/constraints.txt acapy,test,gen
+# The oldest ACA-Py it claims (pyproject's floor): the shim's pytest suite runs under both.
+venv_with_acapy .venv-acapy-oldest plugin-py-shim/constraints-acapy-oldest.txt acapy,test

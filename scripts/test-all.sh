@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh clone: setup, build, the type-check
-# of tests and benches, lint, the import-cycle check, the stale-generated-code
-# check, the TypeScript suites and the Python suite.
+# of tests and benches, lint, the import-cycle check, the shim's type-check (mypy),
+# the stale-generated-code check, the TypeScript suites and the Python suite, under
+# the newest and the oldest ACA-Py the shim supports.
 # Ends with one line "N passed, N failed, N skipped" over both suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ step "lint (biome, buf, ruff)"
 step "no import cycles in the TypeScript sources (npm run check:cycles)"
 npm run --silent check:cycles || failed_steps+=("check:cycles")
 
+step "type-check the shim (mypy)"
+(cd plugin-py-shim && ../.venv/bin/mypy) || failed_steps+=("mypy")
+
 step "generated code is up to date (npm run gen:check)"
 PYTHON=.venv/bin/python node scripts/gen.mjs --check || failed_steps+=("gen:check")
 
@@ -34,8 +38,11 @@ rm -rf .test-results && mkdir -p .test-results
 step "TypeScript tests (vitest)"
 npx vitest run || failed_steps+=("vitest")
 
-step "Python tests (pytest)"
+step "Python tests (pytest, newest ACA-Py supported)"
 bash scripts/test-py.sh || failed_steps+=("pytest")
+
+step "Python tests (pytest, oldest ACA-Py claimed)"
+VENV=.venv-acapy-oldest REPORT=pytest-acapy-oldest bash scripts/test-py.sh || failed_steps+=("pytest:acapy-oldest")
 
 step "summary"
 node scripts/test-summary.mjs

@@ -7,11 +7,16 @@ read from the `redis_key` options of the generated `Keyspace` descriptor.
 import re
 from dataclasses import dataclass
 from string import Template
+from typing import TYPE_CHECKING
 
 from google.protobuf.descriptor import Descriptor
 
 from acapy_bridge.partitioning import partition_tag
 from acapy_bridge.v1 import keyspace_options_pb2, keyspace_pb2
+
+if TYPE_CHECKING:
+    # With the upb backend (the default) descriptors are of this class.
+    from google._upb._message import Descriptor as UpbDescriptor
 
 
 class KeyError_(Exception):
@@ -28,13 +33,15 @@ class KeySpec:
     consumer_group: str
     entry_field: str
     default_ttl_ms: int
-    value_descriptor: Descriptor | None
+    value_descriptor: "Descriptor | UpbDescriptor | None"
 
 
 def _specs() -> dict[str, KeySpec]:
     specs = {}
     for field in keyspace_pb2.Keyspace.DESCRIPTOR.fields:
-        option = field.GetOptions().Extensions[keyspace_options_pb2.redis_key]
+        # The generated stub types the extension as a plain FieldDescriptor, not as RedisKey's extension.
+        redis_key = keyspace_options_pb2.redis_key
+        option: keyspace_options_pb2.RedisKey = field.GetOptions().Extensions[redis_key]  # type: ignore[index]
         specs[field.name] = KeySpec(
             name=field.name,
             template=option.template,

@@ -1,6 +1,7 @@
 """One way to open Redis for the shim: standalone or Cluster, TLS, ACL."""
 
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import Redis
@@ -57,7 +58,8 @@ def create_redis_client(config: RedisConnectionConfig, *, max_connections: int =
     validate_redis_config(config)
     seeds = [s.strip() for s in config.url.split(",") if s.strip()]
     parts, db = _parse(seeds[0])
-    common = dict(
+    # Keyword arguments both client classes take (their types differ per argument).
+    common: dict[str, Any] = dict(
         username=config.username or (unquote(parts.username) if parts.username else None),
         password=config.password or (unquote(parts.password) if parts.password else None),
         socket_timeout=config.socket_timeout_s,

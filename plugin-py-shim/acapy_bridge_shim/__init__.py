@@ -6,6 +6,7 @@ Load it with `--plugin acapy_bridge_shim` plus the transports
 
 import logging
 
+from acapy_bridge_shim.acapy_compat import check_acapy
 from acapy_bridge_shim.config import load_config
 from acapy_bridge_shim.runtime import BridgeRuntime
 
@@ -30,6 +31,11 @@ async def setup(context) -> None:
     from acapy_bridge_shim.lifecycle import register_lifecycle
 
     runtime = runtime_for(context)
+    # An ACA-Py without what the shim needs stops here, naming its version and what it lacks.
+    check_acapy(
+        webhooks_via_deliverer=runtime.config.events.webhooks_via_deliverer,
+        mediator=bool(context.settings.get("mediation.open")),
+    )
     register_lifecycle(context, runtime)
     register_events(context, runtime, runtime.config)
     if runtime.config.mailbox.enabled:

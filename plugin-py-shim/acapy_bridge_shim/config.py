@@ -5,8 +5,9 @@ in their constructors: a bad setting then aborts ACA-Py's start with this
 module's message instead of leaving an agent that silently moves nothing.
 """
 
+import difflib
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from acapy_bridge.redis_connection import RedisConfigError, RedisConnectionConfig, validate_redis_config
 from acapy_bridge.topology import PartitionPlan
@@ -86,10 +87,52 @@ class ShimConfig:
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
 
 
+# Settings outside any section.
+TOP_LEVEL_KEYS = ("redis_url", "cluster", "redis_username", "redis_password", "redis_tls_ca_file", "prefix")
+# partitions.<key> -> the PartitionPlan field it sets.
+PARTITION_FIELDS = {
+    "inbound": "inbound_partitions",
+    "outbound": "outbound_partitions",
+    "events": "event_partitions",
+    "admin": "admin_partitions",
+}
+# Each section and the settings it takes; the other sections' keys are their dataclass's fields.
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "partitions": tuple(PARTITION_FIELDS),
+    "inbound": tuple(f.name for f in fields(InboundSettings)),
+    "outbound": tuple(f.name for f in fields(OutboundSettings)),
+    "events": tuple(f.name for f in fields(EventSettings)),
+    "mailbox": tuple(f.name for f in fields(MailboxSettings)),
+}
+
+
+def known_keys() -> list[str]:
+    """Every setting the shim takes, as written after `acapy_bridge_shim.`."""
+    return [*TOP_LEVEL_KEYS, *(f"{section}.{key}" for section, keys in SECTIONS.items() for key in keys)]
+
+
+def _reject_unknown(where: str, given: dict, known: tuple[str, ...]) -> None:
+    """A misspelt setting would silently keep its default: it stops the start instead.
+
+    `where`: the settings' parent, e.g. `acapy_bridge_shim.inbound`.
+    """
+    unknown = sorted(str(key) for key in set(given) - set(known))
+    if not unknown:
+        return
+    described = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, known, n=1)
+        described.append(f"{where}.{key}" + (f" (did you mean {where}.{close[0]}?)" if close else ""))
+    raise ShimConfigError(
+        f"unknown setting{'s' if len(unknown) > 1 else ''} {', '.join(described)}; {where} takes: {', '.join(known)}"
+    )
+
+
 def _section(raw: dict, name: str) -> dict:
     value = raw.get(name) or {}
     if not isinstance(value, dict):
         raise ShimConfigError(f"{PLUGIN_NAME}.{name} must be a mapping")
+    _reject_unknown(f"{PLUGIN_NAME}.{name}", value, SECTIONS[name])
     return value
 
 
@@ -127,6 +170,7 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
     unless the settings say otherwise.
     """
     raw = dict(raw or {})
+    _reject_unknown(PLUGIN_NAME, raw, (*TOP_LEVEL_KEYS, *SECTIONS))
     url = raw.get("redis_url") or os.environ.get("ACAPY_BRIDGE_REDIS_URL")
     if not url or not isinstance(url, str):
         raise ShimConfigError(
@@ -150,10 +194,10 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
     parts = _section(raw, "partitions")
     defaults = PartitionPlan()
     partitions = PartitionPlan(
-        inbound_partitions=_positive_int("partitions.", parts, "inbound", defaults.inbound_partitions),
-        outbound_partitions=_positive_int("partitions.", parts, "outbound", defaults.outbound_partitions),
-        event_partitions=_positive_int("partitions.", parts, "events", defaults.event_partitions),
-        admin_partitions=_positive_int("partitions.", parts, "admin", defaults.admin_partitions),
+        **{
+            plan_field: _positive_int("partitions.", parts, key, getattr(defaults, plan_field))
+            for key, plan_field in PARTITION_FIELDS.items()
+        }
     )
 
     inbound_raw = _section(raw, "inbound")
@@ -202,12 +246,6 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         ),
         drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
     )
-    unknown = set(raw) - {
-        "redis_url", "cluster", "redis_username", "redis_password", "redis_tls_ca_file",
-        "prefix", "partitions", "inbound", "outbound", "events", "mailbox",
-    }  # fmt: skip
-    if unknown:
-        raise ShimConfigError(f"unknown {PLUGIN_NAME} settings: {', '.join(sorted(unknown))}")
     return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
 
 

@@ -29,6 +29,7 @@ import time
 from acapy_bridge.codec import encode_envelope
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge_shim.acapy_compat import disable_webhook_router, held_back_event_handlers
 from acapy_bridge_shim.config import EventSettings, ShimConfig
 from acapy_bridge_shim.events_topics import ACAPY_WEBHOOK_EVENT_PATTERNS, webhook_topic_for
 from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_mid, now_ms
@@ -220,8 +221,7 @@ class EventPublisher:
         tasks; one turn of the loop runs the first step of those already started (which
         queues the event here), and handlers the bus holds back start when it has room.
         """
-        task_queue = getattr(self._bus, "task_queue", None)
-        held_back = [p.task_future for p in getattr(task_queue, "pending_tasks", None) or []]
+        held_back = held_back_event_handlers(self._bus)
         if held_back:
             await asyncio.wait(held_back, timeout=timeout_s)
         await asyncio.sleep(0)
@@ -304,8 +304,8 @@ def register_events(context, runtime, config: ShimConfig) -> EventPublisher | No
             from acapy_agent.admin.base_server import BaseAdminServer
 
             admin = profile.inject_or(BaseAdminServer)
-            if admin is not None and hasattr(admin, "webhook_router"):
-                admin.webhook_router = None
+            if admin is not None:
+                disable_webhook_router(admin)
                 LOGGER.info("acapy-bridge: webhooks now go through the deliverers")
 
         bus.subscribe(re.compile(r"^acapy::core::startup$"), take_over_webhooks)

@@ -6,11 +6,14 @@ instances on one shared wallet, which is how the bridge runs mediators) race:
 the losers fail with `StorageDuplicateError` and their wallets never get a
 grant. Creating the DID once at startup, and accepting that another instance
 won, takes the race out of the wallets' way. Uses ACA-Py's own MediationManager
-steps so the record is the one it reads.
+steps (acapy_compat) so the record is the one it reads.
 """
 
 import asyncio
 import logging
+from typing import Any
+
+from acapy_bridge_shim.acapy_compat import create_routing_did, retrieve_routing_did
 
 LOGGER = logging.getLogger(__name__)
 
@@ -19,7 +22,7 @@ LOGGER = logging.getLogger(__name__)
 CREATE_ATTEMPTS = 5
 
 
-async def ensure_routing_did(profile) -> str | None:
+async def ensure_routing_did(profile: Any) -> str | None:
     """Returns the mediator's routing verkey, creating the routing DID if no instance did yet."""
     from acapy_agent.protocols.coordinate_mediation.v1_0.manager import MediationManager
     from acapy_agent.storage.error import StorageDuplicateError, StorageError
@@ -27,11 +30,11 @@ async def ensure_routing_did(profile) -> str | None:
     manager = MediationManager(profile)
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         async with profile.session() as session:
-            existing = await manager._retrieve_routing_did(session)
+            existing = await retrieve_routing_did(manager, session)
             if existing is not None:
                 return existing.verkey
             try:
-                created = await manager._create_routing_did(session)
+                created = await create_routing_did(manager, session)
                 LOGGER.info("acapy-bridge: created the mediator routing DID %s", created.did)
                 return created.verkey
             except StorageDuplicateError:
@@ -42,5 +45,5 @@ async def ensure_routing_did(profile) -> str | None:
                 LOGGER.warning("acapy-bridge: creating the routing DID failed (%s); trying again", error)
         await asyncio.sleep(0.05 * attempt)
     async with profile.session() as session:
-        winner = await manager._retrieve_routing_did(session)
+        winner = await retrieve_routing_did(manager, session)
         return winner.verkey if winner else None

@@ -115,6 +115,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
 
         async def write():
             runtime = await runtime_for(self.root_profile.context).connect()
+            assert runtime.scripts is not None and runtime.keyspace is not None  # set by connect()
             # The same job (same mid) each try: `outbound_seen` makes a retried write count once.
             return await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
 
@@ -153,6 +154,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         async def write():
             nonlocal message
             runtime = await runtime_for(self.root_profile.context).connect()
+            assert runtime.wallets is not None  # set by connect()
             if message is None:
                 message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, mid)
             return await runtime.wallets.deliver(message, pack_live)
@@ -161,7 +163,7 @@ class BridgeOutboundTransport(BaseOutboundTransport):
             result = await with_backoff(write, self.config.outbound.busy_retry_s, mid)
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
             raise OutboundTransportError(f"acapy-bridge: wallet message not queued: {error}") from error
-        LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", message.mid, keys[0], result)
+        LOGGER.debug("acapy-bridge: wallet message %s for %s: %s", mid, keys[0], result)
 
     def _job_for(self, profile, outbound_message, endpoint, metadata, api_key) -> pb.OutboundJob:
         if isinstance(outbound_message, QueuedOutboundMessage):

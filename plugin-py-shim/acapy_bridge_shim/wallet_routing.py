@@ -59,7 +59,7 @@ def wallet_count_field(count: int) -> str:
     return keyspace_pb2.WalletCount.Name(count).removeprefix("WALLET_COUNT_")
 
 
-def reason_label(reason: int) -> str:
+def reason_label(reason: pb.DeadLetterReason) -> str:
     """MAILBOX_FULL for DEAD_LETTER_REASON_MAILBOX_FULL: the enum name as TypeScript prints it."""
     return pb.DeadLetterReason.Name(reason).removeprefix("DEAD_LETTER_REASON_")
 
@@ -258,7 +258,7 @@ class WalletRouter:
             return False
         return True
 
-    async def dead_letter(self, message: pb.WalletMessage, reason: int, detail: str) -> None:
+    async def dead_letter(self, message: pb.WalletMessage, reason: pb.DeadLetterReason, detail: str) -> None:
         letter = pb.DeadLetter(
             mid=message.mid,
             reason=reason,
@@ -285,7 +285,7 @@ class WalletRouter:
             detail,
         )
 
-    async def _count_dead_letter(self, reason: int) -> None:
+    async def _count_dead_letter(self, reason: pb.DeadLetterReason) -> None:
         await self._bump(self._dead_letter_counts_key, reason_label(reason), 1)
 
     async def count(self, count: int, by: int) -> None:

@@ -24,6 +24,10 @@ def free_port() -> int:
     [
         (["acapy_bridge_shim.redis_url=http://127.0.0.1:6379"], "Redis URL must start with redis://"),
         (["acapy_bridge_shim.redis_url=redis://127.0.0.1:1", "acapy_bridge_shim.inbound.concurrency=0"], "concurrency"),
+        (
+            ["acapy_bridge_shim.redis_url=redis://127.0.0.1:1", "acapy_bridge_shim.inbound.concurency=8"],
+            "did you mean acapy_bridge_shim.inbound.concurrency?",
+        ),
         (["acapy_bridge_shim.prefix=x"], "redis_url is required"),
     ],
 )

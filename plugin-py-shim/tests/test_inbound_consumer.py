@@ -12,7 +12,8 @@ from acapy_bridge.streams import ensure_group
 from acapy_bridge.topology import PartitionPlan, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import InboundSettings
-from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
+from acapy_bridge_shim.inbound_consumer import InboundConsumer
+from acapy_bridge_shim.inbound_outcome import Outcome
 from tests.waiting import eventually, hold_still
 
 RELAY = "relay-test"

@@ -5,8 +5,8 @@ from collections import Counter
 
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim import inbound_consumer
-from acapy_bridge_shim.inbound_consumer import Outcome, RetryLater
+from acapy_bridge_shim import inbound_in_flight as inbound_consumer
+from acapy_bridge_shim.inbound_outcome import Outcome, RetryLater
 from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     agent_message,
     backlog_is,
@@ -62,7 +62,7 @@ async def _called(calls) -> bool:
 
 
 async def _waiting_for_a_slot(consumer, n: int) -> bool:
-    return len(consumer._reserved) >= n  # entries found and reserved, waiting for a slot
+    return consumer._in_flight.waiting_for_a_slot >= n  # entries found and reserved, waiting for a slot
 
 
 async def test_an_entry_finished_and_acknowledged_while_a_claim_waits_for_a_slot_is_not_delivered_again(env):  # noqa: F811

@@ -3,7 +3,7 @@
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim.inbound_consumer import Outcome
+from acapy_bridge_shim.inbound_outcome import Outcome
 from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     RELAY,
     agent_message,

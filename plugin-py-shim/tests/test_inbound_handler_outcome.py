@@ -131,7 +131,7 @@ async def test_a_message_its_handler_refuses_is_dead_lettered_at_once_not_delive
 
 
 def test_the_hook_wraps_dispatch_complete_once_and_still_calls_acapy():
-    from acapy_bridge_shim.inbound import install_handler_outcome_hook
+    from acapy_bridge_shim.inbound_handler_outcomes import install_handler_outcome_hook
 
     calls = []
 

@@ -42,7 +42,7 @@ from acapy_agent.wallet.models.wallet_record import WalletRecord
 from acapy_bridge.codec import decode_envelope
 from acapy_bridge.streams import ensure_group
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim.inbound import sub_wallet_id
+from acapy_bridge_shim.inbound_delivery import sub_wallet_id
 from tests.acapy_inbound_harness import PEER_KEY, RELAY, Agent, JsonWireFormat, backlog_is, put_returned
 from tests.waiting import eventually
 

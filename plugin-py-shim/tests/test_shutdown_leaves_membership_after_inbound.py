@@ -13,7 +13,8 @@ from acapy_bridge.codec import encode_envelope
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import parse_config
-from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome
+from acapy_bridge_shim.inbound_consumer import InboundConsumer
+from acapy_bridge_shim.inbound_outcome import Outcome
 from acapy_bridge_shim.lifecycle import register_lifecycle
 from acapy_bridge_shim.runtime import BridgeRuntime
 from tests.waiting import hold_still

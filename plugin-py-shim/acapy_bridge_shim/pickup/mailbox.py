@@ -48,7 +48,9 @@ def _text(value) -> str:
 
 
 def same_session(a: pb.WalletRoute | None, b: pb.WalletRoute | None) -> bool:
-    return bool(a and b) and (a.relay_id, a.socket_id, a.epoch) == (b.relay_id, b.socket_id, b.epoch)
+    if a is None or b is None:
+        return False
+    return (a.relay_id, a.socket_id, a.epoch) == (b.relay_id, b.socket_id, b.epoch)
 
 
 def encrypted_for(message: pb.WalletMessage) -> set[str]:
