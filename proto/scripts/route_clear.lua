@@ -1,8 +1,10 @@
 -- Delete a wallet's route only if it still points at this relay's socket
 -- (compare-and-delete: a newer session elsewhere is left alone).
--- KEYS[1] wallet route key; ARGV[1] relay id; ARGV[2] socket id
+--! key route  wallet route key
+--! arg relay_id string
+--! arg socket_id string
+--! returns int  1 if deleted, 0 otherwise
 -- The stored value is a WalletRoute: relay_id is field 1, socket_id field 2.
--- Returns 1 if deleted, 0 otherwise.
 local buf = redis.call("GET", KEYS[1])
 if not buf then return 0 end
 local i, n = 1, #buf

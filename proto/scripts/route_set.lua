@@ -1,8 +1,11 @@
 -- Register a wallet's route (wallet key -> relay + socket): the newest session wins.
--- KEYS[1] wallet route key; ARGV[1] encoded WalletRoute; ARGV[2] its epoch;
--- ARGV[3] TTL in ms.
+--! key route  wallet route key
+--! arg wallet_route bytes  encoded WalletRoute
+--! arg epoch int  its epoch
+--! arg ttl_ms int
+--! reply SET replaced_epoch:string  the replaced route's epoch, or "" if there was none
+--! reply STALE stored_epoch:string
 -- The stored value is a WalletRoute; its epoch (field 3, varint) is read here.
--- Returns {"SET", the replaced route's epoch, or "" if there was none} | {"STALE", stored epoch}.
 local function epoch_of(buf)
   local i, n = 1, #buf
   local function varint()
