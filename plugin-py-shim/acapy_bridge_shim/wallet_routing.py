@@ -43,7 +43,7 @@ LOGGER = logging.getLogger(__name__)
 
 DEAD_LETTER_CAP = 100_000
 RELAY_ROLE = "relay"
-LIVE_WINDOW_MS = 10_000  # a relay is alive while its heartbeat is younger than this
+LIVE_WINDOW_MS = keyspace_pb2.LIVENESS_DEAD_AFTER_MS  # a relay is alive while its heartbeat is younger than this
 
 
 def _now_ms() -> int:

@@ -15,6 +15,7 @@
 --! reply EMPTY dead_letter_id:string
 -- The dead letter id is "" when the head was no longer the given one (nothing written).
 --! reply FENCED
+--! include schedule_next
 --! include dead_letter
 -- Only the given head is buried: a client may send this call again after a lost connection
 -- although Redis ran it, and a second blind run would write a second dead letter and drop
@@ -28,9 +29,4 @@ if head and redis.sha1hex(head) == ARGV[7] then
   id = add_dead_letter(KEYS[4], ARGV[6], ARGV[4], ARGV[5])
   redis.call("LPOP", KEYS[2])
 end
-if redis.call("LLEN", KEYS[2]) > 0 then
-  redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2])
-  return {"NEXT", id}
-end
-redis.call("ZREM", KEYS[3], ARGV[2])
-return {"EMPTY", id}
+return {schedule_next(KEYS[2], KEYS[3], ARGV[3], ARGV[2]), id}

@@ -9,6 +9,7 @@
 --! reply NEXT removed:int  more parked, due now
 --! reply EMPTY removed:int
 --! reply FENCED
+--! include schedule_next
 -- removed is 1 when this call dropped the head, 0 when the head was no longer the delivered one.
 -- The head is dropped only while it is still the delivered one: a client may send this call
 -- again after a lost connection although Redis ran it, and a second blind pop would drop the
@@ -22,9 +23,4 @@ if head and ARGV[4] and redis.sha1hex(head) == ARGV[4] then
   redis.call("LPOP", KEYS[2])
   removed = 1
 end
-if redis.call("LLEN", KEYS[2]) > 0 then
-  redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2])
-  return {"NEXT", removed}
-end
-redis.call("ZREM", KEYS[3], ARGV[2])
-return {"EMPTY", removed}
+return {schedule_next(KEYS[2], KEYS[3], ARGV[3], ARGV[2]), removed}

@@ -17,6 +17,7 @@ export { CLUSTER_SLOTS, crc16, hashSlot, partitionOf, partitionTag } from "./con
 export * from "./gen/acapy_bridge/v1/control_pb.js";
 export * from "./gen/acapy_bridge/v1/envelopes_pb.js";
 export { RedisType, ValueEncoding } from "./gen/acapy_bridge/v1/keyspace_options_pb.js";
+export { Liveness, MailboxDrain } from "./gen/acapy_bridge/v1/keyspace_pb.js";
 export * from "./gen/lua_scripts.js";
 export { type LuaScriptName, luaScripts } from "./gen/lua_sources.js";
 export {

@@ -4,7 +4,9 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   type Keyspace,
+  Liveness,
   lua,
+  MailboxDrain,
   type RedisClient,
   RelayCommandSchema,
   type SocketPush,
@@ -21,9 +23,9 @@ import type { TrackedSocket } from "./websocket-ingress.js";
 const JSON_TYPE = /^application\/json\b/i;
 /** A push follows at most this many stale routes before it waits in the mailbox. */
 export const MAX_HOPS = 3;
-const LIVE_WINDOW_MS = 10_000;
-/** Mailbox messages moved per round trip when the relay drains a mailbox to a wallet's session. */
-const DRAIN_BATCH = 100;
+/** A relay is alive while its heartbeat is younger than this (the contract's, as the shim's). */
+const LIVE_WINDOW_MS: number = Liveness.DEAD_AFTER_MS;
+const DRAIN_BATCH: number = MailboxDrain.BATCH;
 
 /**
  * Wallet messages pushed to this relay's sockets (SocketPush entries of its inbox).
