@@ -229,7 +229,8 @@ function tsScript(s) {
   const fields = [
     ...s.keys.map((k) => `  ${camel(k.name)}${k.optional ? "?" : ""}: string${k.optional ? " | undefined" : ""};`),
     ...s.args.map((a) => {
-      const t = a.variadic ? `readonly (${TS_ARG[a.type]})[]` : TS_ARG[a.type];
+      const item = TS_ARG[a.type].includes("|") ? `(${TS_ARG[a.type]})` : TS_ARG[a.type];
+      const t = a.variadic ? `readonly ${item}[]` : TS_ARG[a.type];
       return `  ${camel(a.name)}${a.optional ? "?" : ""}: ${t}${a.optional ? " | undefined" : ""};`;
     }),
   ];

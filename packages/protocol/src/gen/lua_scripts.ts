@@ -7,7 +7,7 @@ import { callScript, queueScriptCall, replyAsText, type ScriptValue, scriptBytes
 export interface AckCall {
   stream: string;
   group: string;
-  ids: readonly (string)[];
+  ids: readonly string[];
 }
 export type AckReply = number;
 function ackArgv(call: AckCall): ScriptValue[] {
@@ -134,7 +134,7 @@ export interface FencedAckCall {
   stream: string;
   owner: string;
   group: string;
-  ids: readonly (string)[];
+  ids: readonly string[];
 }
 export type FencedAckReply = ["OK", acked: number] | ["FENCED"];
 function fencedAckArgv(call: FencedAckCall): ScriptValue[] {
