@@ -67,7 +67,10 @@ function generatePython() {
 //   --! returns int | string               a scalar reply, or one `--! reply` line per outcome:
 //   --! reply <STATUS> [<name>:<type> ...] an array whose first element is STATUS
 //   --! include <fragment>                 replaced by proto/scripts/lib/<fragment>.lua (shared bodies)
-// Names are snake_case and unique within a script (keys and args share one namespace).
+// Two or more spaces end a declaration; the rest of the line describes it. Names are
+// snake_case and unique within a script (keys and args share one namespace). A header in
+// the script rather than a separate declaration file: the signature sits beside the
+// KEYS[i]/ARGV[i] it names, and gen fails when the body uses one the header lacks.
 // The embedded text (includes expanded) is what Redis runs.
 const NAME = /^[a-z][a-z0-9_]*$/;
 

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import ResponseError
 
+from acapy_bridge.keyspace import KEY_SPECS
 from acapy_bridge.scripts import Scripts
 
 
@@ -115,7 +116,7 @@ async def bury_entry(
     entry_id: str,
     entry_field: str,
     dead_letter: bytes,
-    dead_letter_cap: int = 100_000,
+    dead_letter_cap: int = KEY_SPECS["inbound_dead_letters"].max_length,
 ) -> str:
     return await scripts.bury(
         stream=stream,

@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from acapy_bridge.codec import EnvelopeDecodeError, decode_envelope, encode_envelope
-from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.keyspace import KEY_SPECS, Keyspace
 from acapy_bridge.lingering_acks import LingeringAcks
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
@@ -39,7 +39,7 @@ from acapy_bridge_shim.outbound_jobs import new_mid
 
 LOGGER = logging.getLogger(__name__)
 
-DEAD_LETTER_CAP = 100_000
+DEAD_LETTER_CAP = KEY_SPECS["inbound_dead_letters"].max_length
 # How long a handled entry's acknowledgement waits for others to share its Redis call.
 ACK_LINGER_S = 0.02
 # Waits between the attempts to write a reply (or command) to a relay's inbox: about 6 s in all,

@@ -31,7 +31,7 @@ import logging
 import time
 
 from acapy_bridge.codec import decode_envelope, encode_envelope
-from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.keyspace import KEY_SPECS, Keyspace
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.v1 import envelopes_pb2 as pb
@@ -41,7 +41,7 @@ from acapy_bridge_shim.config import MailboxSettings
 
 LOGGER = logging.getLogger(__name__)
 
-DEAD_LETTER_CAP = 100_000
+DEAD_LETTER_CAP = KEY_SPECS["outbound_dead_letters"].max_length
 RELAY_ROLE = "relay"
 LIVE_WINDOW_MS = keyspace_pb2.LIVENESS_DEAD_AFTER_MS  # a relay is alive while its heartbeat is younger than this
 
