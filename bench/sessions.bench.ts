@@ -24,6 +24,7 @@ import {
   type RedisClient,
   RelayCommandSchema,
   registerScripts,
+  waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { BridgeProcess, loopbackBridgeArgs, RedisServer, uniquePrefix } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
@@ -198,6 +199,8 @@ export async function main(args: string[]): Promise<void> {
   const redis = await RedisServer.start();
   const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
   registerScripts(client);
+  // A commands client queues nothing while it connects: topology's SET would fail at once.
+  await waitUntilReady(client);
   const prefix = uniquePrefix("bench-sessions");
   const keyspace = await ensureTopology(client, prefix, DEFAULT_PARTITIONS);
   const kids = Array.from({ length: sessions }, () => randomVerkey());

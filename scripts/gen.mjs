@@ -64,7 +64,8 @@ function generatePython() {
 //   --! key <name>[?] [what it is]         KEYS[i] in order; `?` only on the last (may be absent)
 //   --! arg <name> <type>[?|...] [what]    ARGV[i] in order; type string | int | bytes;
 //                                          `?` (may be absent) or `...` (any number) only on the last
-//   --! returns int | string               a scalar reply, or one `--! reply` line per outcome:
+//   --! returns int | string               a scalar reply; `--! returns a:int b:string` a fixed array;
+//                                          or one `--! reply` line per outcome:
 //   --! reply <STATUS> [<name>:<type> ...] an array whose first element is STATUS
 //   --! include <fragment>                 replaced by proto/scripts/lib/<fragment>.lua (shared bodies)
 // Two or more spaces end a declaration; the rest of the line describes it. Names are
@@ -153,10 +154,20 @@ function parseScript(dir, file) {
       }
       case "returns": {
         if (signature.returns || signature.replies.length) fail(line, "the reply is declared twice");
-        if (words.length !== 1 || !["int", "string"].includes(words[0])) {
-          fail(line, `malformed returns; expected "--! returns int|string", got "${text}"`);
+        if (words.length === 1 && ["int", "string"].includes(words[0])) {
+          signature.returns = words[0];
+        } else {
+          // A fixed array without a status: named fields, e.g. "removed:int depth:int".
+          const fields = words.map((w) => /^([a-z][a-z0-9_]*):(string|int)$/.exec(w));
+          if (words.length < 2 || fields.some((f) => !f)) {
+            fail(
+              line,
+              `malformed returns; expected "--! returns int|string" or "--! returns <name>:<string|int> ...", got "${text}"`,
+            );
+          }
+          signature.returns = "tuple";
+          signature.tuple = fields.map((f) => ({ name: f[1], type: f[2] }));
         }
-        signature.returns = words[0];
         body.push(text);
         return;
       }
@@ -206,6 +217,7 @@ const TS_REPLY = { string: "string", int: "number", bytes: "Buffer" };
 const PY_TYPE = { string: "str", int: "int", bytes: "bytes" };
 
 function tsReplyType(s) {
+  if (s.tuple) return `[${s.tuple.map((f) => `${camel(f.name)}: ${TS_REPLY[f.type]}`).join(", ")}]`;
   if (s.returns) return TS_REPLY[s.returns];
   return s.replies
     .map(
@@ -329,6 +341,7 @@ function typeScriptSources(scripts) {
 }
 
 function pyReplyType(s) {
+  if (s.tuple) return `tuple[${s.tuple.map((f) => PY_TYPE[f.type]).join(", ")}]`;
   if (s.returns) return PY_TYPE[s.returns];
   return s.replies
     .map(
@@ -365,7 +378,12 @@ function pyScript(s) {
     lines.push(`        if ${tailArg.name} is not None:\n            args.append(${tailArg.name})`);
   lines.push(`        return _reply_${s.name}(await self._invoke(${JSON.stringify(s.name)}, keys, args))`);
   const convert = [`def _reply_${s.name}(raw: object) -> ${type}:`];
-  if (s.returns) {
+  if (s.tuple) {
+    convert.push(
+      `    reply = _array(${JSON.stringify(s.name)}, raw)`,
+      `    return (${s.tuple.map((f, i) => `${PY_CONVERT[f.type]}(reply[${i}])`).join(", ")})`,
+    );
+  } else if (s.returns) {
     convert.push(`    return ${PY_CONVERT[s.returns]}(raw)`);
   } else {
     convert.push(`    reply = _array(${JSON.stringify(s.name)}, raw)`, "    status = _text(reply[0])");

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh clone: setup, build, the type-check
-# of tests and benches, lint, the stale-generated-code check, the TypeScript
-# suites and the Python suite.
+# of tests and benches, lint, the import-cycle check, the stale-generated-code
+# check, the TypeScript suites and the Python suite.
 # Ends with one line "N passed, N failed, N skipped" over both suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +22,10 @@ npx tsc -p tsconfig.tests.json || failed_steps+=("typecheck:tests")
 step "lint (biome, buf, ruff)"
 { npx biome ci . && npx buf lint proto && npx buf format proto --diff --exit-code \
   && .venv/bin/ruff check plugin-py-shim && .venv/bin/ruff format --check plugin-py-shim; } || failed_steps+=("lint")
+
+# Type-only imports count: a cycle through types still ties two modules' designs together.
+step "no import cycles in the TypeScript sources (npm run check:cycles)"
+npm run --silent check:cycles || failed_steps+=("check:cycles")
 
 step "generated code is up to date (npm run gen:check)"
 PYTHON=.venv/bin/python node scripts/gen.mjs --check || failed_steps+=("gen:check")

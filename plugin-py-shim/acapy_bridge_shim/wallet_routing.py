@@ -38,6 +38,7 @@ from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge.v1 import keyspace_pb2
 from acapy_bridge.v1.lua_scripts import MailboxOfferReply
 from acapy_bridge_shim.config import MailboxSettings
+from acapy_bridge_shim.pickup.mailbox import PickupMailbox
 
 LOGGER = logging.getLogger(__name__)
 
@@ -109,7 +110,11 @@ class WalletRouter:
             "mailbox_drained": 0,
             "dead_full": 0,
             "dead_expired": 0,
+            "pickup_pushed_live": 0,
+            "pickup_drains_skipped": 0,
         }
+        # Message Pickup 2.0's view of the same mailboxes (acknowledged in place, live deliveries).
+        self.pickup = PickupMailbox(self, client=client, scripts=scripts, keyspace=keyspace)
 
     # ---- keys ----
 
@@ -128,18 +133,27 @@ class WalletRouter:
 
     # ---- routes ----
 
-    async def register_route(self, wallet_key: str, relay_id: str, socket_id: str, epoch: int) -> bool:
-        """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set."""
+    async def register_route(
+        self, wallet_key: str, relay_id: str, socket_id: str, epoch: int, *, pickup_request: bool = False
+    ) -> bool:
+        """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set.
+
+        No drain for a wallet that collects with Message Pickup 2.0 (`wallet_pickup` exists, or this
+        frame is its first pickup request, `pickup_request`): its messages leave the mailbox when it
+        acknowledges them, and a drain would hand it a second copy.
+        """
         route = pb.WalletRoute(relay_id=relay_id, socket_id=socket_id, epoch=epoch, registered_at_ms=_now_ms())
-        status, replaced_epoch = await self._scripts.route_set(
+        reply = await self._scripts.route_set(
             route=self.route_key(wallet_key),
+            pickup=self._keyspace.key("wallet_pickup", recipient=wallet_key),
             wallet_route=encode_envelope(route),
             epoch=epoch,
             ttl_ms=self._route_ttl_ms,
         )
-        if status != "SET":
+        if reply[0] != "SET":
             self.stats["routes_stale"] += 1
             return False
+        _, replaced_epoch, pickup = reply
         # route_set names the epoch it overwrote. The same session sets its route again with every
         # frame that asks for return route `all`: that is no change, so it is not counted.
         if not replaced_epoch:
@@ -148,6 +162,9 @@ class WalletRouter:
         elif replaced_epoch != str(epoch):  # compared as text: nothing here may raise
             self.stats["routes_replaced"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REPLACED, 1)
+        if pickup_request or pickup == "PICKUP":
+            self.stats["pickup_drains_skipped"] += 1
+            return True
         await self.drain(wallet_key, route)
         return True
 
@@ -176,14 +193,24 @@ class WalletRouter:
             expires_at_ms=created + self._settings.ttl_s * 1000,
         )
 
-    async def deliver(self, message: pb.WalletMessage) -> str:
+    async def deliver(self, message: pb.WalletMessage, live_delivery=None) -> str:
         """Live push, mailbox or dead letter; returns "live" | "mailbox" | "dead_letter".
 
-        Raises only if Redis failed before the message was written anywhere.
+        For a wallet that collects with Message Pickup 2.0 the message always stays in the mailbox;
+        `live_delivery` (pickup.mailbox.LiveDeliveryPacker) packs the copy pushed to a session
+        that turned live delivery on. Raises only if Redis failed before the message was written anywhere.
         """
         key = message.recipient_key
         encoded = encode_envelope(message)
         offered = await self._offer(key, encoded, live=True)
+        if offered[0] == "PICKUP":
+            self.stats["mailbox_pushed"] += 1
+            await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
+            try:
+                await self.pickup.arrived(message, offered[2], offered[3], live_delivery)
+            except Exception:  # noqa: BLE001 - the message is in the mailbox: the wallet's next delivery-request has it
+                LOGGER.exception("acapy-bridge wallets: live delivery of mid=%s to %s failed", message.mid, key)
+            return "mailbox"
         if offered[0] == "LIVE":
             route = decode_envelope(pb.WalletRoute, offered[1])
             if await self.liveness.alive(route.relay_id) and await self.push(route, message):
@@ -195,7 +222,7 @@ class WalletRouter:
             return "dead_letter"
         self.stats["mailbox_pushed"] += 1
         await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
-        route_bytes = offered[2] if offered[0] == "MBOX" else b""
+        route_bytes = offered[2] if offered[0] == "MBOX" or offered[0] == "PICKUP" else b""
         if route_bytes:
             # Messages wait while the wallet has a session (an earlier drain stopped half way):
             # move them on, in order, behind what waits.
@@ -208,6 +235,7 @@ class WalletRouter:
         return await self._scripts.mailbox_offer(
             route=self.route_key(key),
             mailbox=self.mailbox_key(key),
+            pickup=self._keyspace.key("wallet_pickup", recipient=key),
             message=encoded,
             cap=self._settings.max_messages,
             live="1" if live else "0",
@@ -255,6 +283,10 @@ class WalletRouter:
 
     async def _count_dead_letter(self, reason: int) -> None:
         await self._bump(self._dead_letter_counts_key, reason_label(reason), 1)
+
+    async def count(self, count: int, by: int) -> None:
+        """Bumps one of the deployment's wallet counts (a WalletCount) after the write it counts."""
+        await self._count(count, by)
 
     async def _count(self, count: int, by: int) -> None:
         await self._bump(self._wallet_counts_key, wallet_count_field(count), by)

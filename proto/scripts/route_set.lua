@@ -1,9 +1,10 @@
 -- Register a wallet's route (wallet key -> relay + socket): the newest session wins.
 --! key route  wallet route key
+--! key pickup?  the wallet's `wallet_pickup` key (same slot)
 --! arg wallet_route bytes  encoded WalletRoute
 --! arg epoch int  its epoch
 --! arg ttl_ms int
---! reply SET replaced_epoch:string  the replaced route's epoch, or "" if there was none
+--! reply SET replaced_epoch:string pickup:string  replaced: the replaced route's epoch, or "" if there was none; pickup: "PICKUP" if the pickup key exists (the wallet collects with Message Pickup 2.0: no drain), else ""
 --! reply STALE stored_epoch:string
 --! include wallet_route
 local function epoch_of(buf)
@@ -22,4 +23,6 @@ if current then
   replaced = string.format("%.0f", stored)
 end
 redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[3])
-return {"SET", replaced}
+local pickup = ""
+if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then pickup = "PICKUP" end
+return {"SET", replaced, pickup}

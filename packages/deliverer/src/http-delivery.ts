@@ -26,13 +26,15 @@ const RETRY_AFTER = "retry-after";
 /**
  * One POST's answer, taken straight from undici's dispatcher: the status, a
  * Retry-After when the answer is not a success, and the body read and
- * dropped. Cheaper than `request()`, which builds a body stream, a parsed
- * header object and an abort listener for every response.
+ * dropped. Cheaper than `request()`, which builds a body stream and an abort
+ * listener for every response. On undici 7's handler API (onRequestStart,
+ * onResponseStart, ...): the Agent wraps such a handler and hands it parsed
+ * headers.
  */
 class DiscardedResponse implements Dispatcher.DispatchHandler {
   private status = 0;
   private retryAfter: string | undefined;
-  private abort: ((reason?: Error) => void) | undefined;
+  private controller: Dispatcher.DispatchController | undefined;
   private expired: Error | undefined;
   private deadline: Deadline | undefined;
   private done = false;
@@ -43,37 +45,42 @@ class DiscardedResponse implements Dispatcher.DispatchHandler {
     this.deadline = deadline;
   }
 
-  /** The whole-attempt timeout passed: abort now, or as soon as undici hands out the abort (queued requests). */
+  /** The whole-attempt timeout passed: abort now, or as soon as undici starts the request (queued requests). */
   expire(reason: Error): void {
     this.expired = reason;
-    this.abort?.(reason);
+    this.controller?.abort(reason);
   }
 
-  // The legacy handler methods below are undici 7's native ones (no header parsing, no wrapping).
-  onConnect(abort: (reason?: Error) => void): void {
-    if (this.expired) abort(this.expired);
-    else this.abort = abort;
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.expired) controller.abort(this.expired);
+    else this.controller = controller;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     this.status = statusCode;
     if (statusCode < 200 || statusCode >= 300) {
-      for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-        if (String(rawHeaders[i]).toLowerCase() === RETRY_AFTER) this.retryAfter = String(rawHeaders[i + 1]);
-      }
+      const retryAfter = headers[RETRY_AFTER];
+      // Repeated, the last one counts.
+      this.retryAfter = Array.isArray(retryAfter) ? retryAfter[retryAfter.length - 1] : retryAfter;
     }
-    return true;
   }
 
-  onData(): boolean {
-    return true;
-  }
+  onResponseData(): void {}
 
-  onComplete(): void {
+  onResponseEnd(): void {
     this.settle(classifyStatus(this.status, this.retryAfter));
   }
 
-  onError(error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.fail(error);
+  }
+
+  /** The request failed before or while undici had it (a dispatch that threw, say). */
+  fail(error: Error): void {
     this.settle(classifyError(this.expired ?? error));
   }
 
@@ -131,7 +138,7 @@ export class HttpDelivery {
           response,
         );
       } catch (error) {
-        response.onError(error as Error);
+        response.fail(error as Error);
       }
     });
   }

@@ -1,14 +1,11 @@
-import { createHash } from "node:crypto";
 import type { Logger } from "@acapy-bridge/operability";
 import {
-  autoClaimIds,
   DeadLetterReason,
   decodeEnvelope,
   EnvelopeDecodeError,
   encodeEnvelope,
   ensureGroup,
   GroupReader,
-  JobKind,
   type OutboundJob,
   type ParkedJob,
   ParkedJobSchema,
@@ -18,15 +15,21 @@ import {
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
 import { AckAbandonedError, type AckBatcher } from "./ack-batcher.js";
+import { AckOrdering } from "./ack-ordering.js";
 import { buildDeadLetter } from "./dead-letters.js";
 import type { DelivererMetrics } from "./deliverer-metrics.js";
 import type { DelivererConfig } from "./deliverer-options.js";
 import type { EndpointDelivery } from "./endpoint-delivery.js";
+import { EntryOutcomes } from "./entry-outcome.js";
 import { type AttemptOutcome, retryDelayMs, unsendable } from "./failure-policy.js";
+import { laneKeyOf } from "./lane-key.js";
 import { decodeOutboundJob } from "./outbound-job-decoder.js";
 import { FencedError, type PartitionScripts } from "./partition-scripts.js";
+import { claimAllPending, readPendingEntry } from "./pending-entries.js";
+import { ReadBackpressure } from "./read-backpressure.js";
 import { RecipientLanes } from "./recipient-lanes.js";
 import { RetryScheduler } from "./retry-scheduler.js";
+import { StrandedEntrySweep } from "./stranded-entry-sweep.js";
 
 /**
  * How often, and after how long idle, pending entries nothing holds are picked up again. The idle
@@ -57,21 +60,6 @@ export interface PartitionWorkerOptions {
   strandedIdleMs?: number;
 }
 
-const SAFE_KEY = /^[^{}\s\p{Cc}]{1,200}$/u;
-
-const FULL_BUFFER_WARNING_INTERVAL_MS = 60_000;
-
-/** The lane and park-list key of a job: its recipient key, hashed when it could not be part of a Redis key. */
-export function laneKeyOf(job: OutboundJob, entryId: string): string {
-  const rk = job.recipientKey;
-  if (!rk) return `entry:${entryId}`;
-  return SAFE_KEY.test(rk) ? rk : `sha256:${createHash("sha256").update(rk).digest("hex")}`;
-}
-
-function kindLabel(job: OutboundJob | undefined): string {
-  return job?.kind === JobKind.WEBHOOK ? "webhook" : "didcomm";
-}
-
 function isExpired(job: OutboundJob, now: number): boolean {
   return job.expiresAtMs > 0n && Number(job.expiresAtMs) <= now;
 }
@@ -92,6 +80,12 @@ interface Delivered {
  * left pending, reads the stream as the consumer group's member, keeps each
  * recipient's jobs in order (a lane per recipient, a park list in Redis while
  * the recipient is in backoff) and lets other recipients flow meanwhile.
+ *
+ * Here is each entry's way (read, then delivered, parked, retried or buried);
+ * the rest is in its collaborators: `ReadBackpressure` (entries held, reading
+ * paused while the buffer is full), `StrandedEntrySweep` (pending entries
+ * nothing holds), `AckOrdering` (a recipient's acknowledgements in order),
+ * `EntryOutcomes` (metrics and log lines of what became of each job).
  */
 export class PartitionWorker {
   private readonly lanes: RecipientLanes;
@@ -101,25 +95,42 @@ export class PartitionWorker {
    * leaves it unknown, and `admit` (atomic) finds out. Only this owner changes park lists, one lane at a time.
    */
   private parked = new Set<string>();
-  /** Entry ids held in memory (queued in a lane or in flight). */
-  private readonly held = new Set<string>();
+  /** Entry ids held in memory (queued in a lane or in flight), and the pause on reading when full. */
+  private readonly held: ReadBackpressure;
+  private readonly strandedSweep: StrandedEntrySweep;
+  private readonly ackOrder: AckOrdering;
+  private readonly outcomes: EntryOutcomes;
   /** Recipients with a drain queued in their lane. */
   private readonly draining = new Set<string>();
   private reader: GroupReader | undefined;
   private blocking: RedisClient | undefined;
   private stopped = false;
-  private sweepTimer: NodeJS.Timeout | undefined;
-  private sweeping = false;
-  private roomWaiters: (() => void)[] = [];
-  /** When reading last paused on a full buffer with a warning (one warning a minute per partition). */
-  private lastFullBufferWarningAt = Number.NEGATIVE_INFINITY;
-  /** Acknowledgements of delivered entries still on their way (a graceful stop waits for them). */
-  private readonly acknowledging = new Set<Promise<void>>();
-  /** The latest acknowledgement still on its way, by recipient. */
-  private readonly lastAckOf = new Map<string, Promise<void>>();
 
   constructor(private readonly o: PartitionWorkerOptions) {
+    const partition = o.scripts.partition;
     this.lanes = new RecipientLanes((error, key) => this.onTaskError(error, key));
+    this.held = new ReadBackpressure({
+      partition,
+      buffer: o.config.partitionBuffer,
+      lanes: this.lanes,
+      logger: o.logger,
+      metrics: o.metrics,
+    });
+    this.strandedSweep = new StrandedEntrySweep({
+      scripts: o.scripts,
+      commands: o.commands,
+      instanceId: o.instanceId,
+      logger: o.logger,
+      metrics: o.metrics,
+      intervalMs: o.strandedSweepMs ?? STRANDED_SWEEP_MS,
+      minIdleMs: o.strandedIdleMs ?? Math.max(STRANDED_IDLE_MS, 2 * o.config.leaseTtlMs),
+      isHeld: (id) => this.held.has(id),
+      isStopped: () => this.stopped,
+      redeliver: (entry) => this.onBatch([entry]),
+      onError: (error) => this.onTaskError(error, "stranded-sweep"),
+    });
+    this.ackOrder = new AckOrdering(o.acks, o.scripts, (error) => this.onTaskError(error, "ack"));
+    this.outcomes = new EntryOutcomes(partition, o.metrics, o.logger);
     this.retries = new RetryScheduler({
       scripts: o.scripts,
       pollMs: o.config.retryPollMs,
@@ -146,23 +157,8 @@ export class PartitionWorker {
     const { scripts, commands, instanceId, config } = this.o;
     await ensureGroup(commands, scripts.stream, scripts.group);
     this.parked = new Set(await scripts.parkedRecipients());
-    // The lease proves the previous owner has stopped: take its pending entries at once. By id:
-    // the reader hands them out (reading its own pending entries first), and only that counts
-    // towards maxDeliveries, so a takeover costs an entry one delivery, not two.
-    let cursor = "0-0";
-    let claimed = 0;
-    do {
-      const step = await autoClaimIds(commands, {
-        stream: scripts.stream,
-        group: scripts.group,
-        consumer: instanceId,
-        minIdleMs: 0,
-        cursor,
-        count: 100,
-      });
-      claimed += step.ids.length;
-      cursor = step.cursor;
-    } while (cursor !== "0-0" && !this.stopped);
+    // The lease proves the previous owner has stopped: take its pending entries at once.
+    const claimed = await claimAllPending(this.o, () => this.stopped);
     await this.buryPoison();
     if (this.stopped) return;
     this.blocking = this.o.openBlocking();
@@ -182,79 +178,11 @@ export class PartitionWorker {
     });
     this.reader.start();
     this.retries.start();
-    this.sweepTimer = setInterval(() => {
-      // One sweep at a time: a sweep can wait long for room in the buffer, and a second one would
-      // hand out again what the first has in hand.
-      if (this.sweeping) return;
-      this.sweeping = true;
-      this.sweepStranded()
-        .catch((error) => this.onTaskError(error, "stranded-sweep"))
-        .finally(() => {
-          this.sweeping = false;
-        });
-    }, this.o.strandedSweepMs ?? STRANDED_SWEEP_MS);
-    this.sweepTimer.unref();
+    this.strandedSweep.start();
     this.o.logger.info(
       { event: "deliverer.partition_started", partition: this.partition, claimed, parked: this.parked.size },
       `delivering outbound partition ${this.partition}`,
     );
-  }
-
-  /**
-   * Backstop: an entry pending but idle that nothing here holds is taken over and delivered. Under
-   * this consumer its read reply was lost (a Redis restart, say); under another, a previous owner
-   * read it after its lease had expired, before it fenced itself. The lease makes this owner the
-   * partition's only legitimate reader, so every such entry is stranded. Taken over by id, which
-   * does not count as a delivery towards maxDeliveries.
-   */
-  private async sweepStranded(): Promise<void> {
-    const { scripts, commands, instanceId } = this.o;
-    const minIdleMs = this.o.strandedIdleMs ?? Math.max(STRANDED_IDLE_MS, 2 * this.o.config.leaseTtlMs);
-    let cursor = "0-0";
-    do {
-      if (this.stopped) return;
-      const step = await autoClaimIds(commands, {
-        stream: scripts.stream,
-        group: scripts.group,
-        consumer: instanceId,
-        minIdleMs,
-        cursor,
-        count: 100,
-      });
-      cursor = step.cursor;
-      if (step.deletedIds.length > 0) {
-        this.o.logger.info(
-          { event: "deliverer.stranded_deleted", partition: this.partition, entries: step.deletedIds.length },
-          "pending entries deleted from the stream: dropped from the pending list, nothing to deliver",
-        );
-      }
-      for (const id of step.ids) {
-        if (this.stopped) return;
-        if (this.held.has(id)) continue;
-        const entry = await this.readPendingEntry(id);
-        // Gone: delivered and acknowledged (or otherwise settled) since the claim, done.
-        if (!entry || this.held.has(id)) continue;
-        this.o.metrics.strandedEntries.inc();
-        this.o.logger.warn(
-          { event: "deliverer.stranded_entry", partition: this.partition, entry: id, minIdleMs },
-          "re-delivering an entry that was pending but not held",
-        );
-        await this.onBatch([entry]);
-      }
-    } while (cursor !== "0-0");
-  }
-
-  /** The entry `id` as it is in the stream now; undefined when it has been deleted. */
-  private async readPendingEntry(id: string): Promise<StreamEntry | undefined> {
-    const { scripts, commands } = this.o;
-    const raw = (await commands.xrangeBuffer(scripts.stream, id, id)) as [Buffer, Buffer[]][];
-    if (raw.length === 0) return undefined;
-    const fields = raw[0]?.[1] ?? [];
-    let payload: Buffer | undefined;
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      if ((fields[i] as Buffer).toString() === scripts.entryField) payload = fields[i + 1];
-    }
-    return { id, payload };
   }
 
   /** Entries handed out more than `maxDeliveries` times go to the dead letters as poison. */
@@ -263,7 +191,7 @@ export class PartitionWorker {
     const pending = await pendingOf(commands, scripts.stream, scripts.group, instanceId, 10_000);
     for (const p of pending) {
       if (p.deliveries <= config.maxDeliveries || this.stopped) continue;
-      const payload = (await this.readPendingEntry(p.id))?.payload;
+      const payload = (await readPendingEntry(this.o, p.id))?.payload;
       let job: OutboundJob | undefined;
       try {
         job = payload ? decodeOutboundJob(payload) : undefined;
@@ -301,7 +229,7 @@ export class PartitionWorker {
         continue;
       }
       const id = entry.id;
-      this.held.add(id);
+      this.held.hold(id);
       const lane = laneKeyOf(job, id);
       // Held until acknowledged (the stranded sweep must not deliver it again meanwhile):
       // a delivered entry is released by its acknowledgement, any other at the end of its task.
@@ -317,54 +245,11 @@ export class PartitionWorker {
         ),
       );
     }
-    await this.room();
+    await this.held.room();
   }
 
   private release(id: string): void {
-    this.held.delete(id);
-    if (this.held.size < this.o.config.partitionBuffer && this.roomWaiters.length > 0) {
-      const waiters = this.roomWaiters;
-      this.roomWaiters = [];
-      for (const w of waiters) w();
-    }
-  }
-
-  /** Resolves when fewer than `partitionBuffer` entries are held (backpressure on reading). */
-  private room(): Promise<void> {
-    if (this.held.size < this.o.config.partitionBuffer || this.stopped) return Promise.resolve();
-    this.warnFullBuffer();
-    const pausedAt = performance.now();
-    return new Promise((resolve) =>
-      this.roomWaiters.push(() => {
-        const seconds = (performance.now() - pausedAt) / 1000;
-        this.o.metrics.readingPausedSeconds.inc({ partition: String(this.partition) }, seconds);
-        resolve();
-      }),
-    );
-  }
-
-  /**
-   * Reading stops while the buffer is full, so every recipient of the partition waits: usually
-   * behind one endpoint that answers, but slowly (a failing one is parked and frees the buffer).
-   * Names that recipient, so an operator sees who holds the partition up.
-   */
-  private warnFullBuffer(): void {
-    const now = Date.now();
-    if (now - this.lastFullBufferWarningAt < FULL_BUFFER_WARNING_INTERVAL_MS) return;
-    this.lastFullBufferWarningAt = now;
-    const busiest = this.lanes.busiest();
-    this.o.logger.warn(
-      {
-        event: "deliverer.partition_buffer_full",
-        partition: this.partition,
-        held: this.held.size,
-        buffer: this.o.config.partitionBuffer,
-        recipients: this.lanes.activeKeys,
-        busiestRecipient: busiest?.key,
-        busiestRecipientJobs: busiest?.tasks,
-      },
-      "partition buffer full: reading paused, every recipient of this partition waits for room",
-    );
+    this.held.release(id);
   }
 
   /**
@@ -404,11 +289,11 @@ export class PartitionWorker {
 
   /** The recipient is in backoff: the entry joins its park list unless that has drained meanwhile. */
   private async admitThenAttempt(id: string, job: OutboundJob, rk: string): Promise<Delivered | undefined> {
-    await this.earlierAcksLanded(rk);
+    await this.ackOrder.earlierAcksLanded(rk);
     const queued = create(ParkedJobSchema, { attempts: 0, job });
     const verdict = await this.o.scripts.admit(id, rk, encodeEnvelope(ParkedJobSchema, queued));
     if (verdict === "PARKED") {
-      this.o.metrics.deliveries.inc({ outcome: "parked", kind: kindLabel(job) });
+      this.outcomes.parked(job);
       return;
     }
     this.parked.delete(rk); // drained meanwhile
@@ -424,15 +309,15 @@ export class PartitionWorker {
   }
 
   private delivered(id: string, job: OutboundJob, rk: string): Delivered {
-    this.recordDelivered(job, 1);
+    this.outcomes.delivered(job, 1);
     // The recipient's next job does not wait for this acknowledgement: the endpoint has this
     // one, and the AckBatcher takes acknowledgements to Redis in order, so a redelivery after
     // a crash repeats the recipient's jobs in their order.
-    return { acknowledged: this.acknowledgeInBackground(id, rk) };
+    return { acknowledged: this.ackOrder.acknowledgeInBackground(id, rk, () => this.release(id)) };
   }
 
   private async buryExpired(id: string, job: OutboundJob, rk: string): Promise<undefined> {
-    await this.earlierAcksLanded(rk);
+    await this.ackOrder.earlierAcksLanded(rk);
     await this.buryEntry(id, {
       reason: DeadLetterReason.EXPIRED,
       detail: "expired before delivery",
@@ -450,7 +335,7 @@ export class PartitionWorker {
     outcome: Extract<AttemptOutcome, { ok: false }>,
     now: number,
   ): Promise<undefined> {
-    await this.earlierAcksLanded(rk);
+    await this.ackOrder.earlierAcksLanded(rk);
     if (!outcome.retryable || this.o.config.maxAttempts <= 1) {
       await this.buryEntry(id, {
         reason: outcome.retryable ? DeadLetterReason.ATTEMPTS_EXHAUSTED : outcome.reason,
@@ -473,7 +358,7 @@ export class PartitionWorker {
     this.parked.add(rk);
     this.retries.wakeAt(now + delay);
     await this.o.scripts.defer(id, rk, encodeEnvelope(ParkedJobSchema, parkedJob), now + delay);
-    this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
+    this.outcomes.retryScheduled(job);
     this.o.logger.debug({ event: "deliverer.retry_scheduled", partition: this.partition, mid: job.mid, delay });
   }
 
@@ -528,7 +413,7 @@ export class PartitionWorker {
       const outcome = await this.attempt(job);
       const attempts = parkedJob.attempts + 1;
       if (outcome.ok) {
-        this.recordDelivered(job, attempts);
+        this.outcomes.delivered(job, attempts);
         const more = await scripts.retryOk(rk, head);
         if (!more) {
           this.parked.delete(rk);
@@ -555,7 +440,7 @@ export class PartitionWorker {
       });
       await scripts.retryFail(rk, encodeEnvelope(ParkedJobSchema, updated), now + delay);
       this.retries.wakeAt(now + delay);
-      this.o.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
+      this.outcomes.retryScheduled(job);
       return;
     }
   }
@@ -566,8 +451,7 @@ export class PartitionWorker {
   }
 
   private attempt(job: OutboundJob): Promise<AttemptOutcome> {
-    const started = performance.now();
-    this.o.metrics.inFlight.inc();
+    const ended = this.outcomes.attemptStarted(job);
     let attempting: Promise<AttemptOutcome>;
     try {
       attempting = this.o.delivery.deliver(job);
@@ -576,11 +460,11 @@ export class PartitionWorker {
     }
     return attempting.then(
       (outcome) => {
-        this.attemptEnded(job, started);
+        ended();
         return outcome;
       },
       (error: unknown) => {
-        this.attemptEnded(job, started);
+        ended();
         // Not a Redis error: thrown up, processEntryPatiently would retry it in place for ever.
         this.o.logger.error(
           { event: "deliverer.send_threw", partition: this.partition, mid: job.mid, err: (error as Error)?.message },
@@ -591,20 +475,6 @@ export class PartitionWorker {
     );
   }
 
-  private attemptEnded(job: OutboundJob, started: number): void {
-    this.o.metrics.inFlight.dec();
-    this.o.metrics.attemptSeconds.observe({ kind: kindLabel(job) }, (performance.now() - started) / 1000);
-  }
-
-  private recordDelivered(job: OutboundJob, attempts: number): void {
-    const kind = kindLabel(job);
-    this.o.metrics.deliveries.inc({ outcome: "delivered", kind });
-    this.o.metrics.attemptsPerDelivery.observe({ kind }, attempts);
-    if (job.createdAtMs > 0n) {
-      this.o.metrics.endToEndSeconds.observe({ kind }, Math.max(0, Date.now() - Number(job.createdAtMs)) / 1000);
-    }
-  }
-
   private async buryEntry(
     id: string,
     facts: Omit<Parameters<typeof buildDeadLetter>[0], "sourceKey" | "instanceId">,
@@ -613,7 +483,7 @@ export class PartitionWorker {
       id,
       buildDeadLetter({ ...facts, sourceKey: this.o.scripts.stream, instanceId: this.o.instanceId }),
     );
-    this.recordDeadLetter(facts.reason, facts.job, facts.detail);
+    this.outcomes.deadLettered(facts.reason, facts.job, facts.detail);
   }
 
   private async buryParked(
@@ -626,55 +496,9 @@ export class PartitionWorker {
       head,
       buildDeadLetter({ ...facts, sourceKey: this.o.scripts.park(rk), instanceId: this.o.instanceId }),
     );
-    this.recordDeadLetter(facts.reason, facts.job, facts.detail);
+    this.outcomes.deadLettered(facts.reason, facts.job, facts.detail);
     if (!more) this.parked.delete(rk);
     return more;
-  }
-
-  private recordDeadLetter(reason: DeadLetterReason, job: OutboundJob | undefined, detail: string): void {
-    const reasonName = DeadLetterReason[reason] ?? String(reason);
-    this.o.metrics.deadLetters.inc({ reason: reasonName });
-    this.o.metrics.deliveries.inc({ outcome: "dead_letter", kind: kindLabel(job) });
-    this.o.logger.warn(
-      { event: "deliverer.dead_letter", partition: this.partition, mid: job?.mid, reason: reasonName, detail },
-      "message dead-lettered",
-    );
-  }
-
-  /**
-   * Acknowledges a delivered entry and then releases it; never rejects. The AckBatcher retries Redis errors itself and
-   * keeps this partition's acknowledgements in order; a lost lease (FencedError) stops the worker.
-   */
-  private acknowledgeInBackground(id: string, rk: string): Promise<void> {
-    const landed = () => {
-      this.acknowledging.delete(acknowledged);
-      if (this.lastAckOf.get(rk) === acknowledged) this.lastAckOf.delete(rk);
-      this.release(id);
-    };
-    const acknowledged: Promise<void> = this.ack(id).then(landed, (error: unknown) => {
-      this.onTaskError(error, "ack");
-      landed();
-    });
-    this.acknowledging.add(acknowledged);
-    this.lastAckOf.set(rk, acknowledged);
-    return acknowledged;
-  }
-
-  /**
-   * Parking, deferring or dead-lettering an entry acknowledges it at once, outside the
-   * AckBatcher: the recipient's earlier delivered entries must be acknowledged first, or a crash
-   * would repeat an earlier job after a later one was parked.
-   */
-  private async earlierAcksLanded(rk: string): Promise<void> {
-    const previous = this.lastAckOf.get(rk);
-    if (!previous) return;
-    this.o.acks.hurry();
-    await previous;
-  }
-
-  /** Acknowledgements are batched with the other partitions': see AckBatcher. */
-  private ack(id: string): Promise<void> {
-    return this.o.acks.ack(this.o.scripts, id);
   }
 
   private onTaskError(error: unknown, key: string): void {
@@ -704,15 +528,14 @@ export class PartitionWorker {
     if (this.stopped) return;
     this.stopped = true;
     this.retries.stop();
-    if (this.sweepTimer) clearInterval(this.sweepTimer);
-    for (const w of this.roomWaiters) w();
-    this.roomWaiters = [];
+    this.strandedSweep.stop();
+    this.held.stop();
     const reading = this.reader?.stop();
     this.blocking?.disconnect();
     let timer: NodeJS.Timeout | undefined;
     const finished = async () => {
       await this.lanes.idle();
-      await Promise.all(this.acknowledging);
+      await this.ackOrder.allLanded();
     };
     await Promise.race([
       finished(),

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { DeadLetterReason } from "@acapy-bridge/protocol";
+import { SendConfirmations } from "@acapy-bridge/websocket-confirmation";
 import { WebSocket } from "ws";
 import { type AttemptOutcome, classifyError, classifyStatus } from "./failure-policy.js";
 
@@ -12,8 +13,6 @@ export interface WebSocketDeliveryOptions {
 
 /** A frame written and not yet confirmed by the peer. */
 interface UnconfirmedSend {
-  /** The ping whose pong confirms it; 0 until that ping is sent. */
-  ping: number;
   settle: (outcome: AttemptOutcome) => void;
 }
 
@@ -22,11 +21,8 @@ interface Connection {
   open: Promise<AttemptOutcome | undefined>;
   idleTimer: NodeJS.Timeout | undefined;
   sending: number;
-  /** In the order the frames were written; those with ping 0 are always at the end. */
-  unconfirmed: UnconfirmedSend[];
-  /** The last ping sent (its payload is this number in decimal). */
-  pingSeq: number;
-  pingScheduled: boolean;
+  /** Frames written and awaiting the peer's pong; confirmed, each counts as delivered. */
+  confirmations: SendConfirmations<UnconfirmedSend>;
 }
 
 /**
@@ -76,7 +72,6 @@ export class WebSocketDelivery {
     try {
       return await new Promise<AttemptOutcome>((resolve) => {
         const pending: UnconfirmedSend = {
-          ping: 0,
           settle: (outcome) => {
             clearTimeout(timer);
             resolve(outcome);
@@ -85,7 +80,7 @@ export class WebSocketDelivery {
         const timer = setTimeout(() => {
           // Unconfirmed in time: the peer may be gone without a FIN, so the socket cannot be trusted
           // with the next frames either. Closing it fails the other unconfirmed sends at once.
-          this.unlist(c, pending);
+          c.confirmations.forget(pending);
           c.socket.terminate();
           resolve(
             classifyError(
@@ -95,14 +90,14 @@ export class WebSocketDelivery {
             ),
           );
         }, this.options.totalTimeoutMs);
-        c.unconfirmed.push(pending);
+        c.confirmations.expect(pending);
         const binary = !contentType.toLowerCase().startsWith("application/json");
         c.socket.send(Buffer.from(body.buffer, body.byteOffset, body.byteLength), { binary }, (error) => {
           if (!error) return; // written; the pong settles it
-          this.unlist(c, pending);
+          c.confirmations.forget(pending);
           pending.settle(classifyError(error));
         });
-        this.schedulePing(c);
+        c.confirmations.followWithPing();
       });
     } finally {
       c.sending--;
@@ -144,15 +139,15 @@ export class WebSocketDelivery {
       open,
       idleTimer: undefined,
       sending: 0,
-      unconfirmed: [],
-      pingSeq: 0,
-      pingScheduled: false,
+      confirmations: new SendConfirmations(socket, (confirmed) => {
+        for (const pending of confirmed) pending.settle({ ok: true, status: 101 });
+      }),
     };
-    socket.on("pong", (payload: Buffer) => this.confirm(connection, Number(payload.toString("latin1"))));
+    socket.on("pong", (payload: Buffer) => connection.confirmations.pongReceived(payload));
     socket.on("close", () => {
       if (this.connections.get(url.href) === connection) this.connections.delete(url.href);
       // The peer may not have read these frames: they are retried (a duplicate is possible, a loss is not).
-      const unconfirmed = connection.unconfirmed.splice(0);
+      const unconfirmed = connection.confirmations.takeUnconfirmed();
       if (unconfirmed.length === 0) return;
       const failure = classifyError(
         Object.assign(new Error("socket closed before the peer confirmed the frame"), { code: "ECLOSED" }),
@@ -160,45 +155,6 @@ export class WebSocketDelivery {
       for (const pending of unconfirmed) pending.settle(failure);
     });
     return connection;
-  }
-
-  /** One ping for every frame written in this turn of the event loop: it follows them on the stream. */
-  private schedulePing(c: Connection): void {
-    if (c.pingScheduled) return;
-    c.pingScheduled = true;
-    setImmediate(() => {
-      c.pingScheduled = false;
-      // Not open: the close handler fails the unconfirmed sends (a send on a closing socket
-      // fails through its callback).
-      if (c.socket.readyState !== WebSocket.OPEN) return;
-      c.pingSeq += 1;
-      const seq = c.pingSeq;
-      for (let i = c.unconfirmed.length - 1; i >= 0; i--) {
-        const pending = c.unconfirmed[i] as UnconfirmedSend;
-        if (pending.ping !== 0) break;
-        pending.ping = seq;
-      }
-      c.socket.ping(String(seq));
-    });
-  }
-
-  /** A pong for ping `seq`: the peer has read every frame written before that ping. */
-  private confirm(c: Connection, seq: number): void {
-    // A pong the peer sent unasked (allowed as a heartbeat) carries no number of ours.
-    if (!Number.isInteger(seq) || seq < 1 || seq > c.pingSeq) return;
-    let confirmed = 0;
-    while (confirmed < c.unconfirmed.length) {
-      const ping = (c.unconfirmed[confirmed] as UnconfirmedSend).ping;
-      if (ping === 0 || ping > seq) break;
-      confirmed++;
-    }
-    if (confirmed === 0) return;
-    for (const pending of c.unconfirmed.splice(0, confirmed)) pending.settle({ ok: true, status: 101 });
-  }
-
-  private unlist(c: Connection, pending: UnconfirmedSend): void {
-    const at = c.unconfirmed.indexOf(pending);
-    if (at >= 0) c.unconfirmed.splice(at, 1);
   }
 
   private drop(key: string, connection: Connection): void {

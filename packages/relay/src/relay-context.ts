@@ -3,7 +3,7 @@ import type { InboundWriter } from "./inbound-writer.js";
 import type { PendingReplies } from "./pending-replies.js";
 import type { RelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
-import type { SocketRegistry, TrackedSocket } from "./websocket-ingress.js";
+import type { SocketRegistry } from "./socket-registry.js";
 
 /** What the ingress paths and the inbox reader of one relay share. */
 export interface RelayContext {
@@ -16,6 +16,4 @@ export interface RelayContext {
   sockets: SocketRegistry;
   /** Set once shutdown begins: new messages get 503 / close 1001. */
   draining: boolean;
-  /** A pong carrying a confirmation ping's sequence number (wallet pushes, docs/mediator.md). */
-  onPong?: (id: string, socket: TrackedSocket, seq: number) => void;
 }

@@ -12,11 +12,11 @@ import {
   type StreamEntry,
   Transport,
 } from "@acapy-bridge/protocol";
+import { CLOSE } from "./close-codes.js";
 import { isBase58Verkey } from "./envelope-recipient.js";
 import { agentMessage } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { WalletPushes } from "./wallet-pushes.js";
-import { CLOSE } from "./websocket-ingress.js";
 
 const JSON_TYPE = /^application\/json\b/i;
 /** How long a handled entry's acknowledgement waits for others to share its Redis call. */

@@ -29,8 +29,8 @@ import { RelayInbox } from "./relay-inbox.js";
 import { RelayJanitor } from "./relay-janitor.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import { DEFAULT_RELAY_CONFIG } from "./relay-options.js";
+import { SocketRegistry } from "./socket-registry.js";
 import { WalletPushes } from "./wallet-pushes.js";
-import { SocketRegistry } from "./websocket-ingress.js";
 
 type ClientMethods = Record<string, (...args: unknown[]) => Promise<unknown>>;
 

@@ -12,7 +12,7 @@ import {
   startRelayForSendTimeouts,
   stopReading,
 } from "../test-fixtures/wallet-sessions.js";
-import { type SlowConsumerReason, SocketRegistry } from "./websocket-ingress.js";
+import { type SlowConsumerReason, SocketRegistry } from "./socket-registry.js";
 
 const SEND_TIMEOUT_MS = 2_000;
 const MIB = 1024 * 1024;

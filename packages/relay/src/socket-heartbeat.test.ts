@@ -1,7 +1,7 @@
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import type { WebSocket } from "ws";
-import { SocketRegistry } from "./websocket-ingress.js";
+import { SocketRegistry } from "./socket-registry.js";
 
 /** Enough of a ws socket for the heartbeat: counts pings, records how it was ended. */
 function fakeSocket() {

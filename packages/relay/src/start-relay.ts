@@ -20,8 +20,9 @@ import { RelayInbox } from "./relay-inbox.js";
 import { RelayJanitor } from "./relay-janitor.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
+import { SocketRegistry } from "./socket-registry.js";
 import { WalletPushes } from "./wallet-pushes.js";
-import { SocketRegistry, WebSocketIngress } from "./websocket-ingress.js";
+import { WebSocketIngress } from "./websocket-ingress.js";
 
 export interface RunningRelay extends RunningPart {
   relayId: string;
@@ -79,10 +80,24 @@ export async function startRelay(
     await waitUntilReady(commands, 30_000);
     const keyspace = await ensureTopology(commands, connection.prefix, connection.partitions);
     const pending = new PendingReplies();
-    const sockets = new SocketRegistry({
-      sendTimeoutMs: config.wsSendTimeoutMs,
-      maxBufferedBytes: config.wsMaxBufferedBytes,
-    });
+    // The registry and the pushes need each other: the pushes send on sockets, and hear of their
+    // confirmations and ends. `pushes` exists before any socket opens.
+    const sockets = new SocketRegistry(
+      { sendTimeoutMs: config.wsSendTimeoutMs, maxBufferedBytes: config.wsMaxBufferedBytes },
+      {
+        onGone: (id, socket) => pushes.onSocketGone(id, socket),
+        onPushesConfirmed: (socket, confirmed) => pushes.onPushesConfirmed(socket, confirmed),
+        onSlowConsumer: (id, reason, bufferedBytes) => {
+          metrics.slowConsumers.inc({ reason });
+          logger.warn(
+            { event: "relay.ws_slow_consumer", socket: id, reason, bufferedBytes },
+            reason === "send_timeout"
+              ? `a send did not complete within ${config.wsSendTimeoutMs} ms; socket terminated`
+              : `over ${config.wsMaxBufferedBytes} bytes waiting to be sent; socket terminated`,
+          );
+        },
+      },
+    );
     const writer = new InboundWriter(commands, keyspace, {
       highWaterMark: config.inboundHighWaterMark,
       dedupWindowMs: config.dedupWindowMs,

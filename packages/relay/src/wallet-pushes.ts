@@ -18,7 +18,7 @@ import {
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
 import type { RelayContext } from "./relay-context.js";
-import type { TrackedSocket } from "./websocket-ingress.js";
+import type { TrackedSocket, UnconfirmedPush } from "./socket-registry.js";
 
 const JSON_TYPE = /^application\/json\b/i;
 /** A push follows at most this many stale routes before it waits in the mailbox. */
@@ -31,12 +31,13 @@ const DRAIN_BATCH: number = MailboxDrain.BATCH;
  * Wallet messages pushed to this relay's sockets (SocketPush entries of its inbox).
  *
  * Delivery confirmation (docs/mediator.md): a frame written to a socket is
- * followed by a WebSocket ping carrying a sequence number. The wallet's pong
- * comes back on the same TCP stream after the frame, so it proves the wallet
- * has the frame; only then is the inbox entry acknowledged. If the socket goes
- * away first (close, error, missed heartbeat), the unconfirmed messages go back
- * to the head of the wallet's mailbox, in order, and then the entries are
- * acknowledged: "write elsewhere first, then ack".
+ * followed by a WebSocket ping carrying a sequence number (SendConfirmations).
+ * The wallet's pong comes back on the same TCP stream after the frame, so it
+ * proves the wallet has the frame; only then is the inbox entry acknowledged
+ * (`onPushesConfirmed`). If the socket goes away first (close, error, missed
+ * heartbeat), the unconfirmed messages go back to the head of the wallet's
+ * mailbox, in order, and then the entries are acknowledged (`onSocketGone`):
+ * "write elsewhere first, then ack". The socket registry calls both.
  *
  * A push for a socket this relay no longer holds re-resolves the wallet's route:
  * to another live relay (hop + 1, at most MAX_HOPS), to another socket here, or
@@ -63,8 +64,16 @@ export class WalletPushes {
     this.group = spec.consumerGroup;
     this.inboxField = spec.entryField;
     this.relayMembers = keyspace.key("members", { role: "relay" });
-    ctx.sockets.onGone = (id, socket) => this.track(this.socketGone(id, socket));
-    ctx.onPong = (_id, socket, seq) => this.track(this.confirm(socket, seq));
+  }
+
+  /** The wallet's pong confirmed these pushes (the socket registry's `onPushesConfirmed`). */
+  onPushesConfirmed(_socket: TrackedSocket, pushes: UnconfirmedPush[]): void {
+    this.track(this.confirmed(pushes));
+  }
+
+  /** A socket is gone with what it still owed (the socket registry's `onGone`). */
+  onSocketGone(id: string, socket: TrackedSocket): void {
+    this.track(this.socketGone(id, socket));
   }
 
   /**
@@ -102,47 +111,24 @@ export class WalletPushes {
   private async write(entryId: string, socketId: string, socket: TrackedSocket, message: WalletMessage) {
     const binary = !JSON_TYPE.test(message.contentType);
     socket.walletKeys.add(message.recipientKey);
-    const pending = { entryId, message, ping: 0, writtenAt: Date.now() };
-    socket.unconfirmed.push(pending);
+    const pending: UnconfirmedPush = { entryId, message, writtenAt: Date.now() };
+    socket.confirmations.expect(pending);
     this.inFlight.add(entryId);
     const sent = await this.ctx.sockets.send(socketId, message.body, binary);
     if (!sent) {
       // Not written: take it back (if the socket is gone, socketGone has already returned it).
-      const at = socket.unconfirmed.indexOf(pending);
-      if (at >= 0) {
-        socket.unconfirmed.splice(at, 1);
+      if (socket.confirmations.forget(pending)) {
         this.inFlight.delete(entryId);
         return false;
       }
       return true; // returned to the mailbox with the socket; the entry is acknowledged there
     }
-    this.schedulePing(socket);
+    socket.confirmations.followWithPing();
     return true;
   }
 
-  private schedulePing(socket: TrackedSocket): void {
-    if (socket.pingScheduled) return;
-    socket.pingScheduled = true;
-    setImmediate(() => {
-      socket.pingScheduled = false;
-      if (socket.ws.readyState !== socket.ws.OPEN) return;
-      socket.pingSeq += 1;
-      const seq = socket.pingSeq;
-      for (const p of socket.unconfirmed) if (p.ping === 0) p.ping = seq;
-      socket.ws.ping(String(seq));
-    });
-  }
-
-  /** A pong for ping `seq`: every frame written before that ping has reached the wallet. */
-  private async confirm(socket: TrackedSocket, seq: number): Promise<void> {
-    if (!Number.isFinite(seq)) return;
-    const done = [];
-    while (socket.unconfirmed.length > 0) {
-      const head = socket.unconfirmed[0] as TrackedSocket["unconfirmed"][number];
-      if (head.ping === 0 || head.ping > seq) break;
-      done.push(head);
-      socket.unconfirmed.shift();
-    }
+  /** Pushes the wallet has read: their entries are acknowledged. */
+  private async confirmed(done: UnconfirmedPush[]): Promise<void> {
     if (done.length === 0) return;
     const now = Date.now();
     for (const p of done) {
@@ -155,10 +141,17 @@ export class WalletPushes {
 
   /** The socket closed: clear the routes that name it, return what it did not confirm, then acknowledge. */
   private async socketGone(id: string, socket: TrackedSocket): Promise<void> {
-    const owed = socket.unconfirmed.splice(0);
+    const unconfirmed = socket.confirmations.takeUnconfirmed();
     for (const key of socket.walletKeys) {
       await this.clearRoute(key, id).catch(() => {});
     }
+    // A live Message Pickup delivery's message is still in the mailbox until the wallet acknowledges it.
+    const held = unconfirmed.filter((p) => p.message.heldInMailbox);
+    if (held.length > 0) {
+      this.ctx.metrics.walletPushes.inc({ result: "held_dropped" }, held.length);
+      await this.ack(held.map((p) => p.entryId));
+    }
+    const owed = unconfirmed.filter((p) => !p.message.heldInMailbox);
     if (owed.length === 0) return;
     const byWallet = new Map<string, WalletMessage[]>();
     for (const p of owed) {
@@ -243,6 +236,11 @@ export class WalletPushes {
    */
   async toMailbox(message: WalletMessage): Promise<void> {
     const key = message.recipientKey;
+    if (message.heldInMailbox) {
+      // A live Message Pickup delivery: the mailbox still holds its message until the wallet acknowledges it.
+      this.ctx.metrics.walletPushes.inc({ result: "held_dropped" });
+      return;
+    }
     const reply = await lua.mailboxOffer(this.client, {
       route: this.keyspace.key("walletRoute", { recipient: key }),
       mailbox: this.keyspace.key("walletMailbox", { recipient: key }),
@@ -269,6 +267,8 @@ export class WalletPushes {
     if (this.draining.has(walletKey)) return;
     const route = await this.routeOf(walletKey);
     if (!route || !(await this.alive(route.relayId))) return;
+    // A wallet that collects with Message Pickup 2.0 takes its mailbox with delivery requests.
+    if (await this.client.exists(this.keyspace.key("walletPickup", { recipient: walletKey }))) return;
     this.draining.add(walletKey);
     const mailbox = this.keyspace.key("walletMailbox", { recipient: walletKey });
     let drained = 0;

@@ -250,16 +250,19 @@ function leaseRenew(client: RedisClient, call: LeaseRenewCall): Promise<LeaseRen
 export interface MailboxOfferCall {
   route: string;
   mailbox: string;
+  pickup?: string | undefined;
   message: Uint8Array;
   cap: number | bigint;
   live: string;
 }
-export type MailboxOfferReply = ["LIVE", route: Buffer] | ["MBOX", depth: number, route: Buffer] | ["FULL", depth: number];
+export type MailboxOfferReply = ["LIVE", route: Buffer] | ["MBOX", depth: number, route: Buffer] | ["FULL", depth: number] | ["PICKUP", depth: number, route: Buffer, pickup: Buffer];
 function mailboxOfferArgv(call: MailboxOfferCall): ScriptValue[] {
-  const argv: ScriptValue[] = [2, call.route, call.mailbox, scriptBytes(call.message), scriptInt(call.cap), call.live];
+  const argv: ScriptValue[] = [call.pickup === undefined ? 2 : 3, call.route, call.mailbox];
+  if (call.pickup !== undefined) argv.push(call.pickup);
+  argv.push(scriptBytes(call.message), scriptInt(call.cap), call.live);
   return argv;
 }
-/** mailbox_offer.lua: KEYS route, mailbox; ARGV message, cap, live */
+/** mailbox_offer.lua: KEYS route, mailbox, pickup?; ARGV message, cap, live */
 async function mailboxOffer(client: RedisClient, call: MailboxOfferCall): Promise<MailboxOfferReply> {
   return replyAsText((await callScript(client, "mailbox_offer", mailboxOfferArgv(call), true)) as unknown[], []) as MailboxOfferReply;
 }
@@ -278,6 +281,23 @@ function mailboxTakeArgv(call: MailboxTakeCall): ScriptValue[] {
 /** mailbox_take.lua: KEYS mailbox; ARGV head, count */
 function mailboxTake(client: RedisClient, call: MailboxTakeCall): Promise<MailboxTakeReply> {
   return callScript(client, "mailbox_take", mailboxTakeArgv(call), false) as Promise<MailboxTakeReply>;
+}
+
+/** Keys and arguments of pickup_ack.lua. */
+export interface PickupAckCall {
+  mailbox: string;
+  sent: string;
+  mids: readonly string[];
+}
+export type PickupAckReply = [removed: number, depth: number];
+function pickupAckArgv(call: PickupAckCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.mailbox, call.sent];
+  for (const v of call.mids) argv.push(v);
+  return argv;
+}
+/** pickup_ack.lua: KEYS mailbox, sent; ARGV mids... */
+function pickupAck(client: RedisClient, call: PickupAckCall): Promise<PickupAckReply> {
+  return callScript(client, "pickup_ack", pickupAckArgv(call), false) as Promise<PickupAckReply>;
 }
 
 /** Keys and arguments of retry_fail.lua. */
@@ -340,16 +360,19 @@ function routeClear(client: RedisClient, call: RouteClearCall): Promise<RouteCle
 /** Keys and arguments of route_set.lua. */
 export interface RouteSetCall {
   route: string;
+  pickup?: string | undefined;
   walletRoute: Uint8Array;
   epoch: number | bigint;
   ttlMs: number | bigint;
 }
-export type RouteSetReply = ["SET", replacedEpoch: string] | ["STALE", storedEpoch: string];
+export type RouteSetReply = ["SET", replacedEpoch: string, pickup: string] | ["STALE", storedEpoch: string];
 function routeSetArgv(call: RouteSetCall): ScriptValue[] {
-  const argv: ScriptValue[] = [1, call.route, scriptBytes(call.walletRoute), scriptInt(call.epoch), scriptInt(call.ttlMs)];
+  const argv: ScriptValue[] = [call.pickup === undefined ? 1 : 2, call.route];
+  if (call.pickup !== undefined) argv.push(call.pickup);
+  argv.push(scriptBytes(call.walletRoute), scriptInt(call.epoch), scriptInt(call.ttlMs));
   return argv;
 }
-/** route_set.lua: KEYS route; ARGV wallet_route, epoch, ttl_ms */
+/** route_set.lua: KEYS route, pickup?; ARGV wallet_route, epoch, ttl_ms */
 function routeSet(client: RedisClient, call: RouteSetCall): Promise<RouteSetReply> {
   return callScript(client, "route_set", routeSetArgv(call), false) as Promise<RouteSetReply>;
 }
@@ -371,6 +394,7 @@ export const lua = {
   leaseRenew,
   mailboxOffer,
   mailboxTake,
+  pickupAck,
   retryFail,
   retryOk,
   routeClear,
@@ -392,12 +416,13 @@ export const luaKeys = {
   leaseAcquire: ["lease"],
   leaseRelease: ["lease"],
   leaseRenew: ["lease"],
-  mailboxOffer: ["route", "mailbox"],
+  mailboxOffer: ["route", "mailbox", "pickup"],
   mailboxTake: ["mailbox"],
+  pickupAck: ["mailbox", "sent"],
   retryFail: ["lease", "park", "retry"],
   retryOk: ["lease", "park", "retry"],
   routeClear: ["route"],
-  routeSet: ["route"],
+  routeSet: ["route", "pickup"],
 } as const;
 
 /** The same calls queued on a pipeline of a client that has had `registerScripts`; replies come with `exec`. */
@@ -432,6 +457,8 @@ export const luaPipeline = {
     queueScriptCall(pipeline, "mailbox_offer", mailboxOfferArgv(call)),
   mailboxTake: (pipeline: ChainableCommander, call: MailboxTakeCall): ChainableCommander =>
     queueScriptCall(pipeline, "mailbox_take", mailboxTakeArgv(call)),
+  pickupAck: (pipeline: ChainableCommander, call: PickupAckCall): ChainableCommander =>
+    queueScriptCall(pipeline, "pickup_ack", pickupAckArgv(call)),
   retryFail: (pipeline: ChainableCommander, call: RetryFailCall): ChainableCommander =>
     queueScriptCall(pipeline, "retry_fail", retryFailArgv(call)),
   retryOk: (pipeline: ChainableCommander, call: RetryOkCall): ChainableCommander =>

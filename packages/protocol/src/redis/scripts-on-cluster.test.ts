@@ -113,6 +113,7 @@ function calls(k: Keyspace, owner: string): Calls {
       live: "0",
     },
     mailboxTake: { mailbox, head: Buffer.from(""), count: 1 },
+    pickupAck: { mailbox, sent: k.key("walletPickupSent", { recipient: "wallet1" }), mids: ["w1"] },
     routeClear: { route, relayId: "r", socketId: "s" },
     inboxPush: {
       inbox: k.key("relayInbox", { relay: "relay-x" }),
