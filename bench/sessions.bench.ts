@@ -19,8 +19,8 @@ import {
   encodeEnvelope,
   ensureTopology,
   type Keyspace,
+  luaPipeline,
   newMessageId,
-  queueScript,
   type RedisClient,
   RelayCommandSchema,
   registerScripts,
@@ -250,7 +250,11 @@ export async function main(args: string[]): Promise<void> {
           },
         },
       });
-      queueScript(pipeline, "inbox_push", [inboxKey], [inboxField, encodeEnvelope(RelayCommandSchema, command)]);
+      luaPipeline.inboxPush(pipeline, {
+        inbox: inboxKey,
+        entryField: inboxField,
+        command: encodeEnvelope(RelayCommandSchema, command),
+      });
     };
     console.log(`[sessions] relay: pushing ${rate}/s across ${sessions} sessions for ${durationMs} ms`);
     let sent = await drive(client, rate, warmupMs, queueRelayPush);

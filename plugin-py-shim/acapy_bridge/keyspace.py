@@ -33,6 +33,8 @@ class KeySpec:
     consumer_group: str
     entry_field: str
     default_ttl_ms: int
+    # Streams: the length writers keep it near (XADD MAXLEN ~), 0 = unbounded.
+    max_length: int
     value_descriptor: "Descriptor | UpbDescriptor | None"
 
 
@@ -51,6 +53,7 @@ def _specs() -> dict[str, KeySpec]:
             consumer_group=option.consumer_group,
             entry_field=option.entry_field,
             default_ttl_ms=option.default_ttl_ms,
+            max_length=option.max_length,
             value_descriptor=field.message_type,
         )
     return specs

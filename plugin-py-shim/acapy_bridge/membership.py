@@ -8,12 +8,12 @@ import time
 
 from acapy_bridge.codec import encode_envelope
 from acapy_bridge.keyspace import Keyspace
-from acapy_bridge.v1 import envelopes_pb2
+from acapy_bridge.v1 import envelopes_pb2, keyspace_pb2
 
 LOGGER = logging.getLogger(__name__)
 
-HEARTBEAT_S = 2.0
-DEAD_AFTER_MS = 10_000
+HEARTBEAT_S = keyspace_pb2.LIVENESS_HEARTBEAT_MS / 1000
+DEAD_AFTER_MS = keyspace_pb2.LIVENESS_DEAD_AFTER_MS
 
 
 def new_instance_id(role: str) -> str:

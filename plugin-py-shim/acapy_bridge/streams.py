@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from redis.exceptions import ResponseError
 
+from acapy_bridge.keyspace import KEY_SPECS
 from acapy_bridge.scripts import Scripts
 
 
@@ -46,16 +47,19 @@ async def enqueue_envelope(
     seen_key: str | None = None,
     seen_ttl_ms: int = 0,
 ) -> EnqueueOutcome:
-    keys = [stream, seen_key] if seen_key else [stream]
-    status, detail = await scripts.run("enqueue", keys, [entry_field, payload, high_water_mark, seen_ttl_ms])
-    status = _text(status)
+    status, detail = await scripts.enqueue(
+        stream=stream,
+        seen=seen_key or None,
+        entry_field=entry_field,
+        envelope=payload,
+        high_water_mark=high_water_mark,
+        seen_ttl_ms=seen_ttl_ms,
+    )
     if status == "OK":
-        return Queued(_text(detail))
+        return Queued(detail)
     if status == "DUP":
         return Duplicate()
-    if status == "BUSY":
-        return Busy(int(_text(detail)))
-    raise RuntimeError(f"enqueue script returned {status!r}")
+    return Busy(int(detail))
 
 
 async def ensure_group(client, stream: str, group: str) -> None:
@@ -100,7 +104,7 @@ async def read_group(
 async def ack_entries(scripts: Scripts, stream: str, group: str, ids: list[str]) -> int:
     if not ids:
         return 0
-    return int(await scripts.run("ack", [stream], [group, *ids]))
+    return await scripts.ack(stream=stream, group=group, ids=ids)
 
 
 async def bury_entry(
@@ -112,14 +116,16 @@ async def bury_entry(
     entry_id: str,
     entry_field: str,
     dead_letter: bytes,
-    dead_letter_cap: int = 100_000,
+    dead_letter_cap: int = KEY_SPECS["inbound_dead_letters"].max_length,
 ) -> str:
-    return _text(
-        await scripts.run(
-            "bury",
-            [stream, dead_letter_stream],
-            [group, entry_id, entry_field, dead_letter, dead_letter_cap],
-        )
+    return await scripts.bury(
+        stream=stream,
+        dead_letters=dead_letter_stream,
+        group=group,
+        entry_id=entry_id,
+        entry_field=entry_field,
+        dead_letter=dead_letter,
+        cap=dead_letter_cap,
     )
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 from acapy_bridge.redis_connection import RedisConfigError, RedisConnectionConfig, validate_redis_config
 from acapy_bridge.topology import PartitionPlan
+from acapy_bridge.v1 import keyspace_pb2
 
 PLUGIN_NAME = "acapy_bridge_shim"
 
@@ -72,8 +73,8 @@ class MailboxSettings:
     ttl_s: int = 7 * 24 * 3600
     # How long a relay's liveness answer is reused (members zset, role "relay").
     relay_liveness_cache_s: float = 2.0
-    # Mailbox messages moved to the relay per drain step.
-    drain_batch: int = 100
+    # Mailbox messages moved to the relay per drain step (the contract's, as the relays').
+    drain_batch: int = keyspace_pb2.MAILBOX_DRAIN_BATCH
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import asyncio
 import logging
 
 from acapy_bridge.codec import EnvelopeDecodeError, decode_envelope, encode_envelope
-from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.keyspace import KEY_SPECS, Keyspace
 from acapy_bridge.lingering_acks import LingeringAcks
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import StreamEntry, bury_entry
@@ -23,7 +23,7 @@ from acapy_bridge_shim.relay_inbox_writer import RelayInboxWriter, now_ms
 # The consumer's module logs for it: operators (and the crash test's ledger) filter on that name.
 LOGGER = logging.getLogger("acapy_bridge_shim.inbound_consumer")
 
-DEAD_LETTER_CAP = 100_000
+DEAD_LETTER_CAP = KEY_SPECS["inbound_dead_letters"].max_length
 
 
 class InboundEntries:

@@ -90,12 +90,11 @@ class RelayInboxWriter:
 
     async def _push_command(self, relay_id: str, command: pb.RelayCommand) -> None:
         # inbox_push, not enqueue: XADD would re-create the inbox of a relay the janitor retired.
-        status, _ = await self._scripts.run(
-            "inbox_push",
-            [self._keyspace.key("relay_inbox", relay=relay_id)],
-            [self._inbox_field, encode_envelope(command)],
+        status, _ = await self._scripts.inbox_push(
+            inbox=self._keyspace.key("relay_inbox", relay=relay_id),
+            entry_field=self._inbox_field,
+            command=encode_envelope(command),
         )
-        status = status.decode() if isinstance(status, bytes) else str(status)
         if status == "OK":
             if command.WhichOneof("command") == "reply":
                 self._stats["replied"] += 1

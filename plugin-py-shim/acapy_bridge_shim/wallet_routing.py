@@ -31,27 +31,24 @@ import logging
 import time
 
 from acapy_bridge.codec import decode_envelope, encode_envelope
-from acapy_bridge.keyspace import Keyspace
+from acapy_bridge.keyspace import KEY_SPECS, Keyspace
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge.v1 import keyspace_pb2
+from acapy_bridge.v1.lua_scripts import MailboxOfferReply
 from acapy_bridge_shim.config import MailboxSettings
 from acapy_bridge_shim.pickup.mailbox import PickupMailbox
 
 LOGGER = logging.getLogger(__name__)
 
-DEAD_LETTER_CAP = 100_000
+DEAD_LETTER_CAP = KEY_SPECS["outbound_dead_letters"].max_length
 RELAY_ROLE = "relay"
-LIVE_WINDOW_MS = 10_000  # a relay is alive while its heartbeat is younger than this
+LIVE_WINDOW_MS = keyspace_pb2.LIVENESS_DEAD_AFTER_MS  # a relay is alive while its heartbeat is younger than this
 
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 def wallet_count_field(count: int) -> str:
@@ -146,24 +143,26 @@ class WalletRouter:
         acknowledges them, and a drain would hand it a second copy.
         """
         route = pb.WalletRoute(relay_id=relay_id, socket_id=socket_id, epoch=epoch, registered_at_ms=_now_ms())
-        status, replaced_epoch, *pickup = await self._scripts.run(
-            "route_set",
-            [self.route_key(wallet_key), self._keyspace.key("wallet_pickup", recipient=wallet_key)],
-            [encode_envelope(route), epoch, self._route_ttl_ms],
+        reply = await self._scripts.route_set(
+            route=self.route_key(wallet_key),
+            pickup=self._keyspace.key("wallet_pickup", recipient=wallet_key),
+            wallet_route=encode_envelope(route),
+            epoch=epoch,
+            ttl_ms=self._route_ttl_ms,
         )
-        if _text(status) != "SET":
+        if reply[0] != "SET":
             self.stats["routes_stale"] += 1
             return False
+        _, replaced_epoch, pickup = reply
         # route_set names the epoch it overwrote. The same session sets its route again with every
         # frame that asks for return route `all`: that is no change, so it is not counted.
-        replaced_epoch = _text(replaced_epoch)
         if not replaced_epoch:
             self.stats["routes_registered"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REGISTERED, 1)
         elif replaced_epoch != str(epoch):  # compared as text: nothing here may raise
             self.stats["routes_replaced"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REPLACED, 1)
-        if pickup_request or (pickup and _text(pickup[0]) == "PICKUP"):
+        if pickup_request or pickup == "PICKUP":
             self.stats["pickup_drains_skipped"] += 1
             return True
         await self.drain(wallet_key, route)
@@ -174,7 +173,9 @@ class WalletRouter:
         return decode_envelope(pb.WalletRoute, raw) if raw else None
 
     async def clear_route(self, wallet_key: str, relay_id: str, socket_id: str) -> bool:
-        deleted = bool(await self._scripts.run("route_clear", [self.route_key(wallet_key)], [relay_id, socket_id]))
+        deleted = bool(
+            await self._scripts.route_clear(route=self.route_key(wallet_key), relay_id=relay_id, socket_id=socket_id)
+        )
         if deleted:
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_CLEARED, 1)
         return deleted
@@ -201,27 +202,27 @@ class WalletRouter:
         """
         key = message.recipient_key
         encoded = encode_envelope(message)
-        status, *rest = await self._offer(key, encoded, live=True)
-        if status == "PICKUP":
+        offered = await self._offer(key, encoded, live=True)
+        if offered[0] == "PICKUP":
             self.stats["mailbox_pushed"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
             try:
-                await self.pickup.arrived(message, rest[1], rest[2], live_delivery)
+                await self.pickup.arrived(message, offered[2], offered[3], live_delivery)
             except Exception:  # noqa: BLE001 - the message is in the mailbox: the wallet's next delivery-request has it
                 LOGGER.exception("acapy-bridge wallets: live delivery of mid=%s to %s failed", message.mid, key)
             return "mailbox"
-        if status == "LIVE":
-            route = decode_envelope(pb.WalletRoute, rest[0])
+        if offered[0] == "LIVE":
+            route = decode_envelope(pb.WalletRoute, offered[1])
             if await self.liveness.alive(route.relay_id) and await self.push(route, message):
                 self.stats["pushed_live"] += 1
                 return "live"
-            status, *rest = await self._offer(key, encoded, live=False)
-        if status == "FULL":
-            await self.dead_letter(message, pb.DEAD_LETTER_REASON_MAILBOX_FULL, f"mailbox holds {rest[0]} messages")
+            offered = await self._offer(key, encoded, live=False)
+        if offered[0] == "FULL":
+            await self.dead_letter(message, pb.DEAD_LETTER_REASON_MAILBOX_FULL, f"mailbox holds {offered[1]} messages")
             return "dead_letter"
         self.stats["mailbox_pushed"] += 1
         await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
-        route_bytes = rest[1] if len(rest) > 1 else b""
+        route_bytes = offered[2] if offered[0] == "MBOX" or offered[0] == "PICKUP" else b""
         if route_bytes:
             # Messages wait while the wallet has a session (an earlier drain stopped half way):
             # move them on, in order, behind what waits.
@@ -230,30 +231,25 @@ class WalletRouter:
                 self._spawn_drain(key, route)
         return "mailbox"
 
-    async def _offer(self, key: str, encoded: bytes, *, live: bool) -> list:
-        reply = await self._scripts.run(
-            "mailbox_offer",
-            [self.route_key(key), self.mailbox_key(key), self._keyspace.key("wallet_pickup", recipient=key)],
-            [encoded, self._settings.max_messages, "1" if live else "0"],
+    async def _offer(self, key: str, encoded: bytes, *, live: bool) -> MailboxOfferReply:
+        return await self._scripts.mailbox_offer(
+            route=self.route_key(key),
+            mailbox=self.mailbox_key(key),
+            pickup=self._keyspace.key("wallet_pickup", recipient=key),
+            message=encoded,
+            cap=self._settings.max_messages,
+            live="1" if live else "0",
         )
-        status = _text(reply[0])
-        if status == "PICKUP":
-            return [status, int(reply[1]), reply[2], reply[3]]
-        if status == "LIVE":
-            return [status, reply[1]]
-        if status == "FULL":
-            return [status, int(reply[1])]
-        return [status, int(reply[1]), reply[2] if len(reply) > 2 else b""]
 
     async def push(self, route: pb.WalletRoute, message: pb.WalletMessage, hop: int = 0) -> bool:
         """SocketPush to the route's relay inbox; False if that inbox is gone (relay dead and cleaned up)."""
         command = pb.RelayCommand(
             push=pb.SocketPush(socket_id=route.socket_id, route_epoch=route.epoch, hop=hop, message=message)
         )
-        status, _ = await self._scripts.run(
-            "inbox_push", [self.inbox_key(route.relay_id)], [self._inbox_field, encode_envelope(command)]
+        status, _ = await self._scripts.inbox_push(
+            inbox=self.inbox_key(route.relay_id), entry_field=self._inbox_field, command=encode_envelope(command)
         )
-        if _text(status) == "GONE":
+        if status == "GONE":
             self.liveness.forget(route.relay_id)
             return False
         return True
@@ -365,10 +361,10 @@ class WalletRouter:
                         route = newest  # a newer session came meanwhile: the batch goes there, from its head
                         break
                 else:
-                    remaining = await self._scripts.run("mailbox_take", [mailbox], [batch[0], len(batch)])
+                    remaining = await self._scripts.mailbox_take(mailbox=mailbox, head=batch[0], count=len(batch))
                     moved += len(batch)
                     self.stats["mailbox_drained"] += len(batch)
-                    if int(remaining) < 0:
+                    if remaining < 0:
                         # Another drain took them first (and counts them): what we sent were duplicates.
                         # Start again from the head.
                         continue

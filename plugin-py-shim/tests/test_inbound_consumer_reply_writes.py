@@ -2,7 +2,9 @@
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from acapy_bridge.scripts import Scripts
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.v1.lua_scripts import ScriptValue
 from acapy_bridge_shim.inbound_outcome import Outcome
 from tests.test_inbound_consumer import (  # noqa: F401 - env is a fixture
     RELAY,
@@ -20,23 +22,23 @@ GONE_RELAY = "relay-gone"
 VERKEY = "GJ1SzoWzavQYfNL9XkaJdrQejfztN4XqdsiV4ct3LXKL"
 
 
-class FlakyScripts:
+class FlakyScripts(Scripts):
     """The real scripts, except that the first `failures` writes to `key` raise like a dropped connection."""
 
-    def __init__(self, scripts, key: str, failures: int):
-        self._scripts = scripts
+    def __init__(self, client, key: str, failures: int):
+        super().__init__(client)
         self._key = key
         self.failures = failures
         self.attempts = 0
         self.calls: list[str] = []
 
-    async def run(self, name: str, keys: list[str], args: list) -> object:
+    async def _invoke(self, name: str, keys: list[str], args: list[ScriptValue]) -> object:
         self.calls.append(name)
         if keys and keys[0] == self._key:
             self.attempts += 1
             if self.attempts <= self.failures:
                 raise RedisConnectionError("Connection reset by peer")
-        return await self._scripts.run(name, keys, args)
+        return await super()._invoke(name, keys, args)
 
 
 def pong(message: pb.AgentMessage, **fields) -> pb.DirectReply:
@@ -44,14 +46,14 @@ def pong(message: pb.AgentMessage, **fields) -> pb.DirectReply:
 
 
 async def test_a_reply_write_that_fails_briefly_is_retried_before_the_entry_is_acknowledged(env):  # noqa: F811
-    client, keyspace, scripts = env
+    client, keyspace, _ = env
     delivered = []
 
     async def deliver(message, reply_now):
         delivered.append(message.mid)
         return Outcome(reply=pong(message))
 
-    flaky = FlakyScripts(scripts, keyspace.key("relay_inbox", relay=RELAY), failures=2)
+    flaky = FlakyScripts(client, keyspace.key("relay_inbox", relay=RELAY), failures=2)
     consumer = consumer_for((client, keyspace, flaky), deliver)
     consumer._reply_retry_delays_s = (0.01, 0.02, 0.05)
     await put(client, keyspace, agent_message("m1"))
@@ -67,13 +69,13 @@ async def test_a_reply_write_that_fails_briefly_is_retried_before_the_entry_is_a
 
 
 async def test_a_reply_now_write_is_retried_too(env):  # noqa: F811
-    client, keyspace, scripts = env
+    client, keyspace, _ = env
 
     async def deliver(message, reply_now):
         await reply_now(pong(message))
         return Outcome()
 
-    flaky = FlakyScripts(scripts, keyspace.key("relay_inbox", relay=RELAY), failures=1)
+    flaky = FlakyScripts(client, keyspace.key("relay_inbox", relay=RELAY), failures=1)
     consumer = consumer_for((client, keyspace, flaky), deliver)
     consumer._reply_retry_delays_s = (0.01,)
     await put(client, keyspace, agent_message("m2"))
@@ -87,14 +89,14 @@ async def test_a_reply_now_write_is_retried_too(env):  # noqa: F811
 
 
 async def test_a_reply_write_gives_up_after_its_attempts_and_leaves_the_entry_pending(env):  # noqa: F811
-    client, keyspace, scripts = env
+    client, keyspace, _ = env
     delivered = []
 
     async def deliver(message, reply_now):
         delivered.append(message.mid)
         return Outcome(reply=pong(message))
 
-    flaky = FlakyScripts(scripts, keyspace.key("relay_inbox", relay=RELAY), failures=1000)
+    flaky = FlakyScripts(client, keyspace.key("relay_inbox", relay=RELAY), failures=1000)
     consumer = consumer_for((client, keyspace, flaky), deliver)
     consumer._reply_retry_delays_s = (0.01, 0.01)
     await put(client, keyspace, agent_message("m3"))
@@ -115,7 +117,7 @@ async def _at_least(flaky: FlakyScripts, n: int) -> bool:
 
 
 async def test_a_reply_with_a_body_for_a_gone_relay_is_handed_back_to_acapy_not_written_to_a_new_inbox(env):  # noqa: F811
-    client, keyspace, scripts = env
+    client, keyspace, _ = env
     requeued: list[pb.AgentMessage] = []
 
     async def deliver(message, reply_now):
@@ -124,7 +126,7 @@ async def test_a_reply_with_a_body_for_a_gone_relay_is_handed_back_to_acapy_not_
     async def requeue(message):
         requeued.append(message)
 
-    recording = FlakyScripts(scripts, "no-such-key", failures=0)
+    recording = FlakyScripts(client, "no-such-key", failures=0)
     consumer = consumer_for((client, keyspace, recording), deliver, requeue=requeue)
     inbox_key = keyspace.key("relay_inbox", relay=GONE_RELAY)
     await client.delete(inbox_key)  # the janitor retired the dead relay's inbox

@@ -195,10 +195,11 @@ async def test_while_the_mailbox_is_not_empty_new_messages_queue_behind_it(env):
     w = router(client, keyspace)
     await w.deliver(message(w, 1))  # no route yet
     # Route set without a drain (as if the drain stopped half way).
-    await w._scripts.run(
-        "route_set",
-        [w.route_key(WALLET)],
-        [pb.WalletRoute(relay_id=RELAY_A, socket_id="ws-1", epoch=3).SerializeToString(), 3, 60000],
+    await w._scripts.route_set(
+        route=w.route_key(WALLET),
+        wallet_route=pb.WalletRoute(relay_id=RELAY_A, socket_id="ws-1", epoch=3).SerializeToString(),
+        epoch=3,
+        ttl_ms=60000,
     )
     assert await w.deliver(message(w, 2)) == "mailbox"
 

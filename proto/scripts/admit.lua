@@ -1,8 +1,15 @@
 -- Let a stream entry through, or queue it behind its recipient's parked jobs
 -- so that one recipient's messages keep their order while it is in backoff.
--- KEYS[1] lease; KEYS[2] stream; KEYS[3] the recipient's park list (same slot)
--- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob
--- Returns {"GO"} | {"PARKED"} (appended, entry acknowledged and deleted) | {"FENCED"}
+--! key lease
+--! key stream
+--! key park  the recipient's park list (same slot)
+--! arg owner string  lease owner value
+--! arg group string  consumer group
+--! arg entry_id string
+--! arg parked_job bytes  encoded ParkedJob
+--! reply GO
+--! reply PARKED  appended, entry acknowledged and deleted
+--! reply FENCED
 -- Idempotent: the job is appended only if XACK finds the entry still pending, so a
 -- call resent after a lost connection (Redis ran it, the reply was lost) answers
 -- {"PARKED"} again without parking the job a second time.

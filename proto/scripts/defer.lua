@@ -1,9 +1,17 @@
 -- First transient failure of a stream entry: it becomes the head of its
 -- recipient's park list and the recipient is scheduled for a retry.
--- KEYS[1] lease; KEYS[2] stream; KEYS[3] park list; KEYS[4] retry schedule (same slot)
--- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob
--- ARGV[5] due time (ms); ARGV[6] recipient key
--- Returns {"OK"} | {"FENCED"}
+--! key lease
+--! key stream
+--! key park  park list
+--! key retry  retry schedule (same slot)
+--! arg owner string  lease owner value
+--! arg group string  consumer group
+--! arg entry_id string
+--! arg parked_job bytes  encoded ParkedJob
+--! arg due_ms int
+--! arg recipient string  recipient key
+--! reply OK
+--! reply FENCED
 -- Idempotent: the job is parked and scheduled only if XACK finds the entry still
 -- pending, so a call resent after a lost connection (Redis ran it, the reply was
 -- lost) answers {"OK"} again without parking the job a second time; the first

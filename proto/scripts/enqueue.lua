@@ -1,9 +1,14 @@
 -- Append one envelope to a work stream, at most once per dedup key, refusing
 -- when the backlog has reached its high-water mark.
--- KEYS[1] stream; KEYS[2] (optional) seen-marker key in the same slot
--- ARGV[1] entry field; ARGV[2] encoded envelope; ARGV[3] high-water mark (0 = none)
--- ARGV[4] seen-marker TTL in ms
--- Returns {"OK", id} | {"DUP", ""} | {"BUSY", backlog}
+--! key stream
+--! key seen?  seen marker in the same slot (no dedup without it)
+--! arg entry_field string
+--! arg envelope bytes
+--! arg high_water_mark int  0 = none
+--! arg seen_ttl_ms int
+--! reply OK entry_id:string
+--! reply DUP blank:string
+--! reply BUSY backlog:string
 local stream = KEYS[1]
 local seen = KEYS[2]
 if seen and redis.call("EXISTS", seen) == 1 then

@@ -1,8 +1,11 @@
 -- Append a command to a relay's inbox only while the inbox exists (the relay
 -- creates it with its consumer group at start; the janitor deletes it once a
 -- dead relay's inbox is empty), so nothing is written where no one reads.
--- KEYS[1] relay inbox; ARGV[1] entry field; ARGV[2] encoded RelayCommand
--- Returns {"OK", id} | {"GONE", ""}
+--! key inbox  relay inbox
+--! arg entry_field string
+--! arg command bytes  encoded RelayCommand
+--! reply OK entry_id:string
+--! reply GONE blank:string
 if redis.call("EXISTS", KEYS[1]) == 0 then
   return {"GONE", ""}
 end

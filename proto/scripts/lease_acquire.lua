@@ -1,6 +1,9 @@
 -- Take (or keep) the single-owner lease of a partition.
--- KEYS[1] lease; ARGV[1] owner value "<instance id>:<token>"; ARGV[2] ttl in ms
--- Returns {"OK"} when this owner holds the lease now, {"HELD", current owner} otherwise.
+--! key lease
+--! arg owner string  "<instance id>:<token>"
+--! arg ttl_ms int
+--! reply OK  this owner holds the lease now
+--! reply HELD holder:string  another owner does
 local current = redis.call("GET", KEYS[1])
 if not current then
   redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[2])

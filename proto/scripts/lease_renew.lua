@@ -1,6 +1,8 @@
 -- Extend a lease only while this owner still holds it (compare-and-PEXPIRE).
--- KEYS[1] lease; ARGV[1] owner value; ARGV[2] ttl in ms
--- Returns 1 when renewed, 0 when the lease is lost (fenced).
+--! key lease
+--! arg owner string
+--! arg ttl_ms int
+--! returns int  1 when renewed, 0 when the lease is lost (fenced)
 if redis.call("GET", KEYS[1]) == ARGV[1] then
   redis.call("PEXPIRE", KEYS[1], ARGV[2])
   return 1

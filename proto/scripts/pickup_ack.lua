@@ -1,43 +1,23 @@
 -- Message Pickup 2.0 `messages-received`: remove exactly the acknowledged messages from a
 -- wallet's mailbox, wherever they are in it; mids not in it are ignored.
--- KEYS[1] wallet mailbox; KEYS[2] the wallet's `wallet_pickup_sent` hash (same {w:...} slot)
--- ARGV the acknowledged mids.
+--! key mailbox  wallet mailbox
+--! key sent  the wallet's `wallet_pickup_sent` hash (same {w:...} slot)
+--! arg mids string...  the acknowledged mids
+--! returns removed:int depth:int  how many were removed, and the remaining depth
+--! include protobuf_fields
 -- The mailbox holds encoded WalletMessages; their mid (field 1, length-delimited) is read here.
 -- The list is read in pages from the head (where delivered messages are) and the scan stops
 -- once every mid was found. Matches are overwritten with a tombstone, then removed with one
 -- LREM; a tombstone starts with a zero byte, which no encoded WalletMessage does (tag 0).
--- Returns {removed, remaining depth}.
 local function mid_of(buf)
-  local i, n = 1, #buf
-  local function varint()
-    local value, mult = 0, 1
-    while i <= n do
-      local b = string.byte(buf, i)
-      i = i + 1
-      value = value + (b % 128) * mult
-      if b < 128 then return value end
-      mult = mult * 128
+  local mid
+  scan_fields(buf, function(field, wire, a, b)
+    if field == 1 and wire == 2 then
+      mid = string.sub(buf, a, a + b - 1)
+      return true
     end
-    return value
-  end
-  while i <= n do
-    local tag = varint()
-    local field, wire = math.floor(tag / 8), tag % 8
-    if wire == 0 then
-      varint()
-    elseif wire == 2 then
-      local len = varint()
-      if field == 1 then return string.sub(buf, i, i + len - 1) end
-      i = i + len
-    elseif wire == 1 then
-      i = i + 8
-    elseif wire == 5 then
-      i = i + 4
-    else
-      return nil
-    end
-  end
-  return nil
+  end)
+  return mid
 end
 local wanted, missing = {}, 0
 for _, mid in ipairs(ARGV) do

@@ -1,7 +1,14 @@
 -- The head of a park list failed again: record the attempt and schedule the next one.
--- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule (same slot)
--- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] encoded ParkedJob (updated head); ARGV[4] due time (ms)
--- Returns {"OK"} | {"EMPTY"} (nothing parked any more) | {"FENCED"}
+--! key lease
+--! key park  park list
+--! key retry  retry schedule (same slot)
+--! arg owner string  lease owner value
+--! arg recipient string  recipient key
+--! arg parked_job bytes  encoded ParkedJob (updated head)
+--! arg due_ms int
+--! reply OK
+--! reply EMPTY  nothing parked any more
+--! reply FENCED
 if redis.call("GET", KEYS[1]) ~= ARGV[1] then
   return {"FENCED"}
 end

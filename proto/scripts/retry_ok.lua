@@ -1,8 +1,15 @@
 -- The head of a park list was delivered: drop it; the next one (if any) is due at once.
--- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule (same slot)
--- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] now (ms)
--- ARGV[4] SHA-1 (hex) of the head the caller delivered; absent when it found the list empty
--- Returns {"NEXT", removed} (more parked, due now) | {"EMPTY", removed} | {"FENCED"};
+--! key lease
+--! key park  park list
+--! key retry  retry schedule (same slot)
+--! arg owner string  lease owner value
+--! arg recipient string  recipient key
+--! arg now_ms int
+--! arg head_digest string?  SHA-1 (hex) of the head the caller delivered; absent when it found the list empty
+--! reply NEXT removed:int  more parked, due now
+--! reply EMPTY removed:int
+--! reply FENCED
+--! include schedule_next
 -- removed is 1 when this call dropped the head, 0 when the head was no longer the delivered one.
 -- The head is dropped only while it is still the delivered one: a client may send this call
 -- again after a lost connection although Redis ran it, and a second blind pop would drop the
@@ -16,9 +23,4 @@ if head and ARGV[4] and redis.sha1hex(head) == ARGV[4] then
   redis.call("LPOP", KEYS[2])
   removed = 1
 end
-if redis.call("LLEN", KEYS[2]) > 0 then
-  redis.call("ZADD", KEYS[3], ARGV[3], ARGV[2])
-  return {"NEXT", removed}
-end
-redis.call("ZREM", KEYS[3], ARGV[2])
-return {"EMPTY", removed}
+return {schedule_next(KEYS[2], KEYS[3], ARGV[3], ARGV[2]), removed}

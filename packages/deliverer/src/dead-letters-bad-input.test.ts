@@ -1,4 +1,4 @@
-import { createRedisClient, DeadLetterReason, partitionOf, runScript } from "@acapy-bridge/protocol";
+import { createRedisClient, DeadLetterReason, lua, partitionOf } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
@@ -162,7 +162,7 @@ describe("dead letters", () => {
     const partition = await enqueueJob(client, keyspace, job);
     const leaseValue = "d-dlq-throws:1";
     const scripts = new PartitionScripts(client, keyspace, partition, leaseValue, 0);
-    expect(await runScript(client, "lease_acquire", [scripts.lease], [leaseValue, 60_000])).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease: scripts.lease, owner: leaseValue, ttlMs: 60_000 })).toEqual(["OK"]);
     let attempts = 0;
     const throwingDelivery = {
       deliver: () => {

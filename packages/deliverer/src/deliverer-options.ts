@@ -1,4 +1,5 @@
 import { check, type OptionSpec, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
+import { keySpecs } from "@acapy-bridge/protocol";
 
 function rule<T extends OptionValue>(validate: (value: T) => string | undefined): OptionSpec["validate"] {
   return validate as OptionSpec["validate"];
@@ -60,7 +61,7 @@ export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
   partitionBuffer: 1_000,
   retryPollMs: 200,
   maxDeliveries: 10,
-  deadLetterCap: 100_000,
+  deadLetterCap: keySpecs.outboundDeadLetters.maxLength,
   wsIdleMs: 30_000,
   ackLingerMs: 20,
 };

@@ -1,4 +1,4 @@
-import { runScript } from "@acapy-bridge/protocol";
+import { lua } from "@acapy-bridge/protocol";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
@@ -69,13 +69,13 @@ describe("partition ownership", () => {
     const { client, keyspace } = await openRedis(connection);
     cleanup.push(() => closeRedisClient(client));
     const lease = keyspace.key("outboundLease", { partition: 0 });
-    expect(await runScript(client, "lease_acquire", [lease], ["old:1", 60_000])).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease, owner: "old:1", ttlMs: 60_000 })).toEqual(["OK"]);
     // The lease moves on (expired and taken by another deliverer).
     await client.del(lease);
-    expect(await runScript(client, "lease_acquire", [lease], ["new:2", 60_000])).toEqual(["OK"]);
-    expect(await runScript(client, "lease_acquire", [lease], ["old:1", 60_000])).toEqual(["HELD", "new:2"]);
-    expect(await runScript(client, "lease_renew", [lease], ["old:1", 60_000])).toBe(0);
-    expect(await runScript(client, "lease_release", [lease], ["old:1"])).toBe(0);
+    expect(await lua.leaseAcquire(client, { lease, owner: "new:2", ttlMs: 60_000 })).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease, owner: "old:1", ttlMs: 60_000 })).toEqual(["HELD", "new:2"]);
+    expect(await lua.leaseRenew(client, { lease, owner: "old:1", ttlMs: 60_000 })).toBe(0);
+    expect(await lua.leaseRelease(client, { lease, owner: "old:1" })).toBe(0);
     const stale = new PartitionScripts(client, keyspace, 0, "old:1", 0);
     await expect(stale.ack(["1-1"])).rejects.toBeInstanceOf(FencedError);
     await expect(stale.defer("1-1", "rk", new Uint8Array([1]), Date.now())).rejects.toBeInstanceOf(FencedError);

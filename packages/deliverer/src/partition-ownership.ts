@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { Logger } from "@acapy-bridge/operability";
-import { type Keyspace, type Membership, type RedisClient, runScript } from "@acapy-bridge/protocol";
+import { type Keyspace, type LeaseAcquireReply, lua, type Membership, type RedisClient } from "@acapy-bridge/protocol";
 
 /** What the owner of a partition runs while it holds the lease. */
 export interface PartitionRun {
@@ -105,8 +105,12 @@ export class PartitionOwnership {
         if (held.dropping || performance.now() - held.renewedAt < ttl / 3) return;
         const sent = performance.now();
         try {
-          const ok = await runScript(this.o.client, "lease_renew", [this.leaseKey(partition)], [held.leaseValue, ttl]);
-          if (Number(ok) === 1) held.renewedAt = sent;
+          const ok = await lua.leaseRenew(this.o.client, {
+            lease: this.leaseKey(partition),
+            owner: held.leaseValue,
+            ttlMs: ttl,
+          });
+          if (ok === 1) held.renewedAt = sent;
           else void this.drop(partition, "lost", false);
         } catch (error) {
           this.o.logger.warn({ event: "deliverer.renew_failed", partition, err: (error as Error).message });
@@ -135,14 +139,13 @@ export class PartitionOwnership {
   private async acquire(partition: number): Promise<void> {
     const leaseValue = `${this.o.instanceId}:${randomBytes(6).toString("hex")}`;
     const sent = performance.now();
-    let reply: [string, string?];
+    let reply: LeaseAcquireReply;
     try {
-      reply = (await runScript(
-        this.o.client,
-        "lease_acquire",
-        [this.leaseKey(partition)],
-        [leaseValue, this.o.leaseTtlMs],
-      )) as [string, string?];
+      reply = await lua.leaseAcquire(this.o.client, {
+        lease: this.leaseKey(partition),
+        owner: leaseValue,
+        ttlMs: this.o.leaseTtlMs,
+      });
     } catch (error) {
       this.o.logger.warn({ event: "deliverer.acquire_failed", partition, err: (error as Error).message });
       return;
@@ -177,9 +180,9 @@ export class PartitionOwnership {
       const run = await held.run;
       await run?.stop(why === "released" ? graceMs : 0);
       if (release) {
-        await runScript(this.o.client, "lease_release", [this.leaseKey(partition)], [held.leaseValue]).catch(
-          () => undefined,
-        );
+        await lua
+          .leaseRelease(this.o.client, { lease: this.leaseKey(partition), owner: held.leaseValue })
+          .catch(() => undefined);
       }
     } finally {
       if (this.held.get(partition) === held) this.held.delete(partition);

@@ -3,10 +3,10 @@ import {
   encodeEnvelope,
   ensureGroup,
   type Keyspace,
+  lua,
   ParkedJobSchema,
   type RedisClient,
   readGroup,
-  runScript,
 } from "@acapy-bridge/protocol";
 import { uniquePrefix } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
@@ -36,7 +36,7 @@ describe("partition scripts on a standalone Redis", () => {
   /** The scripts of a fresh partition whose lease we hold, with H1, H2, H3 parked for one recipient. */
   async function ownedPartitionWithParkedJobs() {
     const scripts = new PartitionScripts(client, keyspace, partition++, OWNER, 0);
-    expect(await runScript(client, "lease_acquire", [scripts.lease], [OWNER, 60_000])).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease: scripts.lease, owner: OWNER, ttlMs: 60_000 })).toEqual(["OK"]);
     const heads = [parkedJob("m-h1"), parkedJob("m-h2"), parkedJob("m-h3")];
     await client.rpush(scripts.park(RECIPIENT), ...heads);
     await client.zadd(scripts.retry, Date.now(), RECIPIENT);
@@ -109,7 +109,7 @@ describe("partition scripts on a standalone Redis", () => {
 
   it("defer run twice for the same entry parks one copy at the head and keeps the first run's due time", async () => {
     const scripts = new PartitionScripts(client, keyspace, partition++, OWNER, 0);
-    expect(await runScript(client, "lease_acquire", [scripts.lease], [OWNER, 60_000])).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease: scripts.lease, owner: OWNER, ttlMs: 60_000 })).toEqual(["OK"]);
     const id = await pendingEntry(scripts, "m-failed");
     const failed = parkedJob("m-failed");
     const due = Date.now() + 1_000;
@@ -123,7 +123,7 @@ describe("partition scripts on a standalone Redis", () => {
 
   it("fenced_ack acknowledges and deletes 10,000 entries in one call", async () => {
     const scripts = new PartitionScripts(client, keyspace, partition++, OWNER, 0);
-    expect(await runScript(client, "lease_acquire", [scripts.lease], [OWNER, 60_000])).toEqual(["OK"]);
+    expect(await lua.leaseAcquire(client, { lease: scripts.lease, owner: OWNER, ttlMs: 60_000 })).toEqual(["OK"]);
     await ensureGroup(client, scripts.stream, scripts.group);
     const adding = client.pipeline();
     for (let i = 0; i < 10_000; i++) adding.xadd(scripts.stream, "*", scripts.entryField, `job-${i}`);

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Keyspace, RedisClient } from "@acapy-bridge/protocol";
-import { runScript } from "@acapy-bridge/protocol";
+import { lua } from "@acapy-bridge/protocol";
 
 /** The partition's lease is no longer ours: stop touching the partition at once. */
 export class FencedError extends Error {
@@ -9,8 +9,6 @@ export class FencedError extends Error {
     super(`lease of outbound partition ${partition} lost`);
   }
 }
-
-type Reply = [string, ...(string | number)[]];
 
 /** How retry_ok and bury_parked recognise the head the caller read (see proto/scripts/retry_ok.lua). */
 function headDigest(head: Uint8Array): string {
@@ -52,15 +50,24 @@ export class PartitionScripts {
     return this.keyspace.key("outboundParked", { partition: this.partition, recipient });
   }
 
-  private async run(name: Parameters<typeof runScript>[1], keys: string[], args: (string | number | Uint8Array)[]) {
-    const reply = (await runScript(this.client, name, [this.lease, ...keys], [this.leaseValue, ...args])) as Reply;
+  /** A fenced script's reply, or FencedError when it answered FENCED (the lease is no longer ours). */
+  private unfenced<R extends [string, ...unknown[]]>(reply: R): Exclude<R, ["FENCED"]> {
     if (reply[0] === "FENCED") throw new FencedError(this.partition);
-    return reply;
+    return reply as Exclude<R, ["FENCED"]>;
   }
 
   /** Acknowledges and deletes delivered entries. */
   async ack(ids: readonly string[]): Promise<void> {
-    if (ids.length > 0) await this.run("fenced_ack", [this.stream], [this.group, ...ids]);
+    if (ids.length === 0) return;
+    this.unfenced(
+      await lua.fencedAck(this.client, {
+        lease: this.lease,
+        stream: this.stream,
+        owner: this.leaseValue,
+        group: this.group,
+        ids,
+      }),
+    );
   }
 
   /**
@@ -69,8 +76,16 @@ export class PartitionScripts {
    * "PARKED" again without parking the job twice.
    */
   async admit(entryId: string, recipient: string, parkedJob: Uint8Array): Promise<"GO" | "PARKED"> {
-    const reply = await this.run("admit", [this.stream, this.park(recipient)], [this.group, entryId, parkedJob]);
-    return reply[0] as "GO" | "PARKED";
+    const reply = await lua.admit(this.client, {
+      lease: this.lease,
+      stream: this.stream,
+      park: this.park(recipient),
+      owner: this.leaseValue,
+      group: this.group,
+      entryId,
+      parkedJob,
+    });
+    return this.unfenced(reply)[0];
   }
 
   /**
@@ -78,11 +93,19 @@ export class PartitionScripts {
    * Parks only while the entry is still pending: a call resent after a lost connection parks nothing.
    */
   async defer(entryId: string, recipient: string, parkedJob: Uint8Array, dueMs: number): Promise<void> {
-    await this.run(
-      "defer",
-      [this.stream, this.park(recipient), this.retry],
-      [this.group, entryId, parkedJob, dueMs, recipient],
-    );
+    const reply = await lua.defer(this.client, {
+      lease: this.lease,
+      stream: this.stream,
+      park: this.park(recipient),
+      retry: this.retry,
+      owner: this.leaseValue,
+      group: this.group,
+      entryId,
+      parkedJob,
+      dueMs,
+      recipient,
+    });
+    this.unfenced(reply);
   }
 
   /**
@@ -91,15 +114,30 @@ export class PartitionScripts {
    * `delivered`: a call resent after a lost connection must not remove the next job.
    */
   async retryOk(recipient: string, delivered: Uint8Array | undefined, now = Date.now()): Promise<boolean> {
-    const args: (string | number)[] = [recipient, now];
-    if (delivered) args.push(headDigest(delivered));
-    const reply = await this.run("retry_ok", [this.park(recipient), this.retry], args);
-    return reply[0] === "NEXT";
+    const reply = await lua.retryOk(this.client, {
+      lease: this.lease,
+      park: this.park(recipient),
+      retry: this.retry,
+      owner: this.leaseValue,
+      recipient,
+      nowMs: now,
+      headDigest: delivered ? headDigest(delivered) : undefined,
+    });
+    return this.unfenced(reply)[0] === "NEXT";
   }
 
   /** The parked head failed again: store it with its new attempt count, due at `dueMs`. */
   async retryFail(recipient: string, parkedJob: Uint8Array, dueMs: number): Promise<void> {
-    await this.run("retry_fail", [this.park(recipient), this.retry], [recipient, parkedJob, dueMs]);
+    const reply = await lua.retryFail(this.client, {
+      lease: this.lease,
+      park: this.park(recipient),
+      retry: this.retry,
+      owner: this.leaseValue,
+      recipient,
+      parkedJob,
+      dueMs,
+    });
+    this.unfenced(reply);
   }
 
   /**
@@ -108,21 +146,36 @@ export class PartitionScripts {
    * lost connection must neither write a second dead letter nor remove the next job.
    */
   async buryParked(recipient: string, buried: Uint8Array, deadLetter: Uint8Array, now = Date.now()): Promise<boolean> {
-    const reply = await this.run(
-      "bury_parked",
-      [this.park(recipient), this.retry, this.deadLetters],
-      [recipient, now, this.deadLetterField, deadLetter, this.deadLetterCap, headDigest(buried)],
-    );
-    return reply[0] === "NEXT";
+    const reply = await lua.buryParked(this.client, {
+      lease: this.lease,
+      park: this.park(recipient),
+      retry: this.retry,
+      deadLetters: this.deadLetters,
+      owner: this.leaseValue,
+      recipient,
+      nowMs: now,
+      entryField: this.deadLetterField,
+      deadLetter,
+      cap: this.deadLetterCap,
+      headDigest: headDigest(buried),
+    });
+    return this.unfenced(reply)[0] === "NEXT";
   }
 
   /** Dead-letters a pending stream entry. */
   async buryEntry(entryId: string, deadLetter: Uint8Array): Promise<void> {
-    await this.run(
-      "fenced_bury",
-      [this.stream, this.deadLetters],
-      [this.group, entryId, this.deadLetterField, deadLetter, this.deadLetterCap],
-    );
+    const reply = await lua.fencedBury(this.client, {
+      lease: this.lease,
+      stream: this.stream,
+      deadLetters: this.deadLetters,
+      owner: this.leaseValue,
+      group: this.group,
+      entryId,
+      entryField: this.deadLetterField,
+      deadLetter,
+      cap: this.deadLetterCap,
+    });
+    this.unfenced(reply);
   }
 
   /** The parked head of a recipient, or undefined. */

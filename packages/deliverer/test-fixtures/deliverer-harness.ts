@@ -19,13 +19,13 @@ import {
   ensureTopology,
   JobKind,
   type Keyspace,
+  lua,
   newMessageId,
   type OutboundJob,
   OutboundJobSchema,
   partitionOf,
   type RedisClient,
   readGroup,
-  runScript,
   type StreamEntry,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
@@ -114,8 +114,8 @@ export async function startTestPartitionWorker(
   const leaseValue = `${instanceId}:${newMessageId()}`;
   const commands = options.commands ?? client;
   const scripts = new PartitionScripts(commands, keyspace, partition, leaseValue, config.deadLetterCap);
-  const taken = await runScript(client, "lease_acquire", [scripts.lease], [leaseValue, 60_000]);
-  if ((taken as string[])[0] !== "OK") throw new Error(`lease of partition ${partition}: ${JSON.stringify(taken)}`);
+  const taken = await lua.leaseAcquire(client, { lease: scripts.lease, owner: leaseValue, ttlMs: 60_000 });
+  if (taken[0] !== "OK") throw new Error(`lease of partition ${partition}: ${JSON.stringify(taken)}`);
   options.prepare?.(scripts);
   const services = testServices(instanceId, (process.env.DELIVERER_TEST_LOG_LEVEL as LogLevel) ?? "silent");
   const delivery = options.delivery ?? new EndpointDelivery(config);
@@ -143,7 +143,7 @@ export async function startTestPartitionWorker(
       await worker.stop(0);
       acks.close();
       if (!options.delivery) await delivery.close();
-      await runScript(client, "lease_release", [scripts.lease], [leaseValue]);
+      await lua.leaseRelease(client, { lease: scripts.lease, owner: leaseValue });
     },
   };
 }

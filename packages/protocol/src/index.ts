@@ -17,7 +17,9 @@ export { CLUSTER_SLOTS, crc16, hashSlot, partitionOf, partitionTag } from "./con
 export * from "./gen/acapy_bridge/v1/control_pb.js";
 export * from "./gen/acapy_bridge/v1/envelopes_pb.js";
 export { RedisType, ValueEncoding } from "./gen/acapy_bridge/v1/keyspace_options_pb.js";
-export { type LuaScriptName, luaScripts } from "./gen/lua_scripts.js";
+export { Liveness, MailboxDrain } from "./gen/acapy_bridge/v1/keyspace_pb.js";
+export * from "./gen/lua_scripts.js";
+export { type LuaScriptName, luaScripts } from "./gen/lua_sources.js";
 export {
   type ConnectionPurpose,
   closeRedisClient,
@@ -38,7 +40,7 @@ export {
   type MembershipOptions,
   readInstanceInfo,
 } from "./redis/membership.js";
-export { queueScript, registerScripts, runScript } from "./redis/scripts.js";
+export { registerScripts } from "./redis/scripts.js";
 export {
   ackEntries,
   autoClaim,

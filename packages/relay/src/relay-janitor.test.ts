@@ -8,12 +8,12 @@ import {
   ensureGroup,
   instanceInfo,
   Keyspace,
+  lua,
   Membership,
   partitionCountsOf,
   type RedisClient,
   RelayCommandSchema,
   registerScripts,
-  runScript,
   WalletMessageSchema,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
@@ -104,12 +104,11 @@ describe("relay janitor", () => {
     const command = create(RelayCommandSchema, {
       command: { case: "push", value: { socketId: "ws-gone", routeEpoch: 1n, message } },
     });
-    return runScript(
-      shim,
-      "inbox_push",
-      [deadInbox],
-      [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
-    );
+    return lua.inboxPush(shim, {
+      inbox: deadInbox,
+      entryField: keyspace.spec("relayInbox").entryField,
+      command: encodeEnvelope(RelayCommandSchema, command),
+    });
   }
 
   it("does not delete a push that a shim appended after its last read of the dead relay's inbox", async () => {

@@ -4,11 +4,11 @@ import {
   autoClaim,
   decodeEnvelope,
   type Keyspace,
+  lua,
   type Membership,
   type RedisClient,
   RelayCommandSchema,
   readGroup,
-  runScript,
   type StreamEntry,
 } from "@acapy-bridge/protocol";
 import type { RelayContext } from "./relay-context.js";
@@ -81,7 +81,7 @@ export class RelayJanitor {
     if (this.timer) clearInterval(this.timer);
     await this.running;
     // Give the lease up so another relay takes over at once (only if still ours: compare-and-delete).
-    await runScript(this.client, "lease_release", [this.leaseKey], [this.leaseValue]).catch(() => 0);
+    await lua.leaseRelease(this.client, { lease: this.leaseKey, owner: this.leaseValue }).catch(() => 0);
   }
 
   /** One round: take or keep the lease, then recover every dead relay. Returns the relays recovered. */
@@ -106,12 +106,11 @@ export class RelayJanitor {
 
   private async holdLease(): Promise<boolean> {
     const sent = performance.now();
-    const [status] = (await runScript(
-      this.client,
-      "lease_acquire",
-      [this.leaseKey],
-      [this.leaseValue, this.leaseTtlMs],
-    )) as [string, string?];
+    const [status] = await lua.leaseAcquire(this.client, {
+      lease: this.leaseKey,
+      owner: this.leaseValue,
+      ttlMs: this.leaseTtlMs,
+    });
     if (status !== "OK") return false;
     this.leaseRenewedAt = sent;
     return true;
@@ -124,8 +123,12 @@ export class RelayJanitor {
   private async keepLease(): Promise<void> {
     if (performance.now() - this.leaseRenewedAt < this.leaseTtlMs / 3) return;
     const sent = performance.now();
-    const renewed = await runScript(this.client, "lease_renew", [this.leaseKey], [this.leaseValue, this.leaseTtlMs]);
-    if (Number(renewed) !== 1) throw new LeaseLost();
+    const renewed = await lua.leaseRenew(this.client, {
+      lease: this.leaseKey,
+      owner: this.leaseValue,
+      ttlMs: this.leaseTtlMs,
+    });
+    if (renewed !== 1) throw new LeaseLost();
     this.leaseRenewedAt = sent;
   }
 
@@ -172,7 +175,7 @@ export class RelayJanitor {
       if (!String((error as Error).message).includes("NOGROUP")) throw error;
     }
     // One step, not XLEN then DEL: a shim that still saw the relay alive may append between the two.
-    const retired = Number(await runScript(this.client, "inbox_retire", [key], []));
+    const retired = await lua.inboxRetire(this.client, { inbox: key });
     if (retired === 0) return false;
     await this.forget(relay);
     this.ctx.logger.info(

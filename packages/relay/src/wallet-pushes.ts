@@ -4,9 +4,11 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   type Keyspace,
+  Liveness,
+  lua,
+  MailboxDrain,
   type RedisClient,
   RelayCommandSchema,
-  runScript,
   type SocketPush,
   WalletCount,
   type WalletMessage,
@@ -21,9 +23,9 @@ import type { TrackedSocket, UnconfirmedPush } from "./socket-registry.js";
 const JSON_TYPE = /^application\/json\b/i;
 /** A push follows at most this many stale routes before it waits in the mailbox. */
 export const MAX_HOPS = 3;
-const LIVE_WINDOW_MS = 10_000;
-/** Mailbox messages moved per round trip when the relay drains a mailbox to a wallet's session. */
-const DRAIN_BATCH = 100;
+/** A relay is alive while its heartbeat is younger than this (the contract's, as the shim's). */
+const LIVE_WINDOW_MS: number = Liveness.DEAD_AFTER_MS;
+const DRAIN_BATCH: number = MailboxDrain.BATCH;
 
 /**
  * Wallet messages pushed to this relay's sockets (SocketPush entries of its inbox).
@@ -184,13 +186,12 @@ export class WalletPushes {
   }
 
   private async clearRoute(walletKey: string, socketId: string): Promise<void> {
-    const deleted = await runScript(
-      this.client,
-      "route_clear",
-      [this.keyspace.key("walletRoute", { recipient: walletKey })],
-      [this.ctx.relayId, socketId],
-    );
-    if (Number(deleted) === 1) await this.count(WalletCount.ROUTE_CLEARED, 1);
+    const deleted = await lua.routeClear(this.client, {
+      route: this.keyspace.key("walletRoute", { recipient: walletKey }),
+      relayId: this.ctx.relayId,
+      socketId,
+    });
+    if (deleted === 1) await this.count(WalletCount.ROUTE_CLEARED, 1);
   }
 
   /** The push's socket is not here: follow the wallet's route to another live relay, or to its mailbox. */
@@ -221,13 +222,12 @@ export class WalletPushes {
         value: { socketId: route.socketId, routeEpoch: route.epoch, hop, message },
       },
     });
-    const [status] = (await runScript(
-      this.client,
-      "inbox_push",
-      [this.keyspace.key("relayInbox", { relay: route.relayId })],
-      [this.inboxField, encodeEnvelope(RelayCommandSchema, command)],
-    )) as [Buffer | string, unknown];
-    return status.toString() === "OK";
+    const [status] = await lua.inboxPush(this.client, {
+      inbox: this.keyspace.key("relayInbox", { relay: route.relayId }),
+      entryField: this.inboxField,
+      command: encodeEnvelope(RelayCommandSchema, command),
+    });
+    return status === "OK";
   }
 
   /**
@@ -241,16 +241,17 @@ export class WalletPushes {
       this.ctx.metrics.walletPushes.inc({ result: "held_dropped" });
       return;
     }
-    const [status, , route] = (await runScript(
-      this.client,
-      "mailbox_offer",
-      [this.keyspace.key("walletRoute", { recipient: key }), this.keyspace.key("walletMailbox", { recipient: key })],
-      [encodeEnvelope(WalletMessageSchema, message), 0, "0"],
-    )) as [Buffer | string, number, string];
+    const reply = await lua.mailboxOffer(this.client, {
+      route: this.keyspace.key("walletRoute", { recipient: key }),
+      mailbox: this.keyspace.key("walletMailbox", { recipient: key }),
+      message: encodeEnvelope(WalletMessageSchema, message),
+      cap: 0,
+      live: "0",
+    });
     // No cap and "mailbox only": the answer is MBOX, checked anyway so the count follows the script.
-    if (status.toString() === "MBOX") await this.count(WalletCount.MAILBOX_IN, 1);
+    if (reply[0] === "MBOX") await this.count(WalletCount.MAILBOX_IN, 1);
     this.ctx.metrics.walletPushes.inc({ result: "to_mailbox" });
-    if (route) await this.drainToSession(key);
+    if (reply[0] === "MBOX" && reply[2].length > 0) await this.drainToSession(key);
   }
 
   /**
@@ -283,7 +284,7 @@ export class WalletPushes {
           moved++;
         }
         if (moved === 0) return;
-        const remaining = Number(await runScript(this.client, "mailbox_take", [mailbox], [batch[0] as Buffer, moved]));
+        const remaining = await lua.mailboxTake(this.client, { mailbox, head: batch[0] as Buffer, count: moved });
         // -1: another drain took them first (and counted them) and what we pushed were duplicates;
         // read the head again.
         if (remaining >= 0) {

@@ -3,10 +3,10 @@ import {
   type AgentMessage,
   encodeEnvelope,
   type Keyspace,
+  lua,
   type RedisClient,
   type RelayCommand,
   RelayCommandSchema,
-  runScript,
   WalletMessageSchema,
   WalletRouteSchema,
 } from "@acapy-bridge/protocol";
@@ -19,12 +19,11 @@ export async function pushToRelayInbox(
   relayId: string,
   command: RelayCommand,
 ): Promise<string> {
-  const [status] = (await runScript(
-    client,
-    "inbox_push",
-    [keyspace.key("relayInbox", { relay: relayId })],
-    [keyspace.spec("relayInbox").entryField, encodeEnvelope(RelayCommandSchema, command)],
-  )) as [string];
+  const [status] = await lua.inboxPush(client, {
+    inbox: keyspace.key("relayInbox", { relay: relayId }),
+    entryField: keyspace.spec("relayInbox").entryField,
+    command: encodeEnvelope(RelayCommandSchema, command),
+  });
   return status;
 }
 
@@ -42,12 +41,12 @@ export async function routeWalletToSocket(
     epoch: frame.sessionEpoch,
     registeredAtMs: BigInt(Date.now()),
   });
-  await runScript(
-    client,
-    "route_set",
-    [keyspace.key("walletRoute", { recipient: walletKey })],
-    [encodeEnvelope(WalletRouteSchema, route), frame.sessionEpoch.toString(), 60_000],
-  );
+  await lua.routeSet(client, {
+    route: keyspace.key("walletRoute", { recipient: walletKey }),
+    walletRoute: encodeEnvelope(WalletRouteSchema, route),
+    epoch: frame.sessionEpoch,
+    ttlMs: 60_000,
+  });
 }
 
 /** A SocketPush of one message to the socket a wallet's session frame came from. */

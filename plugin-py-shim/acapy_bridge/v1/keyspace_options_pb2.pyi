@@ -35,7 +35,7 @@ REDIS_KEY_FIELD_NUMBER: _ClassVar[int]
 redis_key: _descriptor.FieldDescriptor
 
 class RedisKey(_message.Message):
-    __slots__ = ("template", "type", "encoding", "partition_family", "consumer_group", "entry_field", "default_ttl_ms", "writer", "reader")
+    __slots__ = ("template", "type", "encoding", "partition_family", "consumer_group", "entry_field", "default_ttl_ms", "writer", "reader", "max_length")
     TEMPLATE_FIELD_NUMBER: _ClassVar[int]
     TYPE_FIELD_NUMBER: _ClassVar[int]
     ENCODING_FIELD_NUMBER: _ClassVar[int]
@@ -45,6 +45,7 @@ class RedisKey(_message.Message):
     DEFAULT_TTL_MS_FIELD_NUMBER: _ClassVar[int]
     WRITER_FIELD_NUMBER: _ClassVar[int]
     READER_FIELD_NUMBER: _ClassVar[int]
+    MAX_LENGTH_FIELD_NUMBER: _ClassVar[int]
     template: str
     type: RedisType
     encoding: ValueEncoding
@@ -54,4 +55,5 @@ class RedisKey(_message.Message):
     default_ttl_ms: int
     writer: str
     reader: str
-    def __init__(self, template: _Optional[str] = ..., type: _Optional[_Union[RedisType, str]] = ..., encoding: _Optional[_Union[ValueEncoding, str]] = ..., partition_family: _Optional[str] = ..., consumer_group: _Optional[str] = ..., entry_field: _Optional[str] = ..., default_ttl_ms: _Optional[int] = ..., writer: _Optional[str] = ..., reader: _Optional[str] = ...) -> None: ...
+    max_length: int
+    def __init__(self, template: _Optional[str] = ..., type: _Optional[_Union[RedisType, str]] = ..., encoding: _Optional[_Union[ValueEncoding, str]] = ..., partition_family: _Optional[str] = ..., consumer_group: _Optional[str] = ..., entry_field: _Optional[str] = ..., default_ttl_ms: _Optional[int] = ..., writer: _Optional[str] = ..., reader: _Optional[str] = ..., max_length: _Optional[int] = ...) -> None: ...

@@ -16,12 +16,28 @@ class WalletCount(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WALLET_COUNT_ROUTE_REGISTERED: _ClassVar[WalletCount]
     WALLET_COUNT_ROUTE_REPLACED: _ClassVar[WalletCount]
     WALLET_COUNT_ROUTE_CLEARED: _ClassVar[WalletCount]
+
+class Liveness(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LIVENESS_UNSPECIFIED: _ClassVar[Liveness]
+    LIVENESS_HEARTBEAT_MS: _ClassVar[Liveness]
+    LIVENESS_DEAD_AFTER_MS: _ClassVar[Liveness]
+
+class MailboxDrain(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    MAILBOX_DRAIN_UNSPECIFIED: _ClassVar[MailboxDrain]
+    MAILBOX_DRAIN_BATCH: _ClassVar[MailboxDrain]
 WALLET_COUNT_UNSPECIFIED: WalletCount
 WALLET_COUNT_MAILBOX_IN: WalletCount
 WALLET_COUNT_MAILBOX_OUT: WalletCount
 WALLET_COUNT_ROUTE_REGISTERED: WalletCount
 WALLET_COUNT_ROUTE_REPLACED: WalletCount
 WALLET_COUNT_ROUTE_CLEARED: WalletCount
+LIVENESS_UNSPECIFIED: Liveness
+LIVENESS_HEARTBEAT_MS: Liveness
+LIVENESS_DEAD_AFTER_MS: Liveness
+MAILBOX_DRAIN_UNSPECIFIED: MailboxDrain
+MAILBOX_DRAIN_BATCH: MailboxDrain
 
 class Marker(_message.Message):
     __slots__ = ()

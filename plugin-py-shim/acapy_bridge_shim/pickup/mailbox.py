@@ -206,12 +206,12 @@ class PickupMailbox:
         """Removes exactly these mids from the mailbox (unknown ones are ignored): (removed, remaining)."""
         if not mids:
             return 0, int(await self._client.llen(self._router.mailbox_key(wallet_key)))
-        removed, remaining = await self._scripts.run(
-            "pickup_ack", [self._router.mailbox_key(wallet_key), self.sent_key(wallet_key)], list(mids)
+        removed, remaining = await self._scripts.pickup_ack(
+            mailbox=self._router.mailbox_key(wallet_key), sent=self.sent_key(wallet_key), mids=mids
         )
-        if int(removed):
-            await self._router.count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, int(removed))
-        return int(removed), int(remaining)
+        if removed:
+            await self._router.count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, removed)
+        return removed, remaining
 
     # ---- live delivery ----
 

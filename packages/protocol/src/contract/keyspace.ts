@@ -29,6 +29,8 @@ export interface KeySpec {
   readonly consumerGroup: string;
   readonly entryField: string;
   readonly defaultTtlMs: number;
+  /** Streams: the length writers keep it near (XADD MAXLEN ~), 0 = unbounded. */
+  readonly maxLength: number;
   readonly writer: string;
   readonly reader: string;
   /** The message each value (entry, item) holds, when encoded as protobuf. */
@@ -75,6 +77,7 @@ function specOf(field: DescField): KeySpec {
     consumerGroup: option.consumerGroup,
     entryField: option.entryField,
     defaultTtlMs: Number(option.defaultTtlMs),
+    maxLength: Number(option.maxLength),
     writer: option.writer,
     reader: option.reader,
     valueSchema:

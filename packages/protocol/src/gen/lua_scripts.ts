@@ -1,24 +1,470 @@
-// Generated from proto/scripts/*.lua by scripts/gen.mjs. Do not edit.
-export const luaScripts = {
-  "ack": "-- Acknowledge entries and delete them, so that XLEN stays equal to the\n-- backlog (acknowledged entries are never needed again).\n-- KEYS[1] stream; ARGV[1] consumer group; ARGV[2..n] entry ids\n-- Returns the number of entries acknowledged.\n-- In chunks: unpack() fails (\"too many results to unpack\") past Lua's stack limit\n-- (about 8000 values), and a batch that can never succeed would be retried forever.\nlocal chunk = 1000\nlocal acked = 0\nfor first = 2, #ARGV, chunk do\n  local last = math.min(first + chunk - 1, #ARGV)\n  acked = acked + redis.call(\"XACK\", KEYS[1], ARGV[1], unpack(ARGV, first, last))\n  redis.call(\"XDEL\", KEYS[1], unpack(ARGV, first, last))\nend\nreturn acked\n",
-  "admit": "-- Let a stream entry through, or queue it behind its recipient's parked jobs\n-- so that one recipient's messages keep their order while it is in backoff.\n-- KEYS[1] lease; KEYS[2] stream; KEYS[3] the recipient's park list (same slot)\n-- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob\n-- Returns {\"GO\"} | {\"PARKED\"} (appended, entry acknowledged and deleted) | {\"FENCED\"}\n-- Idempotent: the job is appended only if XACK finds the entry still pending, so a\n-- call resent after a lost connection (Redis ran it, the reply was lost) answers\n-- {\"PARKED\"} again without parking the job a second time.\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nif redis.call(\"EXISTS\", KEYS[3]) == 0 then\n  return {\"GO\"}\nend\nif redis.call(\"XACK\", KEYS[2], ARGV[2], ARGV[3]) == 1 then\n  redis.call(\"RPUSH\", KEYS[3], ARGV[4])\nend\nredis.call(\"XDEL\", KEYS[2], ARGV[3])\nreturn {\"PARKED\"}\n",
-  "bury": "-- Move one pending entry to its partition's dead-letter stream: the dead\n-- letter is written before the entry is acknowledged and deleted.\n-- KEYS[1] stream; KEYS[2] dead-letter stream (same slot)\n-- ARGV[1] consumer group; ARGV[2] entry id; ARGV[3] entry field\n-- ARGV[4] encoded DeadLetter; ARGV[5] dead-letter stream cap (0 = none)\n-- Returns the dead-letter entry id.\nlocal cap = tonumber(ARGV[5])\nlocal id\nif cap > 0 then\n  id = redis.call(\"XADD\", KEYS[2], \"MAXLEN\", \"~\", cap, \"*\", ARGV[3], ARGV[4])\nelse\n  id = redis.call(\"XADD\", KEYS[2], \"*\", ARGV[3], ARGV[4])\nend\nredis.call(\"XACK\", KEYS[1], ARGV[1], ARGV[2])\nredis.call(\"XDEL\", KEYS[1], ARGV[2])\nreturn id\n",
-  "bury_parked": "-- Give up the head of a park list: the dead letter is written before the head\n-- is removed; the next parked job (if any) is due at once.\n-- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule; KEYS[4] dead-letter stream (same slot)\n-- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] now (ms); ARGV[4] entry field\n-- ARGV[5] encoded DeadLetter; ARGV[6] dead-letter stream cap (0 = none)\n-- ARGV[7] SHA-1 (hex) of the head the caller gives up\n-- Returns {\"NEXT\", dead letter id} (more parked, due now) | {\"EMPTY\", dead letter id} | {\"FENCED\"};\n-- the dead letter id is \"\" when the head was no longer the given one (nothing written).\n-- Only the given head is buried: a client may send this call again after a lost connection\n-- although Redis ran it, and a second blind run would write a second dead letter and drop\n-- the next job undelivered.\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nlocal id = \"\"\nlocal head = redis.call(\"LINDEX\", KEYS[2], 0)\nif head and redis.sha1hex(head) == ARGV[7] then\n  local cap = tonumber(ARGV[6])\n  if cap > 0 then\n    id = redis.call(\"XADD\", KEYS[4], \"MAXLEN\", \"~\", cap, \"*\", ARGV[4], ARGV[5])\n  else\n    id = redis.call(\"XADD\", KEYS[4], \"*\", ARGV[4], ARGV[5])\n  end\n  redis.call(\"LPOP\", KEYS[2])\nend\nif redis.call(\"LLEN\", KEYS[2]) > 0 then\n  redis.call(\"ZADD\", KEYS[3], ARGV[3], ARGV[2])\n  return {\"NEXT\", id}\nend\nredis.call(\"ZREM\", KEYS[3], ARGV[2])\nreturn {\"EMPTY\", id}\n",
-  "defer": "-- First transient failure of a stream entry: it becomes the head of its\n-- recipient's park list and the recipient is scheduled for a retry.\n-- KEYS[1] lease; KEYS[2] stream; KEYS[3] park list; KEYS[4] retry schedule (same slot)\n-- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] encoded ParkedJob\n-- ARGV[5] due time (ms); ARGV[6] recipient key\n-- Returns {\"OK\"} | {\"FENCED\"}\n-- Idempotent: the job is parked and scheduled only if XACK finds the entry still\n-- pending, so a call resent after a lost connection (Redis ran it, the reply was\n-- lost) answers {\"OK\"} again without parking the job a second time; the first\n-- run's schedule stands.\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nif redis.call(\"XACK\", KEYS[2], ARGV[2], ARGV[3]) == 1 then\n  redis.call(\"LPUSH\", KEYS[3], ARGV[4])\n  redis.call(\"ZADD\", KEYS[4], ARGV[5], ARGV[6])\nend\nredis.call(\"XDEL\", KEYS[2], ARGV[3])\nreturn {\"OK\"}\n",
-  "enqueue": "-- Append one envelope to a work stream, at most once per dedup key, refusing\n-- when the backlog has reached its high-water mark.\n-- KEYS[1] stream; KEYS[2] (optional) seen-marker key in the same slot\n-- ARGV[1] entry field; ARGV[2] encoded envelope; ARGV[3] high-water mark (0 = none)\n-- ARGV[4] seen-marker TTL in ms\n-- Returns {\"OK\", id} | {\"DUP\", \"\"} | {\"BUSY\", backlog}\nlocal stream = KEYS[1]\nlocal seen = KEYS[2]\nif seen and redis.call(\"EXISTS\", seen) == 1 then\n  return {\"DUP\", \"\"}\nend\nlocal hwm = tonumber(ARGV[3])\nif hwm > 0 then\n  local backlog = redis.call(\"XLEN\", stream)\n  if backlog >= hwm then\n    return {\"BUSY\", tostring(backlog)}\n  end\nend\nlocal id = redis.call(\"XADD\", stream, \"*\", ARGV[1], ARGV[2])\nif seen then\n  redis.call(\"SET\", seen, \"1\", \"PX\", ARGV[4])\nend\nreturn {\"OK\", id}\n",
-  "fenced_ack": "-- Acknowledge and delete delivered entries, only while the caller holds the partition's lease.\n-- KEYS[1] lease; KEYS[2] stream (same slot)\n-- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3..n] entry ids\n-- Returns {\"OK\", acknowledged} | {\"FENCED\"}\n-- In chunks: unpack() fails (\"too many results to unpack\") past Lua's stack limit\n-- (about 8000 values), and a batch that can never succeed would be retried forever.\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nlocal chunk = 1000\nlocal acked = 0\nfor first = 3, #ARGV, chunk do\n  local last = math.min(first + chunk - 1, #ARGV)\n  acked = acked + redis.call(\"XACK\", KEYS[2], ARGV[2], unpack(ARGV, first, last))\n  redis.call(\"XDEL\", KEYS[2], unpack(ARGV, first, last))\nend\nreturn {\"OK\", acked}\n",
-  "fenced_bury": "-- Move one pending stream entry to the dead-letter stream, only while the\n-- caller holds the partition's lease (the dead letter is written first).\n-- KEYS[1] lease; KEYS[2] stream; KEYS[3] dead-letter stream (same slot)\n-- ARGV[1] owner value; ARGV[2] consumer group; ARGV[3] entry id; ARGV[4] entry field\n-- ARGV[5] encoded DeadLetter; ARGV[6] dead-letter stream cap (0 = none)\n-- Returns {\"OK\", dead letter id} | {\"FENCED\"}\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nlocal cap = tonumber(ARGV[6])\nlocal id\nif cap > 0 then\n  id = redis.call(\"XADD\", KEYS[3], \"MAXLEN\", \"~\", cap, \"*\", ARGV[4], ARGV[5])\nelse\n  id = redis.call(\"XADD\", KEYS[3], \"*\", ARGV[4], ARGV[5])\nend\nredis.call(\"XACK\", KEYS[2], ARGV[2], ARGV[3])\nredis.call(\"XDEL\", KEYS[2], ARGV[3])\nreturn {\"OK\", id}\n",
-  "inbox_push": "-- Append a command to a relay's inbox only while the inbox exists (the relay\n-- creates it with its consumer group at start; the janitor deletes it once a\n-- dead relay's inbox is empty), so nothing is written where no one reads.\n-- KEYS[1] relay inbox; ARGV[1] entry field; ARGV[2] encoded RelayCommand\n-- Returns {\"OK\", id} | {\"GONE\", \"\"}\nif redis.call(\"EXISTS\", KEYS[1]) == 0 then\n  return {\"GONE\", \"\"}\nend\nreturn {\"OK\", redis.call(\"XADD\", KEYS[1], \"*\", ARGV[1], ARGV[2])}\n",
-  "inbox_retire": "-- Delete a dead relay's inbox only if it is empty, in one step: a command that\n-- inbox_push appended after the janitor's last read keeps the inbox (and is\n-- handed on in the next round) instead of being deleted with it.\n-- KEYS[1] relay inbox\n-- Returns 1 if the inbox is gone, 0 if it still holds entries.\nif redis.call(\"XLEN\", KEYS[1]) > 0 then\n  return 0\nend\nredis.call(\"DEL\", KEYS[1])\nreturn 1\n",
-  "lease_acquire": "-- Take (or keep) the single-owner lease of a partition.\n-- KEYS[1] lease; ARGV[1] owner value \"<instance id>:<token>\"; ARGV[2] ttl in ms\n-- Returns {\"OK\"} when this owner holds the lease now, {\"HELD\", current owner} otherwise.\nlocal current = redis.call(\"GET\", KEYS[1])\nif not current then\n  redis.call(\"SET\", KEYS[1], ARGV[1], \"PX\", ARGV[2])\n  return {\"OK\"}\nend\nif current == ARGV[1] then\n  redis.call(\"PEXPIRE\", KEYS[1], ARGV[2])\n  return {\"OK\"}\nend\nreturn {\"HELD\", current}\n",
-  "lease_release": "-- Give a lease up at once (compare-and-delete), so the next owner need not wait for the TTL.\n-- KEYS[1] lease; ARGV[1] owner value\n-- Returns 1 when released, 0 when it was not held by this owner.\nif redis.call(\"GET\", KEYS[1]) == ARGV[1] then\n  redis.call(\"DEL\", KEYS[1])\n  return 1\nend\nreturn 0\n",
-  "lease_renew": "-- Extend a lease only while this owner still holds it (compare-and-PEXPIRE).\n-- KEYS[1] lease; ARGV[1] owner value; ARGV[2] ttl in ms\n-- Returns 1 when renewed, 0 when the lease is lost (fenced).\nif redis.call(\"GET\", KEYS[1]) == ARGV[1] then\n  redis.call(\"PEXPIRE\", KEYS[1], ARGV[2])\n  return 1\nend\nreturn 0\n",
-  "mailbox_offer": "-- Offer one message to a wallet: keep order with what already waits.\n-- KEYS[1] wallet route key; KEYS[2] wallet mailbox (same {w:...} slot)\n-- ARGV[1] encoded WalletMessage; ARGV[2] mailbox cap (0 = none); ARGV[3] 1 = the\n-- caller may deliver live (route present and the mailbox empty), 0 = mailbox only\n-- KEYS[3] (optional, same slot) the wallet's `wallet_pickup` key: while it exists the wallet\n-- collects with Message Pickup 2.0, so the message is always appended (never LIVE) and the answer\n-- carries the pickup state for the caller's decision on a live `delivery`.\n-- Returns {\"LIVE\", route bytes} (nothing written: the caller pushes to the relay),\n--         {\"MBOX\", depth, route bytes or \"\"} (appended), {\"FULL\", depth} (not written),\n--         {\"PICKUP\", depth, route bytes or \"\", pickup bytes} (appended, Message Pickup 2.0).\nlocal route = redis.call(\"GET\", KEYS[1])\nlocal depth = redis.call(\"LLEN\", KEYS[2])\nlocal pickup = KEYS[3] and redis.call(\"GET\", KEYS[3])\nif ARGV[3] == \"1\" and route and depth == 0 and not pickup then\n  return {\"LIVE\", route}\nend\nlocal cap = tonumber(ARGV[2])\nif cap > 0 and depth >= cap then\n  return {\"FULL\", depth}\nend\ndepth = redis.call(\"RPUSH\", KEYS[2], ARGV[1])\nif pickup then\n  return {\"PICKUP\", depth, route or \"\", pickup}\nend\nreturn {\"MBOX\", depth, route or \"\"}\n",
-  "mailbox_take": "-- Remove the first ARGV[2] messages of a mailbox after they were handed on,\n-- only if its head is still ARGV[1] (another drain may have taken them: then\n-- nothing is removed and the caller only sent duplicates, never lost any).\n-- KEYS[1] wallet mailbox; ARGV[1] the head as read; ARGV[2] count\n-- Returns the remaining depth, or -1 if the head changed.\nlocal head = redis.call(\"LINDEX\", KEYS[1], 0)\nif head ~= ARGV[1] then return -1 end\nredis.call(\"LTRIM\", KEYS[1], tonumber(ARGV[2]), -1)\nreturn redis.call(\"LLEN\", KEYS[1])\n",
-  "pickup_ack": "-- Message Pickup 2.0 `messages-received`: remove exactly the acknowledged messages from a\n-- wallet's mailbox, wherever they are in it; mids not in it are ignored.\n-- KEYS[1] wallet mailbox; KEYS[2] the wallet's `wallet_pickup_sent` hash (same {w:...} slot)\n-- ARGV the acknowledged mids.\n-- The mailbox holds encoded WalletMessages; their mid (field 1, length-delimited) is read here.\n-- The list is read in pages from the head (where delivered messages are) and the scan stops\n-- once every mid was found. Matches are overwritten with a tombstone, then removed with one\n-- LREM; a tombstone starts with a zero byte, which no encoded WalletMessage does (tag 0).\n-- Returns {removed, remaining depth}.\nlocal function mid_of(buf)\n  local i, n = 1, #buf\n  local function varint()\n    local value, mult = 0, 1\n    while i <= n do\n      local b = string.byte(buf, i)\n      i = i + 1\n      value = value + (b % 128) * mult\n      if b < 128 then return value end\n      mult = mult * 128\n    end\n    return value\n  end\n  while i <= n do\n    local tag = varint()\n    local field, wire = math.floor(tag / 8), tag % 8\n    if wire == 0 then\n      varint()\n    elseif wire == 2 then\n      local len = varint()\n      if field == 1 then return string.sub(buf, i, i + len - 1) end\n      i = i + len\n    elseif wire == 1 then\n      i = i + 8\n    elseif wire == 5 then\n      i = i + 4\n    else\n      return nil\n    end\n  end\n  return nil\nend\nlocal wanted, missing = {}, 0\nfor _, mid in ipairs(ARGV) do\n  if not wanted[mid] then\n    wanted[mid] = true\n    missing = missing + 1\n  end\n  redis.call(\"HDEL\", KEYS[2], mid)\nend\nlocal tombstone = \"\\0pickup-acknowledged\"\nlocal page, start, removed = 256, 0, 0\nwhile missing > 0 do\n  local items = redis.call(\"LRANGE\", KEYS[1], start, start + page - 1)\n  if #items == 0 then break end\n  for offset, item in ipairs(items) do\n    local mid = mid_of(item)\n    if mid and wanted[mid] then\n      redis.call(\"LSET\", KEYS[1], start + offset - 1, tombstone)\n      removed = removed + 1\n      if wanted[mid] == true then\n        wanted[mid] = \"found\"\n        missing = missing - 1\n      end\n    end\n  end\n  start = start + page\nend\nif removed > 0 then redis.call(\"LREM\", KEYS[1], 0, tombstone) end\nreturn {removed, redis.call(\"LLEN\", KEYS[1])}\n",
-  "retry_fail": "-- The head of a park list failed again: record the attempt and schedule the next one.\n-- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule (same slot)\n-- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] encoded ParkedJob (updated head); ARGV[4] due time (ms)\n-- Returns {\"OK\"} | {\"EMPTY\"} (nothing parked any more) | {\"FENCED\"}\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nif redis.call(\"EXISTS\", KEYS[2]) == 0 then\n  redis.call(\"ZREM\", KEYS[3], ARGV[2])\n  return {\"EMPTY\"}\nend\nredis.call(\"LSET\", KEYS[2], 0, ARGV[3])\nredis.call(\"ZADD\", KEYS[3], ARGV[4], ARGV[2])\nreturn {\"OK\"}\n",
-  "retry_ok": "-- The head of a park list was delivered: drop it; the next one (if any) is due at once.\n-- KEYS[1] lease; KEYS[2] park list; KEYS[3] retry schedule (same slot)\n-- ARGV[1] owner value; ARGV[2] recipient key; ARGV[3] now (ms)\n-- ARGV[4] SHA-1 (hex) of the head the caller delivered; absent when it found the list empty\n-- Returns {\"NEXT\", removed} (more parked, due now) | {\"EMPTY\", removed} | {\"FENCED\"};\n-- removed is 1 when this call dropped the head, 0 when the head was no longer the delivered one.\n-- The head is dropped only while it is still the delivered one: a client may send this call\n-- again after a lost connection although Redis ran it, and a second blind pop would drop the\n-- next job undelivered. A digest rather than the bytes: a parked job can carry a large message.\nif redis.call(\"GET\", KEYS[1]) ~= ARGV[1] then\n  return {\"FENCED\"}\nend\nlocal removed = 0\nlocal head = redis.call(\"LINDEX\", KEYS[2], 0)\nif head and ARGV[4] and redis.sha1hex(head) == ARGV[4] then\n  redis.call(\"LPOP\", KEYS[2])\n  removed = 1\nend\nif redis.call(\"LLEN\", KEYS[2]) > 0 then\n  redis.call(\"ZADD\", KEYS[3], ARGV[3], ARGV[2])\n  return {\"NEXT\", removed}\nend\nredis.call(\"ZREM\", KEYS[3], ARGV[2])\nreturn {\"EMPTY\", removed}\n",
-  "route_clear": "-- Delete a wallet's route only if it still points at this relay's socket\n-- (compare-and-delete: a newer session elsewhere is left alone).\n-- KEYS[1] wallet route key; ARGV[1] relay id; ARGV[2] socket id\n-- The stored value is a WalletRoute: relay_id is field 1, socket_id field 2.\n-- Returns 1 if deleted, 0 otherwise.\nlocal buf = redis.call(\"GET\", KEYS[1])\nif not buf then return 0 end\nlocal i, n = 1, #buf\nlocal function varint()\n  local value, mult = 0, 1\n  while i <= n do\n    local b = string.byte(buf, i)\n    i = i + 1\n    value = value + (b % 128) * mult\n    if b < 128 then return value end\n    mult = mult * 128\n  end\n  return value\nend\nlocal relay, socket = \"\", \"\"\nwhile i <= n do\n  local tag = varint()\n  local field, wire = math.floor(tag / 8), tag % 8\n  if wire == 0 then\n    varint()\n  elseif wire == 2 then\n    local len = varint()\n    local s = string.sub(buf, i, i + len - 1)\n    i = i + len\n    if field == 1 then relay = s elseif field == 2 then socket = s end\n  elseif wire == 1 then\n    i = i + 8\n  elseif wire == 5 then\n    i = i + 4\n  else\n    return 0\n  end\nend\nif relay == ARGV[1] and socket == ARGV[2] then\n  redis.call(\"DEL\", KEYS[1])\n  return 1\nend\nreturn 0\n",
-  "route_set": "-- Register a wallet's route (wallet key -> relay + socket): the newest session wins.\n-- KEYS[1] wallet route key; ARGV[1] encoded WalletRoute; ARGV[2] its epoch;\n-- ARGV[3] TTL in ms. KEYS[2] (optional, same slot) the wallet's `wallet_pickup` key.\n-- The stored value is a WalletRoute; its epoch (field 3, varint) is read here.\n-- Returns {\"SET\", the replaced route's epoch, or \"\" if there was none, \"PICKUP\" if KEYS[2] exists\n-- (the wallet collects with Message Pickup 2.0: no drain) or \"\"} | {\"STALE\", stored epoch}.\nlocal function epoch_of(buf)\n  local i, n = 1, #buf\n  local function varint()\n    local value, mult = 0, 1\n    while i <= n do\n      local b = string.byte(buf, i)\n      i = i + 1\n      value = value + (b % 128) * mult\n      if b < 128 then return value end\n      mult = mult * 128\n    end\n    return value\n  end\n  while i <= n do\n    local tag = varint()\n    local field, wire = math.floor(tag / 8), tag % 8\n    if wire == 0 then\n      local v = varint()\n      if field == 3 then return v end\n    elseif wire == 2 then\n      i = i + varint()\n    elseif wire == 1 then\n      i = i + 8\n    elseif wire == 5 then\n      i = i + 4\n    else\n      return 0\n    end\n  end\n  return 0\nend\nlocal current = redis.call(\"GET\", KEYS[1])\nlocal epoch = tonumber(ARGV[2])\nlocal replaced = \"\"\nif current then\n  local stored = epoch_of(current)\n  if stored > epoch then\n    return {\"STALE\", string.format(\"%.0f\", stored)}\n  end\n  -- %.0f, not tostring: epochs (ms * 1000 + counter) have 16 digits, tostring keeps 14.\n  replaced = string.format(\"%.0f\", stored)\nend\nredis.call(\"SET\", KEYS[1], ARGV[1], \"PX\", ARGV[3])\nlocal pickup = \"\"\nif KEYS[2] and redis.call(\"EXISTS\", KEYS[2]) == 1 then pickup = \"PICKUP\" end\nreturn {\"SET\", replaced, pickup}\n",
+// Generated from proto/scripts/*.lua (their `--!` headers) by scripts/gen.mjs. Do not edit.
+import type { ChainableCommander } from "ioredis";
+import type { RedisClient } from "../redis/connection.js";
+import { callScript, queueScriptCall, replyAsText, type ScriptValue, scriptBytes, scriptInt } from "../redis/scripts.js";
+
+/** Keys and arguments of ack.lua. */
+export interface AckCall {
+  stream: string;
+  group: string;
+  ids: readonly string[];
+}
+export type AckReply = number;
+function ackArgv(call: AckCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.stream, call.group];
+  for (const v of call.ids) argv.push(v);
+  return argv;
+}
+/** ack.lua: KEYS stream; ARGV group, ids... */
+function ack(client: RedisClient, call: AckCall): Promise<AckReply> {
+  return callScript(client, "ack", ackArgv(call), false) as Promise<AckReply>;
+}
+
+/** Keys and arguments of admit.lua. */
+export interface AdmitCall {
+  lease: string;
+  stream: string;
+  park: string;
+  owner: string;
+  group: string;
+  entryId: string;
+  parkedJob: Uint8Array;
+}
+export type AdmitReply = ["GO"] | ["PARKED"] | ["FENCED"];
+function admitArgv(call: AdmitCall): ScriptValue[] {
+  const argv: ScriptValue[] = [3, call.lease, call.stream, call.park, call.owner, call.group, call.entryId, scriptBytes(call.parkedJob)];
+  return argv;
+}
+/** admit.lua: KEYS lease, stream, park; ARGV owner, group, entry_id, parked_job */
+function admit(client: RedisClient, call: AdmitCall): Promise<AdmitReply> {
+  return callScript(client, "admit", admitArgv(call), false) as Promise<AdmitReply>;
+}
+
+/** Keys and arguments of bury.lua. */
+export interface BuryCall {
+  stream: string;
+  deadLetters: string;
+  group: string;
+  entryId: string;
+  entryField: string;
+  deadLetter: Uint8Array;
+  cap: number | bigint;
+}
+export type BuryReply = string;
+function buryArgv(call: BuryCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.stream, call.deadLetters, call.group, call.entryId, call.entryField, scriptBytes(call.deadLetter), scriptInt(call.cap)];
+  return argv;
+}
+/** bury.lua: KEYS stream, dead_letters; ARGV group, entry_id, entry_field, dead_letter, cap */
+function bury(client: RedisClient, call: BuryCall): Promise<BuryReply> {
+  return callScript(client, "bury", buryArgv(call), false) as Promise<BuryReply>;
+}
+
+/** Keys and arguments of bury_parked.lua. */
+export interface BuryParkedCall {
+  lease: string;
+  park: string;
+  retry: string;
+  deadLetters: string;
+  owner: string;
+  recipient: string;
+  nowMs: number | bigint;
+  entryField: string;
+  deadLetter: Uint8Array;
+  cap: number | bigint;
+  headDigest: string;
+}
+export type BuryParkedReply = ["NEXT", deadLetterId: string] | ["EMPTY", deadLetterId: string] | ["FENCED"];
+function buryParkedArgv(call: BuryParkedCall): ScriptValue[] {
+  const argv: ScriptValue[] = [4, call.lease, call.park, call.retry, call.deadLetters, call.owner, call.recipient, scriptInt(call.nowMs), call.entryField, scriptBytes(call.deadLetter), scriptInt(call.cap), call.headDigest];
+  return argv;
+}
+/** bury_parked.lua: KEYS lease, park, retry, dead_letters; ARGV owner, recipient, now_ms, entry_field, dead_letter, cap, head_digest */
+function buryParked(client: RedisClient, call: BuryParkedCall): Promise<BuryParkedReply> {
+  return callScript(client, "bury_parked", buryParkedArgv(call), false) as Promise<BuryParkedReply>;
+}
+
+/** Keys and arguments of defer.lua. */
+export interface DeferCall {
+  lease: string;
+  stream: string;
+  park: string;
+  retry: string;
+  owner: string;
+  group: string;
+  entryId: string;
+  parkedJob: Uint8Array;
+  dueMs: number | bigint;
+  recipient: string;
+}
+export type DeferReply = ["OK"] | ["FENCED"];
+function deferArgv(call: DeferCall): ScriptValue[] {
+  const argv: ScriptValue[] = [4, call.lease, call.stream, call.park, call.retry, call.owner, call.group, call.entryId, scriptBytes(call.parkedJob), scriptInt(call.dueMs), call.recipient];
+  return argv;
+}
+/** defer.lua: KEYS lease, stream, park, retry; ARGV owner, group, entry_id, parked_job, due_ms, recipient */
+function defer(client: RedisClient, call: DeferCall): Promise<DeferReply> {
+  return callScript(client, "defer", deferArgv(call), false) as Promise<DeferReply>;
+}
+
+/** Keys and arguments of enqueue.lua. */
+export interface EnqueueCall {
+  stream: string;
+  seen?: string | undefined;
+  entryField: string;
+  envelope: Uint8Array;
+  highWaterMark: number | bigint;
+  seenTtlMs: number | bigint;
+}
+export type EnqueueReply = ["OK", entryId: string] | ["DUP", blank: string] | ["BUSY", backlog: string];
+function enqueueArgv(call: EnqueueCall): ScriptValue[] {
+  const argv: ScriptValue[] = [call.seen === undefined ? 1 : 2, call.stream];
+  if (call.seen !== undefined) argv.push(call.seen);
+  argv.push(call.entryField, scriptBytes(call.envelope), scriptInt(call.highWaterMark), scriptInt(call.seenTtlMs));
+  return argv;
+}
+/** enqueue.lua: KEYS stream, seen?; ARGV entry_field, envelope, high_water_mark, seen_ttl_ms */
+function enqueue(client: RedisClient, call: EnqueueCall): Promise<EnqueueReply> {
+  return callScript(client, "enqueue", enqueueArgv(call), false) as Promise<EnqueueReply>;
+}
+
+/** Keys and arguments of fenced_ack.lua. */
+export interface FencedAckCall {
+  lease: string;
+  stream: string;
+  owner: string;
+  group: string;
+  ids: readonly string[];
+}
+export type FencedAckReply = ["OK", acked: number] | ["FENCED"];
+function fencedAckArgv(call: FencedAckCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.lease, call.stream, call.owner, call.group];
+  for (const v of call.ids) argv.push(v);
+  return argv;
+}
+/** fenced_ack.lua: KEYS lease, stream; ARGV owner, group, ids... */
+function fencedAck(client: RedisClient, call: FencedAckCall): Promise<FencedAckReply> {
+  return callScript(client, "fenced_ack", fencedAckArgv(call), false) as Promise<FencedAckReply>;
+}
+
+/** Keys and arguments of fenced_bury.lua. */
+export interface FencedBuryCall {
+  lease: string;
+  stream: string;
+  deadLetters: string;
+  owner: string;
+  group: string;
+  entryId: string;
+  entryField: string;
+  deadLetter: Uint8Array;
+  cap: number | bigint;
+}
+export type FencedBuryReply = ["OK", deadLetterId: string] | ["FENCED"];
+function fencedBuryArgv(call: FencedBuryCall): ScriptValue[] {
+  const argv: ScriptValue[] = [3, call.lease, call.stream, call.deadLetters, call.owner, call.group, call.entryId, call.entryField, scriptBytes(call.deadLetter), scriptInt(call.cap)];
+  return argv;
+}
+/** fenced_bury.lua: KEYS lease, stream, dead_letters; ARGV owner, group, entry_id, entry_field, dead_letter, cap */
+function fencedBury(client: RedisClient, call: FencedBuryCall): Promise<FencedBuryReply> {
+  return callScript(client, "fenced_bury", fencedBuryArgv(call), false) as Promise<FencedBuryReply>;
+}
+
+/** Keys and arguments of inbox_push.lua. */
+export interface InboxPushCall {
+  inbox: string;
+  entryField: string;
+  command: Uint8Array;
+}
+export type InboxPushReply = ["OK", entryId: string] | ["GONE", blank: string];
+function inboxPushArgv(call: InboxPushCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.inbox, call.entryField, scriptBytes(call.command)];
+  return argv;
+}
+/** inbox_push.lua: KEYS inbox; ARGV entry_field, command */
+function inboxPush(client: RedisClient, call: InboxPushCall): Promise<InboxPushReply> {
+  return callScript(client, "inbox_push", inboxPushArgv(call), false) as Promise<InboxPushReply>;
+}
+
+/** Keys and arguments of inbox_retire.lua. */
+export interface InboxRetireCall {
+  inbox: string;
+}
+export type InboxRetireReply = number;
+function inboxRetireArgv(call: InboxRetireCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.inbox];
+  return argv;
+}
+/** inbox_retire.lua: KEYS inbox; ARGV none */
+function inboxRetire(client: RedisClient, call: InboxRetireCall): Promise<InboxRetireReply> {
+  return callScript(client, "inbox_retire", inboxRetireArgv(call), false) as Promise<InboxRetireReply>;
+}
+
+/** Keys and arguments of lease_acquire.lua. */
+export interface LeaseAcquireCall {
+  lease: string;
+  owner: string;
+  ttlMs: number | bigint;
+}
+export type LeaseAcquireReply = ["OK"] | ["HELD", holder: string];
+function leaseAcquireArgv(call: LeaseAcquireCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.lease, call.owner, scriptInt(call.ttlMs)];
+  return argv;
+}
+/** lease_acquire.lua: KEYS lease; ARGV owner, ttl_ms */
+function leaseAcquire(client: RedisClient, call: LeaseAcquireCall): Promise<LeaseAcquireReply> {
+  return callScript(client, "lease_acquire", leaseAcquireArgv(call), false) as Promise<LeaseAcquireReply>;
+}
+
+/** Keys and arguments of lease_release.lua. */
+export interface LeaseReleaseCall {
+  lease: string;
+  owner: string;
+}
+export type LeaseReleaseReply = number;
+function leaseReleaseArgv(call: LeaseReleaseCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.lease, call.owner];
+  return argv;
+}
+/** lease_release.lua: KEYS lease; ARGV owner */
+function leaseRelease(client: RedisClient, call: LeaseReleaseCall): Promise<LeaseReleaseReply> {
+  return callScript(client, "lease_release", leaseReleaseArgv(call), false) as Promise<LeaseReleaseReply>;
+}
+
+/** Keys and arguments of lease_renew.lua. */
+export interface LeaseRenewCall {
+  lease: string;
+  owner: string;
+  ttlMs: number | bigint;
+}
+export type LeaseRenewReply = number;
+function leaseRenewArgv(call: LeaseRenewCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.lease, call.owner, scriptInt(call.ttlMs)];
+  return argv;
+}
+/** lease_renew.lua: KEYS lease; ARGV owner, ttl_ms */
+function leaseRenew(client: RedisClient, call: LeaseRenewCall): Promise<LeaseRenewReply> {
+  return callScript(client, "lease_renew", leaseRenewArgv(call), false) as Promise<LeaseRenewReply>;
+}
+
+/** Keys and arguments of mailbox_offer.lua. */
+export interface MailboxOfferCall {
+  route: string;
+  mailbox: string;
+  pickup?: string | undefined;
+  message: Uint8Array;
+  cap: number | bigint;
+  live: string;
+}
+export type MailboxOfferReply = ["LIVE", route: Buffer] | ["MBOX", depth: number, route: Buffer] | ["FULL", depth: number] | ["PICKUP", depth: number, route: Buffer, pickup: Buffer];
+function mailboxOfferArgv(call: MailboxOfferCall): ScriptValue[] {
+  const argv: ScriptValue[] = [call.pickup === undefined ? 2 : 3, call.route, call.mailbox];
+  if (call.pickup !== undefined) argv.push(call.pickup);
+  argv.push(scriptBytes(call.message), scriptInt(call.cap), call.live);
+  return argv;
+}
+/** mailbox_offer.lua: KEYS route, mailbox, pickup?; ARGV message, cap, live */
+async function mailboxOffer(client: RedisClient, call: MailboxOfferCall): Promise<MailboxOfferReply> {
+  return replyAsText((await callScript(client, "mailbox_offer", mailboxOfferArgv(call), true)) as unknown[], []) as MailboxOfferReply;
+}
+
+/** Keys and arguments of mailbox_take.lua. */
+export interface MailboxTakeCall {
+  mailbox: string;
+  head: Uint8Array;
+  count: number | bigint;
+}
+export type MailboxTakeReply = number;
+function mailboxTakeArgv(call: MailboxTakeCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.mailbox, scriptBytes(call.head), scriptInt(call.count)];
+  return argv;
+}
+/** mailbox_take.lua: KEYS mailbox; ARGV head, count */
+function mailboxTake(client: RedisClient, call: MailboxTakeCall): Promise<MailboxTakeReply> {
+  return callScript(client, "mailbox_take", mailboxTakeArgv(call), false) as Promise<MailboxTakeReply>;
+}
+
+/** Keys and arguments of pickup_ack.lua. */
+export interface PickupAckCall {
+  mailbox: string;
+  sent: string;
+  mids: readonly string[];
+}
+export type PickupAckReply = [removed: number, depth: number];
+function pickupAckArgv(call: PickupAckCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.mailbox, call.sent];
+  for (const v of call.mids) argv.push(v);
+  return argv;
+}
+/** pickup_ack.lua: KEYS mailbox, sent; ARGV mids... */
+function pickupAck(client: RedisClient, call: PickupAckCall): Promise<PickupAckReply> {
+  return callScript(client, "pickup_ack", pickupAckArgv(call), false) as Promise<PickupAckReply>;
+}
+
+/** Keys and arguments of retry_fail.lua. */
+export interface RetryFailCall {
+  lease: string;
+  park: string;
+  retry: string;
+  owner: string;
+  recipient: string;
+  parkedJob: Uint8Array;
+  dueMs: number | bigint;
+}
+export type RetryFailReply = ["OK"] | ["EMPTY"] | ["FENCED"];
+function retryFailArgv(call: RetryFailCall): ScriptValue[] {
+  const argv: ScriptValue[] = [3, call.lease, call.park, call.retry, call.owner, call.recipient, scriptBytes(call.parkedJob), scriptInt(call.dueMs)];
+  return argv;
+}
+/** retry_fail.lua: KEYS lease, park, retry; ARGV owner, recipient, parked_job, due_ms */
+function retryFail(client: RedisClient, call: RetryFailCall): Promise<RetryFailReply> {
+  return callScript(client, "retry_fail", retryFailArgv(call), false) as Promise<RetryFailReply>;
+}
+
+/** Keys and arguments of retry_ok.lua. */
+export interface RetryOkCall {
+  lease: string;
+  park: string;
+  retry: string;
+  owner: string;
+  recipient: string;
+  nowMs: number | bigint;
+  headDigest?: string | undefined;
+}
+export type RetryOkReply = ["NEXT", removed: number] | ["EMPTY", removed: number] | ["FENCED"];
+function retryOkArgv(call: RetryOkCall): ScriptValue[] {
+  const argv: ScriptValue[] = [3, call.lease, call.park, call.retry, call.owner, call.recipient, scriptInt(call.nowMs)];
+  if (call.headDigest !== undefined) argv.push(call.headDigest);
+  return argv;
+}
+/** retry_ok.lua: KEYS lease, park, retry; ARGV owner, recipient, now_ms, head_digest? */
+function retryOk(client: RedisClient, call: RetryOkCall): Promise<RetryOkReply> {
+  return callScript(client, "retry_ok", retryOkArgv(call), false) as Promise<RetryOkReply>;
+}
+
+/** Keys and arguments of route_clear.lua. */
+export interface RouteClearCall {
+  route: string;
+  relayId: string;
+  socketId: string;
+}
+export type RouteClearReply = number;
+function routeClearArgv(call: RouteClearCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.route, call.relayId, call.socketId];
+  return argv;
+}
+/** route_clear.lua: KEYS route; ARGV relay_id, socket_id */
+function routeClear(client: RedisClient, call: RouteClearCall): Promise<RouteClearReply> {
+  return callScript(client, "route_clear", routeClearArgv(call), false) as Promise<RouteClearReply>;
+}
+
+/** Keys and arguments of route_set.lua. */
+export interface RouteSetCall {
+  route: string;
+  pickup?: string | undefined;
+  walletRoute: Uint8Array;
+  epoch: number | bigint;
+  ttlMs: number | bigint;
+}
+export type RouteSetReply = ["SET", replacedEpoch: string, pickup: string] | ["STALE", storedEpoch: string];
+function routeSetArgv(call: RouteSetCall): ScriptValue[] {
+  const argv: ScriptValue[] = [call.pickup === undefined ? 1 : 2, call.route];
+  if (call.pickup !== undefined) argv.push(call.pickup);
+  argv.push(scriptBytes(call.walletRoute), scriptInt(call.epoch), scriptInt(call.ttlMs));
+  return argv;
+}
+/** route_set.lua: KEYS route, pickup?; ARGV wallet_route, epoch, ttl_ms */
+function routeSet(client: RedisClient, call: RouteSetCall): Promise<RouteSetReply> {
+  return callScript(client, "route_set", routeSetArgv(call), false) as Promise<RouteSetReply>;
+}
+
+/** The contract's scripts, one typed call each (EVALSHA with EVAL fallback; all keys in one slot). */
+export const lua = {
+  ack,
+  admit,
+  bury,
+  buryParked,
+  defer,
+  enqueue,
+  fencedAck,
+  fencedBury,
+  inboxPush,
+  inboxRetire,
+  leaseAcquire,
+  leaseRelease,
+  leaseRenew,
+  mailboxOffer,
+  mailboxTake,
+  pickupAck,
+  retryFail,
+  retryOk,
+  routeClear,
+  routeSet,
 } as const;
-export type LuaScriptName = keyof typeof luaScripts;
+
+/** Each script's keys (fields of its call), in KEYS order: what must share one hash slot. */
+export const luaKeys = {
+  ack: ["stream"],
+  admit: ["lease", "stream", "park"],
+  bury: ["stream", "deadLetters"],
+  buryParked: ["lease", "park", "retry", "deadLetters"],
+  defer: ["lease", "stream", "park", "retry"],
+  enqueue: ["stream", "seen"],
+  fencedAck: ["lease", "stream"],
+  fencedBury: ["lease", "stream", "deadLetters"],
+  inboxPush: ["inbox"],
+  inboxRetire: ["inbox"],
+  leaseAcquire: ["lease"],
+  leaseRelease: ["lease"],
+  leaseRenew: ["lease"],
+  mailboxOffer: ["route", "mailbox", "pickup"],
+  mailboxTake: ["mailbox"],
+  pickupAck: ["mailbox", "sent"],
+  retryFail: ["lease", "park", "retry"],
+  retryOk: ["lease", "park", "retry"],
+  routeClear: ["route"],
+  routeSet: ["route", "pickup"],
+} as const;
+
+/** The same calls queued on a pipeline of a client that has had `registerScripts`; replies come with `exec`. */
+export const luaPipeline = {
+  ack: (pipeline: ChainableCommander, call: AckCall): ChainableCommander =>
+    queueScriptCall(pipeline, "ack", ackArgv(call)),
+  admit: (pipeline: ChainableCommander, call: AdmitCall): ChainableCommander =>
+    queueScriptCall(pipeline, "admit", admitArgv(call)),
+  bury: (pipeline: ChainableCommander, call: BuryCall): ChainableCommander =>
+    queueScriptCall(pipeline, "bury", buryArgv(call)),
+  buryParked: (pipeline: ChainableCommander, call: BuryParkedCall): ChainableCommander =>
+    queueScriptCall(pipeline, "bury_parked", buryParkedArgv(call)),
+  defer: (pipeline: ChainableCommander, call: DeferCall): ChainableCommander =>
+    queueScriptCall(pipeline, "defer", deferArgv(call)),
+  enqueue: (pipeline: ChainableCommander, call: EnqueueCall): ChainableCommander =>
+    queueScriptCall(pipeline, "enqueue", enqueueArgv(call)),
+  fencedAck: (pipeline: ChainableCommander, call: FencedAckCall): ChainableCommander =>
+    queueScriptCall(pipeline, "fenced_ack", fencedAckArgv(call)),
+  fencedBury: (pipeline: ChainableCommander, call: FencedBuryCall): ChainableCommander =>
+    queueScriptCall(pipeline, "fenced_bury", fencedBuryArgv(call)),
+  inboxPush: (pipeline: ChainableCommander, call: InboxPushCall): ChainableCommander =>
+    queueScriptCall(pipeline, "inbox_push", inboxPushArgv(call)),
+  inboxRetire: (pipeline: ChainableCommander, call: InboxRetireCall): ChainableCommander =>
+    queueScriptCall(pipeline, "inbox_retire", inboxRetireArgv(call)),
+  leaseAcquire: (pipeline: ChainableCommander, call: LeaseAcquireCall): ChainableCommander =>
+    queueScriptCall(pipeline, "lease_acquire", leaseAcquireArgv(call)),
+  leaseRelease: (pipeline: ChainableCommander, call: LeaseReleaseCall): ChainableCommander =>
+    queueScriptCall(pipeline, "lease_release", leaseReleaseArgv(call)),
+  leaseRenew: (pipeline: ChainableCommander, call: LeaseRenewCall): ChainableCommander =>
+    queueScriptCall(pipeline, "lease_renew", leaseRenewArgv(call)),
+  mailboxOffer: (pipeline: ChainableCommander, call: MailboxOfferCall): ChainableCommander =>
+    queueScriptCall(pipeline, "mailbox_offer", mailboxOfferArgv(call)),
+  mailboxTake: (pipeline: ChainableCommander, call: MailboxTakeCall): ChainableCommander =>
+    queueScriptCall(pipeline, "mailbox_take", mailboxTakeArgv(call)),
+  pickupAck: (pipeline: ChainableCommander, call: PickupAckCall): ChainableCommander =>
+    queueScriptCall(pipeline, "pickup_ack", pickupAckArgv(call)),
+  retryFail: (pipeline: ChainableCommander, call: RetryFailCall): ChainableCommander =>
+    queueScriptCall(pipeline, "retry_fail", retryFailArgv(call)),
+  retryOk: (pipeline: ChainableCommander, call: RetryOkCall): ChainableCommander =>
+    queueScriptCall(pipeline, "retry_ok", retryOkArgv(call)),
+  routeClear: (pipeline: ChainableCommander, call: RouteClearCall): ChainableCommander =>
+    queueScriptCall(pipeline, "route_clear", routeClearArgv(call)),
+  routeSet: (pipeline: ChainableCommander, call: RouteSetCall): ChainableCommander =>
+    queueScriptCall(pipeline, "route_set", routeSetArgv(call)),
+} as const;

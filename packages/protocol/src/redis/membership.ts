@@ -2,6 +2,7 @@ import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { decodeEnvelope, encodeEnvelope } from "../contract/envelope-codec.js";
 import type { Keyspace } from "../contract/keyspace.js";
 import { type InstanceInfo, InstanceInfoSchema } from "../gen/acapy_bridge/v1/envelopes_pb.js";
+import { Liveness } from "../gen/acapy_bridge/v1/keyspace_pb.js";
 import type { RedisClient } from "./connection.js";
 
 export interface MembershipOptions {
@@ -14,8 +15,8 @@ export interface MembershipOptions {
   onError?: (error: Error) => void;
 }
 
-export const DEFAULT_HEARTBEAT_MS = 2000;
-export const DEFAULT_DEAD_AFTER_MS = 10_000;
+export const DEFAULT_HEARTBEAT_MS: number = Liveness.HEARTBEAT_MS;
+export const DEFAULT_DEAD_AFTER_MS: number = Liveness.DEAD_AFTER_MS;
 
 /**
  * Liveness by heartbeat: every instance refreshes its score in its role's

@@ -1,5 +1,5 @@
+import { lua } from "../gen/lua_scripts.js";
 import { BLOCKED_READ_PATIENCE_MS, type RedisClient } from "./connection.js";
-import { runScript } from "./scripts.js";
 
 /** What happened to an envelope offered to a work stream. */
 export type EnqueueOutcome =
@@ -20,13 +20,14 @@ export interface EnqueueRequest {
 
 /** Appends one envelope atomically with its dedup marker and backlog check. */
 export async function enqueueEnvelope(client: RedisClient, request: EnqueueRequest): Promise<EnqueueOutcome> {
-  const keys = request.seenKey ? [request.stream, request.seenKey] : [request.stream];
-  const reply = (await runScript(client, "enqueue", keys, [
-    request.entryField,
-    request.payload,
-    request.highWaterMark,
-    request.seenTtlMs ?? 0,
-  ])) as [string, string];
+  const reply = await lua.enqueue(client, {
+    stream: request.stream,
+    seen: request.seenKey || undefined,
+    entryField: request.entryField,
+    envelope: request.payload,
+    highWaterMark: request.highWaterMark,
+    seenTtlMs: request.seenTtlMs ?? 0,
+  });
   switch (reply[0]) {
     case "OK":
       return { status: "queued", entryId: reply[1] };
@@ -35,7 +36,7 @@ export async function enqueueEnvelope(client: RedisClient, request: EnqueueReque
     case "BUSY":
       return { status: "busy", backlog: Number(reply[1]) };
     default:
-      throw new Error(`enqueue script returned ${JSON.stringify(reply)}`);
+      throw new Error(`enqueue script returned ${JSON.stringify(reply satisfies never)}`);
   }
 }
 
@@ -125,7 +126,7 @@ export async function ackEntries(
   ids: readonly string[],
 ): Promise<number> {
   if (ids.length === 0) return 0;
-  return Number(await runScript(client, "ack", [stream], [group, ...ids]));
+  return lua.ack(client, { stream, group, ids });
 }
 
 export interface BuryRequest {
@@ -141,14 +142,15 @@ export interface BuryRequest {
 
 /** Moves a pending entry to the dead-letter stream; returns the dead letter's id. */
 export async function buryEntry(client: RedisClient, request: BuryRequest): Promise<string> {
-  return String(
-    await runScript(
-      client,
-      "bury",
-      [request.stream, request.deadLetterStream],
-      [request.group, request.entryId, request.entryField, request.deadLetter, request.deadLetterCap],
-    ),
-  );
+  return lua.bury(client, {
+    stream: request.stream,
+    deadLetters: request.deadLetterStream,
+    group: request.group,
+    entryId: request.entryId,
+    entryField: request.entryField,
+    deadLetter: request.deadLetter,
+    cap: request.deadLetterCap,
+  });
 }
 
 export interface ClaimResult {
