@@ -12,6 +12,8 @@ export interface DelivererMetrics {
   /** Attempts a delivered job needed. */
   attemptsPerDelivery: Histogram<"kind">;
   deadLetters: Counter<"reason">;
+  /** Attempts the outbound target policy refused, by the refused address's category (loopback, private, ...). */
+  targetsRefused: Counter<"reason">;
   ownedPartitions: Gauge;
   inFlight: Gauge;
   /** Entries of owned partitions not yet read (XINFO GROUPS lag) plus read but unacknowledged. */
@@ -60,6 +62,12 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
     deadLetters: new Counter({
       name: "acapy_bridge_deliverer_dead_letters_total",
       help: "Jobs dead-lettered, by reason",
+      labelNames: ["reason"],
+      registers,
+    }),
+    targetsRefused: new Counter({
+      name: "acapy_bridge_deliverer_targets_refused_total",
+      help: "Agent endpoints refused by the outbound target policy (--outbound-allow-cidrs), by address category",
       labelNames: ["reason"],
       registers,
     }),

@@ -1,5 +1,6 @@
 import { check, type OptionSpec, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
 import { keySpecs } from "@acapy-bridge/protocol";
+import { cidrProblem } from "./target-policy.js";
 
 function rule<T extends OptionValue>(validate: (value: T) => string | undefined): OptionSpec["validate"] {
   return validate as OptionSpec["validate"];
@@ -43,6 +44,11 @@ export interface DelivererConfig {
   wsIdleMs: number;
   /** How long a delivered entry's acknowledgement may wait to share a Redis call with others (0 = next turn). */
   ackLingerMs: number;
+  /**
+   * Address ranges (CIDRs) agents' endpoints may reach although the target policy refuses them
+   * (loopback, private, link-local, ...: see target-policy.ts). Empty: public addresses only.
+   */
+  outboundAllowCidrs: string[];
 }
 
 export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
@@ -64,12 +70,17 @@ export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
   deadLetterCap: keySpecs.outboundDeadLetters.maxLength,
   wsIdleMs: 30_000,
   ackLingerMs: 20,
+  outboundAllowCidrs: [],
 };
 
 const d = DEFAULT_DELIVERER_CONFIG;
 
+type NumericKey = {
+  [K in keyof DelivererConfig]: DelivererConfig[K] extends number ? K : never;
+}[keyof DelivererConfig];
+
 interface Field {
-  key: keyof DelivererConfig;
+  key: NumericKey;
   name: string;
   description: string;
   allowZero?: boolean;
@@ -145,15 +156,36 @@ function envName(name: string): string {
   return `ACAPY_BRIDGE_${name.toUpperCase().replace(/-/g, "_")}`;
 }
 
+const OUTBOUND_ALLOW_CIDRS = "outbound-allow-cidrs";
+
 /** The deliverer's own options (the CLI adds the common ones: Redis, prefix, partitions, logging, ops port). */
-export const delivererOptionSpecs: OptionSpec[] = FIELDS.map((f) => ({
-  name: f.name,
-  env: envName(f.name),
-  kind: "integer",
-  default: d[f.key],
-  description: f.description,
-  validate: rule(f.allowZero ? check.nonNegative : check.positive),
-}));
+export const delivererOptionSpecs: OptionSpec[] = [
+  ...FIELDS.map(
+    (f): OptionSpec => ({
+      name: f.name,
+      env: envName(f.name),
+      kind: "integer",
+      default: d[f.key],
+      description: f.description,
+      validate: rule(f.allowZero ? check.nonNegative : check.positive),
+    }),
+  ),
+  {
+    name: OUTBOUND_ALLOW_CIDRS,
+    env: envName(OUTBOUND_ALLOW_CIDRS),
+    kind: "list",
+    default: d.outboundAllowCidrs,
+    description:
+      "Comma-separated CIDRs agents' endpoints may reach although they are not public (loopback, private, link-local, CGNAT, ...), e.g. 127.0.0.0/8,10.1.0.0/16. Empty: every non-public address is refused and the message dead-lettered. Webhook URLs are not checked.",
+    validate: rule((cidrs: string[]) => {
+      for (const cidr of cidrs) {
+        const problem = cidrProblem(cidr);
+        if (problem) return problem;
+      }
+      return undefined;
+    }),
+  },
+];
 
 /** Builds the deliverer's config from parsed options; absent options take the defaults. */
 export function delivererConfigFromOptions(parsed: ParsedOptions): DelivererConfig {
@@ -162,5 +194,7 @@ export function delivererConfigFromOptions(parsed: ParsedOptions): DelivererConf
     const v = parsed[f.name];
     if (typeof v === "number") config[f.key] = v;
   }
+  const allow = parsed[OUTBOUND_ALLOW_CIDRS];
+  if (Array.isArray(allow)) config.outboundAllowCidrs = allow;
   return config;
 }

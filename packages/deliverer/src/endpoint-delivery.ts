@@ -1,41 +1,78 @@
-import type { OutboundJob } from "@acapy-bridge/protocol";
+import { JobKind, type OutboundJob } from "@acapy-bridge/protocol";
 import { KeyedSemaphore, Semaphore } from "./concurrency-limit.js";
 import type { DelivererConfig } from "./deliverer-options.js";
-import { type AttemptOutcome, checkEndpoint, type EndpointKind } from "./failure-policy.js";
+import { type AttemptOutcome, checkEndpoint, type EndpointKind, targetRefused } from "./failure-policy.js";
 import { HttpDelivery } from "./http-delivery.js";
+import { type FilteringLookup, TargetPolicy } from "./target-policy.js";
 import { WebSocketDelivery } from "./websocket-delivery.js";
 
-/** An endpoint checked and split once, reused for every job to it. */
-type OpenEndpoint = { ok: true; url: URL; kind: EndpointKind; origin: string; path: string };
+/**
+ * An endpoint checked and split once, reused for every job to it; `refused` when its host is an
+ * IP literal the target policy refuses (a host name is checked when a connection resolves it).
+ */
+type OpenEndpoint = {
+  ok: true;
+  url: URL;
+  kind: EndpointKind;
+  origin: string;
+  path: string;
+  refused: AttemptOutcome | undefined;
+};
 type ResolvedEndpoint = OpenEndpoint | { ok: false; outcome: AttemptOutcome };
 
 /** Distinct endpoints remembered; past this the memory starts afresh (endpoints repeat, so it refills at once). */
 const ENDPOINTS_REMEMBERED = 10_000;
 
-/**
- * One delivery attempt of a job to its endpoint: checks the URL, waits for a
- * slot of the endpoint (so a slow endpoint cannot take every slot), then for a
- * global slot, then sends over HTTP(S) or WebSocket.
- */
-export class EndpointDelivery {
-  private readonly http: HttpDelivery;
-  private readonly ws: WebSocketDelivery;
-  private readonly global: Semaphore;
-  private readonly perEndpoint: KeyedSemaphore;
-  /** Parsing a URL costs about as much as the rest of a job's bookkeeping; most jobs go to few endpoints. */
-  private readonly endpoints = new Map<string, ResolvedEndpoint>();
+/** HTTP(S) and WebSocket connections, opened through one `lookup`. */
+class Transports {
+  readonly http: HttpDelivery;
+  readonly ws: WebSocketDelivery;
 
-  constructor(config: DelivererConfig) {
+  constructor(config: DelivererConfig, lookup: FilteringLookup | undefined) {
     this.http = new HttpDelivery({
       connectTimeoutMs: config.connectTimeoutMs,
       totalTimeoutMs: config.totalTimeoutMs,
       connectionsPerOrigin: config.endpointConcurrency,
+      lookup,
     });
     this.ws = new WebSocketDelivery({
       connectTimeoutMs: config.connectTimeoutMs,
       totalTimeoutMs: config.totalTimeoutMs,
       idleMs: config.wsIdleMs,
+      lookup,
     });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.http.close(), this.ws.close()]);
+  }
+}
+
+/**
+ * One delivery attempt of a job to its endpoint: checks the URL, waits for a
+ * slot of the endpoint (so a slow endpoint cannot take every slot), then for a
+ * global slot, then sends over HTTP(S) or WebSocket.
+ *
+ * Agents' endpoints go through the target policy (remote agents choose them);
+ * webhook URLs do not: they come from the operator's own ACA-Py configuration
+ * (`--webhook-url`, a wallet's `webhook_urls` set through the base wallet's
+ * admin API), and a controller beside ACA-Py on loopback or the private network
+ * is their usual place.
+ */
+export class EndpointDelivery {
+  private readonly policy: TargetPolicy;
+  /** Agents' endpoints: connections only to addresses the policy allows. */
+  private readonly agents: Transports;
+  /** The operator's webhook URLs, opened on first use. */
+  private webhooks: Transports | undefined;
+  private readonly global: Semaphore;
+  private readonly perEndpoint: KeyedSemaphore;
+  /** Parsing a URL costs about as much as the rest of a job's bookkeeping; most jobs go to few endpoints. */
+  private readonly endpoints = new Map<string, ResolvedEndpoint>();
+
+  constructor(private readonly config: DelivererConfig) {
+    this.policy = TargetPolicy.allowing(config.outboundAllowCidrs);
+    this.agents = new Transports(config, this.policy.lookup);
     this.global = new Semaphore(config.concurrency);
     this.perEndpoint = new KeyedSemaphore(config.endpointConcurrency);
   }
@@ -47,6 +84,8 @@ export class EndpointDelivery {
   deliver(job: OutboundJob): Promise<AttemptOutcome> {
     const endpoint = this.resolve(job.endpoint);
     if (!endpoint.ok) return Promise.resolve(endpoint.outcome);
+    const webhook = job.kind === JobKind.WEBHOOK;
+    if (endpoint.refused && !webhook) return Promise.resolve(endpoint.refused);
     // Free slots are taken without waiting (most of the time there is one): no promise but the send's.
     if (this.perEndpoint.tryTake(endpoint.origin)) {
       if (this.global.tryTake()) return this.send(endpoint, job);
@@ -62,10 +101,11 @@ export class EndpointDelivery {
   private send(endpoint: OpenEndpoint, job: OutboundJob): Promise<AttemptOutcome> {
     let sending: Promise<AttemptOutcome>;
     try {
+      const transports = job.kind === JobKind.WEBHOOK ? this.webhookTransports() : this.agents;
       sending =
         endpoint.kind === "ws"
-          ? this.ws.send(endpoint.url, job.contentType, job.body)
-          : this.http.post({
+          ? transports.ws.send(endpoint.url, job.contentType, job.body)
+          : transports.http.post({
               origin: endpoint.origin,
               path: endpoint.path,
               contentType: job.contentType,
@@ -87,6 +127,11 @@ export class EndpointDelivery {
     );
   }
 
+  private webhookTransports(): Transports {
+    this.webhooks ??= new Transports(this.config, undefined);
+    return this.webhooks;
+  }
+
   private releaseSlots(origin: string): void {
     this.global.release();
     this.perEndpoint.release(origin);
@@ -96,6 +141,7 @@ export class EndpointDelivery {
     const known = this.endpoints.get(raw);
     if (known) return known;
     const check = checkEndpoint(raw);
+    const refusal = check.ok ? this.policy.refusalOfHost(check.url.hostname) : undefined;
     const resolved: ResolvedEndpoint = check.ok
       ? {
           ok: true,
@@ -103,6 +149,7 @@ export class EndpointDelivery {
           kind: check.kind,
           origin: `${check.url.protocol}//${check.url.host}`,
           path: `${check.url.pathname}${check.url.search}`,
+          refused: refusal ? targetRefused(refusal) : undefined,
         }
       : { ok: false, outcome: { ok: false, retryable: false, reason: check.reason, detail: check.detail } };
     if (this.endpoints.size >= ENDPOINTS_REMEMBERED) this.endpoints.clear();
@@ -111,6 +158,6 @@ export class EndpointDelivery {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.http.close(), this.ws.close()]);
+    await Promise.all([this.agents.close(), this.webhooks?.close()]);
   }
 }

@@ -1,6 +1,8 @@
 import type { Logger } from "@acapy-bridge/operability";
 import { DeadLetterReason, JobKind, type OutboundJob } from "@acapy-bridge/protocol";
 import type { DelivererMetrics } from "./deliverer-metrics.js";
+import { maskedEndpoint } from "./masked-endpoint.js";
+import type { TargetCategory } from "./target-policy.js";
 
 function kindLabel(job: OutboundJob | undefined): string {
   return job?.kind === JobKind.WEBHOOK ? "webhook" : "didcomm";
@@ -39,6 +41,22 @@ export class EntryOutcomes {
 
   retryScheduled(job: OutboundJob): void {
     this.metrics.deliveries.inc({ outcome: "retry_scheduled", kind: kindLabel(job) });
+  }
+
+  /** The target policy refused the endpoint's address; the dead letter follows. */
+  targetRefused(job: OutboundJob, category: TargetCategory, detail: string): void {
+    this.metrics.targetsRefused.inc({ reason: category });
+    this.logger.warn(
+      {
+        event: "deliverer.target_refused",
+        partition: this.partition,
+        mid: job.mid,
+        reason: category,
+        endpoint: maskedEndpoint(job.endpoint),
+        detail,
+      },
+      "endpoint address refused by the outbound target policy",
+    );
   }
 
   deadLettered(reason: DeadLetterReason, job: OutboundJob | undefined, detail: string): void {

@@ -1,4 +1,5 @@
 import { DeadLetterReason } from "@acapy-bridge/protocol";
+import type { TargetCategory } from "./target-policy.js";
 
 /**
  * The result of one delivery attempt.
@@ -15,6 +16,9 @@ import { DeadLetterReason } from "@acapy-bridge/protocol";
  *   value it rejects, an `expect` header), or any error a transport throws
  *   instead of answering with an outcome: dead letter, MALFORMED (the same job
  *   fails the same way every time);
+ * - a target address the outbound target policy refuses (loopback, private, ...; see
+ *   target-policy.ts), as a literal or as what the host name resolved to: dead letter,
+ *   INVALID_ENDPOINT, never retried;
  * - after the attempt limit, or once the job's expiry has passed: dead letter.
  */
 export type AttemptOutcome =
@@ -28,6 +32,8 @@ export type AttemptOutcome =
       detail: string;
       retryAfterMs?: number | undefined;
       status?: number | undefined;
+      /** The target policy refused the address connected to (counted and logged as such). */
+      refusedTarget?: TargetCategory | undefined;
     };
 
 export type EndpointKind = "http" | "ws";
@@ -106,10 +112,29 @@ const REQUEST_REFUSED_CODES = new Set(["UND_ERR_INVALID_ARG", "UND_ERR_NOT_SUPPO
 export function classifyError(error: unknown): AttemptOutcome {
   const e = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   const code = e?.code ?? e?.cause?.code ?? e?.name ?? "Error";
+  if (code === TARGET_REFUSED_CODE) return targetRefused(error as TargetRefusal);
   if (REQUEST_REFUSED_CODES.has(code)) {
     return { ok: false, retryable: false, reason: DeadLetterReason.MALFORMED, detail: `${code}: ${e?.message}` };
   }
   return { ok: false, retryable: true, reason: DeadLetterReason.ATTEMPTS_EXHAUSTED, detail: `${code}: ${e?.message}` };
+}
+
+const TARGET_REFUSED_CODE = "ETARGETREFUSED";
+
+interface TargetRefusal {
+  message: string;
+  category: TargetCategory;
+}
+
+/** The target policy refused the address: every attempt would be refused the same way. */
+export function targetRefused(refusal: TargetRefusal): AttemptOutcome {
+  return {
+    ok: false,
+    retryable: false,
+    reason: DeadLetterReason.INVALID_ENDPOINT,
+    detail: refusal.message,
+    refusedTarget: refusal.category,
+  };
 }
 
 /**

@@ -1,12 +1,15 @@
 import { Agent, type Dispatcher } from "undici";
 import { AttemptDeadlines, type Deadline } from "./attempt-deadlines.js";
 import { type AttemptOutcome, classifyError, classifyStatus } from "./failure-policy.js";
+import type { FilteringLookup } from "./target-policy.js";
 
 export interface HttpDeliveryOptions {
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   /** Sockets kept per origin; the caller also limits requests per origin to this. */
   connectionsPerOrigin: number;
+  /** Resolves host names for connections; the target policy's keeps only allowed addresses. */
+  lookup?: FilteringLookup | undefined;
 }
 
 export interface HttpRequestSpec {
@@ -95,6 +98,8 @@ class DiscardedResponse implements Dispatcher.DispatchHandler {
 /**
  * POSTs over pooled keep-alive connections (undici), with a connect timeout
  * and a whole-attempt timeout. The response body is read and discarded.
+ * Redirects are not followed (a dispatcher without a redirect interceptor):
+ * a 3xx is an answer, rejected, so a redirect cannot lead past the target policy.
  */
 export class HttpDelivery {
   private readonly agent: Agent;
@@ -105,7 +110,7 @@ export class HttpDelivery {
     this.agent = new Agent({
       connections: options.connectionsPerOrigin,
       pipelining: 1,
-      connect: { timeout: options.connectTimeoutMs },
+      connect: { timeout: options.connectTimeoutMs, ...(options.lookup ? { lookup: options.lookup } : {}) },
       headersTimeout: options.totalTimeoutMs,
       bodyTimeout: options.totalTimeoutMs,
       keepAliveTimeout: 30_000,

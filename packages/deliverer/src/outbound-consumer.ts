@@ -461,6 +461,8 @@ export class PartitionWorker {
     return attempting.then(
       (outcome) => {
         ended();
+        if (!outcome.ok && outcome.refusedTarget)
+          this.outcomes.targetRefused(job, outcome.refusedTarget, outcome.detail);
         return outcome;
       },
       (error: unknown) => {

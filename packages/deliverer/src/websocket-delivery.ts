@@ -1,14 +1,17 @@
 import type { IncomingMessage } from "node:http";
 import { DeadLetterReason } from "@acapy-bridge/protocol";
 import { SendConfirmations } from "@acapy-bridge/websocket-confirmation";
-import { WebSocket } from "ws";
+import { type ClientOptions, WebSocket } from "ws";
 import { type AttemptOutcome, classifyError, classifyStatus } from "./failure-policy.js";
+import type { FilteringLookup } from "./target-policy.js";
 
 export interface WebSocketDeliveryOptions {
   connectTimeoutMs: number;
   totalTimeoutMs: number;
   /** A reused socket is closed after this long without a send. */
   idleMs: number;
+  /** Resolves host names for connections; the target policy's keeps only allowed addresses. */
+  lookup?: FilteringLookup | undefined;
 }
 
 /** A frame written and not yet confirmed by the peer. */
@@ -109,7 +112,15 @@ export class WebSocketDelivery {
   }
 
   private connect(url: URL): Connection {
-    const socket = new WebSocket(url, { handshakeTimeout: this.options.connectTimeoutMs, perMessageDeflate: false });
+    // `ws` hands these options on to `http.request`, and `lookup` on to `net.connect`; it follows
+    // no redirect (`followRedirects` stays false), so the upgrade goes nowhere the policy did not see.
+    const options: ClientOptions & { lookup?: FilteringLookup } = {
+      handshakeTimeout: this.options.connectTimeoutMs,
+      perMessageDeflate: false,
+      followRedirects: false,
+    };
+    if (this.options.lookup) options.lookup = this.options.lookup;
+    const socket = new WebSocket(url, options);
     const open = new Promise<AttemptOutcome | undefined>((resolve) => {
       socket.once("open", () => resolve(undefined));
       socket.once("unexpected-response", (_req, res: IncomingMessage) => {

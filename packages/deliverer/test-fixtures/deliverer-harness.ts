@@ -41,9 +41,16 @@ import { type RunningDeliverer, startDeliverer } from "../src/start-deliverer.js
 
 export const TEST_PARTITIONS = { inboundPartitions: 4, outboundPartitions: 8, eventPartitions: 2, adminPartitions: 1 };
 
-/** Short timings so that retries, takeovers and timeouts happen within a test. */
+/** What the tests' endpoints listen on; the target policy refuses it unless allowed. */
+export const LOOPBACK_CIDRS = ["127.0.0.0/8", "::1/128"];
+
+/**
+ * Short timings so that retries, takeovers and timeouts happen within a test; the tests' endpoints
+ * are on loopback, allowed explicitly (the default refuses it).
+ */
 export const FAST_CONFIG: DelivererConfig = {
   ...DEFAULT_DELIVERER_CONFIG,
+  outboundAllowCidrs: LOOPBACK_CIDRS,
   connectTimeoutMs: 1_000,
   totalTimeoutMs: 2_000,
   maxAttempts: 5,
@@ -298,7 +305,7 @@ export class RecordingSink {
     readonly url: string,
   ) {}
 
-  static async start(behaviour?: SinkBehaviour, port = 0): Promise<RecordingSink> {
+  static async start(behaviour?: SinkBehaviour, port = 0, host = "127.0.0.1"): Promise<RecordingSink> {
     let sink: RecordingSink | undefined;
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
@@ -323,9 +330,9 @@ export class RecordingSink {
       sink?.sockets.add(socket);
       socket.once("close", () => sink?.sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", () => resolve()));
+    await new Promise<void>((resolve) => server.listen(port, host, () => resolve()));
     const address = server.address() as AddressInfo;
-    sink = new RecordingSink(server, `http://127.0.0.1:${address.port}`);
+    sink = new RecordingSink(server, `http://${host.includes(":") ? `[${host}]` : host}:${address.port}`);
     if (behaviour) sink.behaviour = behaviour;
     return sink;
   }

@@ -7,9 +7,13 @@ import { exited, killChildrenOnExit, trackChild } from "./child-processes.js";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = join(repoRoot, "packages/cli/bin/acapy-bridge.js");
 
+/** The deliverer's endpoints in tests (sinks, ACA-Py agents) listen on loopback: the target policy must allow it. */
+export const LOOPBACK_OUTBOUND_ALLOW_CIDRS = "127.0.0.0/8,::1/128";
+
 /**
  * Flags for a bridge process on loopback: every listener on a free port (read
- * back from its `process.ready` line), info logs (that line is info).
+ * back from its `process.ready` line), info logs (that line is info), and a
+ * deliverer allowed to deliver to loopback (refused by default).
  */
 export function loopbackBridgeArgs(
   mode: "relay" | "deliverer" | "all",
@@ -24,6 +28,7 @@ export function loopbackBridgeArgs(
     "--prefix",
     prefix,
     ...(mode === "deliverer" ? [] : ["--http-port", "0"]),
+    ...(mode === "relay" ? [] : ["--outbound-allow-cidrs", LOOPBACK_OUTBOUND_ALLOW_CIDRS]),
     "--ops-port",
     "0",
     "--grpc-port",
