@@ -161,6 +161,27 @@ describe("outbound target policy", () => {
     expect(["127.0.0.1", "::1"]).toContain(one.address);
   });
 
+  it("connects a name with public and internal addresses to its public ones only, and refuses a rebinding to loopback", async () => {
+    const answers: LookupAddress[][] = [
+      [
+        { address: "127.0.0.1", family: 4 },
+        { address: "93.184.216.34", family: 4 },
+        { address: "::ffff:10.0.0.5", family: 6 },
+      ],
+      [{ address: "127.0.0.1", family: 4 }],
+    ];
+    const rebinding = TargetPolicy.allowing([], (_name, _options, callback) => callback(null, answers.shift() ?? []));
+    const lookup = (all: boolean) =>
+      new Promise<{ error: Error | null; address: string | LookupAddress[] }>((resolve) =>
+        rebinding.lookup("agent.example.org", { all }, (error, address) => resolve({ error, address })),
+      );
+    expect(await lookup(true)).toEqual({ error: null, address: [{ address: "93.184.216.34", family: 4 }] });
+    const second = await lookup(false);
+    expect(second.error?.message).toBe(
+      "target agent.example.org resolved to 127.0.0.1 is not allowed (loopback); allow it with --outbound-allow-cidrs",
+    );
+  });
+
   it("masks credentials and secret-looking query values of an endpoint for the logs", () => {
     expect(maskedEndpoint("https://user:pw@agent.example.org/in?api_key=s3cret&x=1")).toBe(
       "https://***:***@agent.example.org/in?api_key=***&x=1",

@@ -148,11 +148,24 @@ type LookupCallback = (error: Error | null, address: string | LookupAddress[], f
 /** The `lookup` of `net.connect` (undici's connector and `ws` pass it on). */
 export type FilteringLookup = (hostname: string, options: { all?: boolean }, callback: LookupCallback) => void;
 
-export class TargetPolicy {
-  private constructor(private readonly allowed: BlockList) {}
+/** Every address of a name, as `dns.lookup(name, { all: true })` gives them. */
+export type Resolver = (
+  hostname: string,
+  options: { all: true },
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
-  /** Refuses every non-public address except those in `allowCidrs`; throws on an invalid CIDR. */
-  static allowing(allowCidrs: readonly string[]): TargetPolicy {
+export class TargetPolicy {
+  private constructor(
+    private readonly allowed: BlockList,
+    private readonly resolve: Resolver,
+  ) {}
+
+  /**
+   * Refuses every non-public address except those in `allowCidrs`; throws on an invalid CIDR.
+   * `resolve` is the system resolver but in unit tests.
+   */
+  static allowing(allowCidrs: readonly string[], resolve: Resolver = dnsLookup): TargetPolicy {
     const allowed = new BlockList();
     for (const cidr of allowCidrs) {
       const problem = cidrProblem(cidr);
@@ -161,7 +174,7 @@ export class TargetPolicy {
       const family = isIP(address) === 4 ? "ipv4" : "ipv6";
       allowed.addSubnet(address, prefix === undefined ? (family === "ipv4" ? 32 : 128) : Number(prefix), family);
     }
-    return new TargetPolicy(allowed);
+    return new TargetPolicy(allowed, resolve);
   }
 
   /** The verdict on an IP address; undefined when `address` is not one (a host name). */
@@ -197,7 +210,7 @@ export class TargetPolicy {
    * connection goes to an address checked here, whatever the name resolves to later.
    */
   readonly lookup: FilteringLookup = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    this.resolve(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) {
         callback(error, options.all ? [] : "");
         return;
