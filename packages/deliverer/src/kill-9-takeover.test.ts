@@ -11,6 +11,7 @@ import {
   openRedis,
   orderViolations,
   outboundResidue,
+  pendingBodiesOf,
   RecordingSink,
 } from "../test-fixtures/deliverer-harness.js";
 
@@ -129,9 +130,14 @@ describe("kill -9 of a deliverer", () => {
     }
     await Promise.all(pipeline);
     await waitFor("some deliveries", () => sink.delivered.length >= 150, 15_000);
+    // B is frozen while A dies, so that what A held unacknowledged is still A's to read: B claims
+    // nothing meanwhile. Those entries are the only ones a crash may repeat.
+    b.kill("SIGSTOP");
     a.kill("SIGKILL");
     await killed(a);
     const deliveredAtKill = sink.delivered.length;
+    const heldByA = new Set(await pendingBodiesOf(client, keyspace, "kill9-a"));
+    b.kill("SIGCONT");
     const killedAt = Date.now();
 
     await waitFor(
@@ -146,12 +152,15 @@ describe("kill -9 of a deliverer", () => {
     const duplicates = bodies.length - unique.size;
     console.log(
       `[kill -9] ${total} queued, ${deliveredAtKill} delivered before the kill, A owned ${ownedByA}/8 partitions; ` +
-        `all delivered ${takeoverMs} ms after the kill; duplicates: ${duplicates}`,
+        `A held ${heldByA.size} unacknowledged; all delivered ${takeoverMs} ms after the kill; duplicates: ${duplicates}`,
     );
     expect(unique.size).toBe(total);
-    // Duplicates are what A had delivered but not yet acknowledged when it died:
-    // its 8 attempts in flight plus at most one batch of acknowledgements on the wire.
-    expect(duplicates).toBeLessThanOrEqual(16);
+    // Duplicates are what A had delivered but not yet acknowledged when it died, and nothing else:
+    // its attempts in flight and the acknowledgements still waiting or on the wire. How many that is
+    // depends on how long an acknowledgement takes (8 when run alone here; 26 and 103 with other suites
+    // running beside it), so the test checks which messages repeat, not how many.
+    const repeated = [...unique].filter((body) => bodies.indexOf(body) !== bodies.lastIndexOf(body));
+    expect(repeated.filter((body) => !heldByA.has(body))).toEqual([]);
     expect(
       orderViolations(sink.delivered.map((r) => JSON.parse(r.body.toString()) as { rk: string; seq: number })),
     ).toEqual([]);

@@ -14,6 +14,7 @@ import {
   type BridgeConnectionConfig,
   closeRedisClient,
   createRedisClient,
+  decodeEnvelope,
   encodeEnvelope,
   enqueueEnvelope,
   ensureTopology,
@@ -260,6 +261,29 @@ export async function enqueueNumberedJobs(bed: OutboundTestBed, recipientKey: st
 }
 
 /** What is left in Redis of the outbound path: backlog, pending, parked recipients. */
+/** The bodies of the outbound entries a consumer has read and not acknowledged, over every partition. */
+export async function pendingBodiesOf(client: RedisClient, keyspace: Keyspace, consumer: string): Promise<string[]> {
+  const spec = keyspace.spec("outboundQueue");
+  const bodies: string[] = [];
+  for (let partition = 0; partition < keyspace.partitionCount("outboundQueue"); partition++) {
+    const stream = keyspace.key("outboundQueue", { partition });
+    const pending = (await client.xpending(stream, spec.consumerGroup, "-", "+", 100_000, consumer)) as [
+      string,
+      ...unknown[],
+    ][];
+    for (const [id] of pending) {
+      const [entry] = await client.xrangeBuffer(stream, id, id);
+      const fields = entry?.[1] ?? [];
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if (fields[i]?.toString() === spec.entryField) {
+          bodies.push(Buffer.from(decodeEnvelope(OutboundJobSchema, fields[i + 1] as Buffer).body).toString());
+        }
+      }
+    }
+  }
+  return bodies;
+}
+
 export async function outboundResidue(
   client: RedisClient,
   keyspace: Keyspace,
