@@ -13,4 +13,5 @@ export {
   redactOptions,
 } from "./options.js";
 export type { ProcessServices, RunningPart } from "./process-services.js";
+export { isSecretName, MASK, redactSecrets, redactSecretsInText } from "./secret-redaction.js";
 export { ShutdownCoordinator } from "./shutdown.js";
