@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { ControlClient } from "@acapy-bridge/control";
-import { check, formatHelp, type OptionSpec } from "@acapy-bridge/operability";
+import { check, formatHelp, type OptionSpec, OptionsError, type ParsedOptions } from "@acapy-bridge/operability";
 import { QueueFamily } from "@acapy-bridge/protocol";
 import { loadOptions } from "./load-options.js";
 
@@ -17,6 +18,38 @@ const clientSpecs: OptionSpec[] = [
     kind: "string",
     secret: true,
     description: "bearer token of the control API",
+  },
+  {
+    name: "control-ca-file",
+    env: "ACAPY_BRIDGE_CONTROL_CA_FILE",
+    kind: "string",
+    description: "PEM CA bundle: connect with TLS and trust these CAs (the server's --grpc-tls-cert-file)",
+  },
+  {
+    name: "control-tls",
+    env: "ACAPY_BRIDGE_CONTROL_TLS",
+    kind: "boolean",
+    default: false,
+    description: "connect with TLS trusting the system CAs (implied by --control-ca-file)",
+  },
+  {
+    name: "control-cert-file",
+    env: "ACAPY_BRIDGE_CONTROL_CERT_FILE",
+    kind: "string",
+    description: "PEM client certificate for a control API that requires one (with --control-key-file)",
+  },
+  {
+    name: "control-key-file",
+    env: "ACAPY_BRIDGE_CONTROL_KEY_FILE",
+    kind: "string",
+    description: "PEM private key of --control-cert-file",
+  },
+  {
+    name: "show-secrets",
+    env: "ACAPY_BRIDGE_SHOW_SECRETS",
+    kind: "boolean",
+    default: false,
+    description: "dlq list: show x-api-key and other secret headers and URL credentials instead of ***",
   },
   {
     name: "json",
@@ -63,6 +96,26 @@ function familyOf(name: string): QueueFamily {
       : QueueFamily.UNSPECIFIED;
 }
 
+function readPem(flag: string, path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    throw new OptionsError(`--${flag} ${path}: ${(error as Error).message}`);
+  }
+}
+
+function connect(o: ParsedOptions): ControlClient {
+  const ca = readPem("control-ca-file", o["control-ca-file"] as string | undefined);
+  const cert = readPem("control-cert-file", o["control-cert-file"] as string | undefined);
+  const key = readPem("control-key-file", o["control-key-file"] as string | undefined);
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new OptionsError("--control-cert-file and --control-key-file go together");
+  }
+  const tls = ca !== undefined || cert !== undefined || o["control-tls"] === true ? { ca, cert, key } : undefined;
+  return new ControlClient(o["control-address"] as string, o["control-token"] as string | undefined, tls);
+}
+
 function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v) => (typeof v === "bigint" ? Number(v) : v), 2);
 }
@@ -74,7 +127,7 @@ export async function runStatus(argv: string[]): Promise<number> {
     return 0;
   }
   const o = loadOptions(clientSpecs, argv, process.env);
-  const client = new ControlClient(o["control-address"] as string, o["control-token"] as string | undefined);
+  const client = connect(o);
   try {
     const health = await client.checkHealth();
     const { instances, lastHeartbeatMs } = (await client.listInstances()) as {
@@ -124,10 +177,12 @@ export async function runDeadLetters(argv: string[]): Promise<number> {
     return action ? 0 : 2;
   }
   const o = loadOptions(clientSpecs, rest, process.env);
-  const client = new ControlClient(o["control-address"] as string, o["control-token"] as string | undefined);
+  const client = connect(o);
   try {
     const family = familyOf(o.family as string);
-    const { entries } = (await client.listDeadLetters(family, o.limit as number)) as {
+    const { entries } = (await client.listDeadLetters(family, o.limit as number, {
+      showSecrets: o["show-secrets"] === true,
+    })) as {
       entries: {
         entryId: string;
         partition: number;
