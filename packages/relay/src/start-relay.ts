@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import type { ProcessServices, RunningPart } from "@acapy-bridge/operability";
+import { type ProcessServices, type RunningPart, SampledLog } from "@acapy-bridge/operability";
 import {
   type BridgeConnectionConfig,
   closeRedisClient,
@@ -114,7 +114,18 @@ export async function startRelay(
       walletDeadLetters: () => commands.hgetall(keyspace.key("walletDeadLetterCounts")),
       walletCounts: () => commands.hgetall(keyspace.key("walletMailboxAndRouteCounts")),
     });
-    const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
+    const rejections = new SampledLog(logger);
+    const ctx: RelayContext = {
+      relayId,
+      config,
+      logger,
+      rejections,
+      metrics,
+      writer,
+      pending,
+      sockets,
+      draining: false,
+    };
 
     const pushes = new WalletPushes(ctx, commands, keyspace);
     const inbox = new RelayInbox(ctx, blocking, commands, keyspace, pushes);
