@@ -1,6 +1,6 @@
 import { controlBindProblem } from "@acapy-bridge/control";
 import { check, type LogLevel, type OptionSpec, OptionsError, type ParsedOptions } from "@acapy-bridge/operability";
-import type { BridgeConnectionConfig } from "@acapy-bridge/protocol";
+import { type BridgeConnectionConfig, redisUrlProblem } from "@acapy-bridge/protocol";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -18,7 +18,7 @@ export const commonOptionSpecs: OptionSpec[] = [
     kind: "string",
     default: "redis://127.0.0.1:6379",
     description: "redis:// or rediss:// URL; comma-separated seed URLs with --cluster",
-    validate: check.nonEmpty,
+    validate: (v: string) => check.nonEmpty(v) ?? redisUrlProblem(v),
   },
   {
     name: "cluster",

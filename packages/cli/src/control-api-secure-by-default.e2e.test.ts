@@ -1,5 +1,3 @@
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import {
   closeRedisClient,
   createRedisClient,
@@ -20,30 +18,7 @@ import {
 } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, expect, it } from "vitest";
-
-const cli = fileURLToPath(new URL("../bin/acapy-bridge.js", import.meta.url));
-
-function run(args: string[], limitMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`still running after ${limitMs} ms; stdout: ${stdout} stderr: ${stderr}`));
-    }, limitMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+import { runCli as run } from "../test-fixtures/run-cli.js";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
@@ -52,7 +27,9 @@ afterAll(async () => {
 
 it("refuses --grpc-host beyond loopback without --control-token: exit 2 naming both options", async () => {
   // Refused while reading the options: nothing binds and nothing connects (Redis is not even running).
-  const { code, stderr } = await run(["all", "--grpc-host", "0.0.0.0", "--redis-url", "redis://127.0.0.1:1"], 15_000);
+  const { code, stderr } = await run(["all", "--grpc-host", "0.0.0.0", "--redis-url", "redis://127.0.0.1:1"], {
+    limitMs: 15_000,
+  });
   expect(code).toBe(2);
   expect(stderr).toMatch(/--control-token/);
   expect(stderr).toMatch(/--grpc-host/);
