@@ -52,6 +52,12 @@ describe("secret redaction", () => {
     });
   });
 
+  it("masks a URL object as the string it is written as", () => {
+    expect(redactSecrets({ endpoint: new URL("https://u:pw@h/p?api_key=k") })).toEqual({
+      endpoint: "https://u:***@h/p?api_key=***",
+    });
+  });
+
   it("keeps every secret out of every log line: fields, message, error and child bindings", () => {
     const { logger, lines } = capturedLogger();
     logger.info({ event: "process.starting", options: { "redis-url": "redis://bridge:pw1@127.0.0.1:6379" } }, "start");

@@ -54,6 +54,9 @@ export function redactSecrets<T>(value: T, depth = 0): T {
   if (value === null || typeof value !== "object" || depth > 8) return value;
   if (ArrayBuffer.isView(value) || value instanceof Date) return value;
   if (Array.isArray(value)) return value.map((item) => redactSecrets(item, depth + 1)) as T;
+  // A URL or any object that serializes itself: redact what would be written.
+  const toJSON = (value as { toJSON?: () => unknown }).toJSON;
+  if (typeof toJSON === "function") return redactSecrets(toJSON.call(value), depth + 1) as T;
   if (value instanceof Error) {
     const copy = new Error(redactSecretsInText(value.message));
     copy.name = value.name;
