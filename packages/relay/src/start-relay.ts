@@ -185,6 +185,7 @@ export async function startRelay(
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);
+      rejections.flush();
       // 4. Then the inbox reader, the heartbeat, Redis. Shims may still write replies and pushes to the
       // inbox after this, so the relay stays a member, marked dead, rather than leaving: another relay's
       // janitor (or the next relay to start) then hands on what is left in the inbox and retires it.
