@@ -1,5 +1,6 @@
-import { check, type LogLevel, type OptionSpec, type ParsedOptions } from "@acapy-bridge/operability";
-import type { BridgeConnectionConfig } from "@acapy-bridge/protocol";
+import { controlBindProblem } from "@acapy-bridge/control";
+import { check, type LogLevel, type OptionSpec, OptionsError, type ParsedOptions } from "@acapy-bridge/operability";
+import { type BridgeConnectionConfig, redisUrlProblem } from "@acapy-bridge/protocol";
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -17,7 +18,7 @@ export const commonOptionSpecs: OptionSpec[] = [
     kind: "string",
     default: "redis://127.0.0.1:6379",
     description: "redis:// or rediss:// URL; comma-separated seed URLs with --cluster",
-    validate: check.nonEmpty,
+    validate: (v: string) => check.nonEmpty(v) ?? redisUrlProblem(v),
   },
   {
     name: "cluster",
@@ -119,7 +120,7 @@ export const commonOptionSpecs: OptionSpec[] = [
     env: "ACAPY_BRIDGE_GRPC_HOST",
     kind: "string",
     default: "127.0.0.1",
-    description: "listen address of the gRPC control API (keep it private)",
+    description: "listen address of the gRPC control API (keep it private; beyond loopback it needs --control-token)",
   },
   {
     name: "grpc-port",
@@ -134,7 +135,25 @@ export const commonOptionSpecs: OptionSpec[] = [
     env: "ACAPY_BRIDGE_CONTROL_TOKEN",
     kind: "string",
     secret: true,
-    description: "bearer token required by the control API (none = loopback trust)",
+    description: "bearer token required by the control API (none = loopback trust; required beyond loopback)",
+  },
+  {
+    name: "grpc-tls-cert-file",
+    env: "ACAPY_BRIDGE_GRPC_TLS_CERT_FILE",
+    kind: "string",
+    description: "PEM certificate chain: the control API serves TLS (with --grpc-tls-key-file)",
+  },
+  {
+    name: "grpc-tls-key-file",
+    env: "ACAPY_BRIDGE_GRPC_TLS_KEY_FILE",
+    kind: "string",
+    description: "PEM private key of --grpc-tls-cert-file",
+  },
+  {
+    name: "grpc-tls-client-ca-file",
+    env: "ACAPY_BRIDGE_GRPC_TLS_CLIENT_CA_FILE",
+    kind: "string",
+    description: "PEM CA bundle: the control API then requires client certificates it signed (mutual TLS)",
   },
   {
     name: "shutdown-timeout-ms",
@@ -155,11 +174,41 @@ export interface CommonConfig {
   grpcHost: string;
   grpcPort: number;
   controlToken: string | undefined;
+  controlTls: { cert: string; key: string; clientCa: string | undefined } | undefined;
   shutdownTimeoutMs: number;
+}
+
+function controlTlsFromOptions(
+  o: ParsedOptions,
+  readFile: (path: string) => string,
+): CommonConfig["controlTls"] | undefined {
+  const certFile = o["grpc-tls-cert-file"] as string | undefined;
+  const keyFile = o["grpc-tls-key-file"] as string | undefined;
+  const clientCaFile = o["grpc-tls-client-ca-file"] as string | undefined;
+  if (!certFile && !keyFile) {
+    if (clientCaFile)
+      throw new OptionsError("--grpc-tls-client-ca-file needs --grpc-tls-cert-file and --grpc-tls-key-file");
+    return undefined;
+  }
+  if (!certFile || !keyFile) throw new OptionsError("--grpc-tls-cert-file and --grpc-tls-key-file go together");
+  const read = (flag: string, path: string) => {
+    try {
+      return readFile(path);
+    } catch (error) {
+      throw new OptionsError(`--${flag} ${path}: ${(error as Error).message}`);
+    }
+  };
+  return {
+    cert: read("grpc-tls-cert-file", certFile),
+    key: read("grpc-tls-key-file", keyFile),
+    clientCa: clientCaFile ? read("grpc-tls-client-ca-file", clientCaFile) : undefined,
+  };
 }
 
 export function commonConfigFromOptions(o: ParsedOptions, readFile: (path: string) => string): CommonConfig {
   const caFile = o["redis-tls-ca-file"] as string | undefined;
+  const bindProblem = controlBindProblem(o["grpc-host"] as string, o["control-token"] as string | undefined);
+  if (bindProblem) throw new OptionsError(bindProblem);
   return {
     connection: {
       redis: {
@@ -184,6 +233,7 @@ export function commonConfigFromOptions(o: ParsedOptions, readFile: (path: strin
     grpcHost: o["grpc-host"] as string,
     grpcPort: o["grpc-port"] as number,
     controlToken: o["control-token"] as string | undefined,
+    controlTls: controlTlsFromOptions(o, readFile),
     shutdownTimeoutMs: o["shutdown-timeout-ms"] as number,
   };
 }

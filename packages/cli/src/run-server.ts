@@ -100,6 +100,7 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
     keyspace,
     isServing: () => health.readiness().ready,
     token: common.controlToken,
+    tls: common.controlTls,
     logger,
   });
   const grpcPort = await grpcServer.listen(common.grpcHost, common.grpcPort);

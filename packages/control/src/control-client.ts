@@ -14,6 +14,19 @@ import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { grpcClient } from "./grpc-adapter.js";
 
+/** TLS to the control API (PEM contents): `ca` to trust (system CAs otherwise), `cert`/`key` for mutual TLS. */
+export interface ControlClientTls {
+  ca?: string | Buffer | undefined;
+  cert?: string | Buffer | undefined;
+  key?: string | Buffer | undefined;
+}
+
+function channelCredentials(tls: ControlClientTls | undefined): grpc.ChannelCredentials {
+  if (!tls) return grpc.credentials.createInsecure();
+  const pem = (v: string | Buffer | undefined) => (v === undefined ? null : Buffer.from(v));
+  return grpc.credentials.createSsl(pem(tls.ca), pem(tls.key), pem(tls.cert));
+}
+
 /** A client of one process's control API (what `acapy-bridge status` and `dlq` use). */
 export class ControlClient {
   private readonly client;
@@ -22,9 +35,10 @@ export class ControlClient {
   constructor(
     readonly address: string,
     private readonly token?: string,
+    tls?: ControlClientTls,
   ) {
-    this.client = grpcClient(ControlService, address);
-    this.healthClient = new grpc.Client(address, grpc.credentials.createInsecure());
+    this.client = grpcClient(ControlService, address, channelCredentials(tls));
+    this.healthClient = new grpc.Client(address, channelCredentials(tls));
   }
 
   private metadata(): grpc.Metadata {
@@ -46,8 +60,12 @@ export class ControlClient {
     return this.call("listInstances", create(ListInstancesRequestSchema, {}));
   }
 
-  listDeadLetters(family: QueueFamily, limit = 100) {
-    return this.call("listDeadLetters", create(ListDeadLettersRequestSchema, { family, limit }));
+  /** Secrets in the dead letters (x-api-key headers, URL credentials) come back masked unless `showSecrets`. */
+  listDeadLetters(family: QueueFamily, limit = 100, options: { showSecrets?: boolean } = {}) {
+    return this.call(
+      "listDeadLetters",
+      create(ListDeadLettersRequestSchema, { family, limit, showSecrets: options.showSecrets ?? false }),
+    );
   }
 
   requeueDeadLetters(refs: Omit<DeadLetterRef, "$typeName">[]) {

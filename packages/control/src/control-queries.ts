@@ -1,6 +1,7 @@
 import {
   AgentMessageSchema,
   countWallet,
+  DEFAULT_DEAD_AFTER_MS,
   type DeadLetter,
   type DeadLetterEntry,
   DeadLetterEntrySchema,
@@ -11,6 +12,7 @@ import {
   enqueueEnvelope,
   type GetWalletResponse,
   GetWalletResponseSchema,
+  type InstanceInfo,
   InstanceInfoSchema,
   type KeyName,
   type Keyspace,
@@ -120,21 +122,36 @@ export class ControlQueries {
     return out;
   }
 
-  async listInstances(now = Date.now()) {
-    const instances = [];
+  /**
+   * Live processes, each once: a stopped or dead member (its heartbeat older than
+   * `deadAfterMs`, or 0 as `stopAsDead` marks it) is left out, and a process in
+   * several roles (`acapy-bridge all` is relay and deliverer) is one entry, role "all".
+   */
+  async listInstances(now = Date.now(), deadAfterMs = DEFAULT_DEAD_AFTER_MS) {
+    const byId = new Map<string, InstanceInfo>();
+    const roles = new Map<string, string[]>();
     const lastHeartbeat: Record<string, bigint> = {};
     for (const role of ROLES) {
       const members = await this.client.zrange(this.keyspace.key("members", { role }), "0", "-1", "WITHSCORES");
       for (let i = 0; i + 1 < members.length; i += 2) {
         const id = members[i] as string;
         const beat = Number(members[i + 1]);
-        lastHeartbeat[id] = BigInt(beat);
+        if (now - beat > deadAfterMs) continue;
+        lastHeartbeat[id] = BigInt(Math.max(beat, Number(lastHeartbeat[id] ?? 0)));
+        roles.set(id, [...(roles.get(id) ?? []), role]);
+        if (byId.has(id)) continue;
         const info = await this.client.getBuffer(this.keyspace.key("instance", { instance: id }));
-        instances.push(
+        byId.set(
+          id,
           info ? decodeEnvelope(InstanceInfoSchema, info) : create(InstanceInfoSchema, { instanceId: id, role }),
         );
       }
     }
+    const instances = [...byId.values()].map((info) => {
+      const held = roles.get(info.instanceId) ?? [];
+      const role = held.includes("relay") && held.includes("deliverer") ? "all" : held.join("+") || info.role;
+      return { ...info, role };
+    });
     return { instances, lastHeartbeatMs: lastHeartbeat, now };
   }
 

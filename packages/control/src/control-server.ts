@@ -13,7 +13,9 @@ import {
 import { create } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
+import { controlBindProblem } from "./bind-policy.js";
 import { ControlError, ControlQueries, type ControlWarnings } from "./control-queries.js";
+import { maskDeadLetterSecrets } from "./dead-letter-secrets.js";
 import { grpcImplementation, grpcServiceDefinition } from "./grpc-adapter.js";
 
 export interface ControlServerOptions {
@@ -23,9 +25,15 @@ export interface ControlServerOptions {
   isServing: () => boolean;
   /** Optional bearer token; when set every ControlService call must present it. */
   token?: string | undefined;
+  /** Serve TLS (PEM contents); with `clientCa`, clients must present a certificate it signed. */
+  tls?: { cert: string | Buffer; key: string | Buffer; clientCa?: string | Buffer | undefined } | undefined;
   healthPollMs?: number;
   /** Where problems beside a request's answer are logged (a wallet count not updated). */
   logger?: ControlWarnings;
+}
+
+export class ControlBindError extends Error {
+  override name = "ControlBindError";
 }
 
 function authorized(token: string | undefined, metadata: grpc.Metadata): boolean {
@@ -68,9 +76,12 @@ export class ControlServer {
         const { instances, lastHeartbeatMs } = await queries.listInstances();
         return create(ListInstancesResponseSchema, { instances, lastHeartbeatMs });
       }),
-      listDeadLetters: guard(async (r: { family: number; limit: number }) =>
-        create(ListDeadLettersResponseSchema, { entries: await queries.listDeadLetters(r.family, r.limit || 100) }),
-      ),
+      listDeadLetters: guard(async (r: { family: number; limit: number; showSecrets: boolean }) => {
+        const entries = await queries.listDeadLetters(r.family, r.limit || 100);
+        return create(ListDeadLettersResponseSchema, {
+          entries: r.showSecrets ? entries : entries.map(maskDeadLetterSecrets),
+        });
+      }),
       requeueDeadLetters: guard(async (r: { refs: never[] }) =>
         create(RequeueDeadLettersResponseSchema, { requeued: await queries.requeueDeadLetters(r.refs) }),
       ),
@@ -96,17 +107,34 @@ export class ControlServer {
     this.server.addService(grpcServiceDefinition(ControlService), guarded);
   }
 
-  /** Binds (port 0 = any free port) and starts reporting health. Returns the bound port. */
+  /**
+   * Binds (port 0 = any free port) and starts reporting health. Returns the bound port.
+   * Refuses, before binding, a host beyond loopback when no token is set.
+   */
   async listen(host: string, port: number): Promise<number> {
+    const problem = controlBindProblem(host, this.options.token);
+    if (problem) throw new ControlBindError(problem);
     const bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
-        error ? reject(error) : resolve(p),
+      this.server.bindAsync(
+        `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
+        this.credentials(),
+        (error, p) => (error ? reject(error) : resolve(p)),
       ),
     );
     this.refreshHealth();
     this.timer = setInterval(() => this.refreshHealth(), this.options.healthPollMs ?? 500);
     this.timer.unref();
     return bound;
+  }
+
+  private credentials(): grpc.ServerCredentials {
+    const tls = this.options.tls;
+    if (!tls) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(
+      tls.clientCa === undefined ? null : Buffer.from(tls.clientCa),
+      [{ cert_chain: Buffer.from(tls.cert), private_key: Buffer.from(tls.key) }],
+      tls.clientCa !== undefined,
+    );
   }
 
   private refreshHealth(): void {

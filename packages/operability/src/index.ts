@@ -13,4 +13,6 @@ export {
   redactOptions,
 } from "./options.js";
 export type { ProcessServices, RunningPart } from "./process-services.js";
+export { SAMPLED_LOG_INTERVAL_MS, SampledLog } from "./sampled-log.js";
+export { isSecretName, MASK, redactSecrets, redactSecretsInText } from "./secret-redaction.js";
 export { ShutdownCoordinator } from "./shutdown.js";

@@ -28,6 +28,7 @@ export {
   RedisConfigError,
   type RedisConnectionConfig,
   redactUrl,
+  redisUrlProblem,
   waitUntilReady,
 } from "./redis/connection.js";
 export { GroupReader, type GroupReaderOptions } from "./redis/group-reader.js";

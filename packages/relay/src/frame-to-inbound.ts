@@ -26,7 +26,8 @@ export async function writeFrameToInbound(
   }
   const inspection = inspectEnvelope(body);
   if (!inspection.ok) {
-    ctx.logger.warn(
+    ctx.rejections.warn(
+      `ws:rejected:${inspection.reason}`,
       { event: "relay.rejected", transport: "ws", reason: inspection.reason, bytes: body.length, socket: id, remote },
       `rejected frame: ${inspection.detail}; closing with 1003`,
     );
@@ -55,7 +56,8 @@ export async function writeFrameToInbound(
     const written = await ctx.writer.write(message, bodyDigest(body));
     ctx.metrics.enqueueSeconds.observe({ transport: "ws" }, written.seconds);
     if (written.outcome.status === "busy") {
-      ctx.logger.warn(
+      ctx.rejections.warn(
+        "ws:partition_full",
         { event: "relay.partition_full", transport: "ws", mid, socket: id, partition: written.partition },
         "inbound partition at its high-water mark; closing with 1013",
       );
@@ -68,7 +70,8 @@ export async function writeFrameToInbound(
       outcome: written.outcome.status === "duplicate" ? "duplicate" : "queued",
     });
   } catch (error) {
-    ctx.logger.error(
+    ctx.rejections.error(
+      "ws:redis_unavailable",
       { event: "relay.redis_unavailable", transport: "ws", mid, socket: id, err: (error as Error).message },
       "could not write the frame to Redis; closing with 1013",
     );

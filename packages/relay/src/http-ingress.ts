@@ -34,7 +34,8 @@ export function createPostHandler(ctx: RelayContext): (req: IncomingMessage, res
   const retryAfter = { "retry-after": String(ctx.config.retryAfterSeconds) };
   const count = (outcome: RequestOutcome) => ctx.metrics.requests.inc({ transport: "http", outcome });
   const tooLarge = (req: IncomingMessage, respond: Respond, remote: string) => {
-    ctx.logger.warn(
+    ctx.rejections.warn(
+      "http:too_large",
       { event: "relay.rejected", transport: "http", reason: "too_large", limit, remote },
       "rejected message: body above the size limit",
     );
@@ -95,7 +96,8 @@ async function handleMessage(
   }
   const inspection = inspectEnvelope(body);
   if (!inspection.ok) {
-    ctx.logger.warn(
+    ctx.rejections.warn(
+      `http:rejected:${inspection.reason}`,
       { event: "relay.rejected", transport: "http", reason: inspection.reason, bytes: body.length, remote },
       `rejected message: ${inspection.detail}`,
     );
@@ -135,7 +137,8 @@ async function handleMessage(
     written = await ctx.writer.write(message, bodyDigest(body));
   } catch (error) {
     ctx.pending.cancel(mid);
-    ctx.logger.error(
+    ctx.rejections.error(
+      "http:redis_unavailable",
       { event: "relay.redis_unavailable", transport: "http", mid, err: (error as Error).message },
       "could not write the message to Redis; answered 503",
     );
@@ -147,7 +150,8 @@ async function handleMessage(
   const { outcome } = written;
   if (outcome.status === "busy") {
     ctx.pending.cancel(mid);
-    ctx.logger.warn(
+    ctx.rejections.warn(
+      "http:partition_full",
       { event: "relay.partition_full", transport: "http", mid, partition: written.partition, backlog: outcome.backlog },
       "inbound partition at its high-water mark; answered 503",
     );

@@ -1,4 +1,4 @@
-import type { Logger } from "@acapy-bridge/operability";
+import type { Logger, SampledLog } from "@acapy-bridge/operability";
 import type { InboundWriter } from "./inbound-writer.js";
 import type { PendingReplies } from "./pending-replies.js";
 import type { RelayMetrics } from "./relay-metrics.js";
@@ -10,6 +10,8 @@ export interface RelayContext {
   relayId: string;
   config: RelayConfig;
   logger: Logger;
+  /** Rejected requests and frames are logged through this (a few lines per interval), counted in `metrics`. */
+  rejections: SampledLog;
   metrics: RelayMetrics;
   writer: InboundWriter;
   pending: PendingReplies;

@@ -1,4 +1,4 @@
-import { createMetricsRegistry } from "@acapy-bridge/operability";
+import { createMetricsRegistry, SampledLog } from "@acapy-bridge/operability";
 import {
   closeRedisClient,
   createRedisClient,
@@ -62,6 +62,7 @@ describe("relay janitor", () => {
       relayId,
       config: DEFAULT_RELAY_CONFIG,
       logger,
+      rejections: new SampledLog(logger),
       metrics: createRelayMetrics(createMetricsRegistry({ instance: relayId }), {
         openSockets: () => 0,
         framesInFlight: () => 0,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
-import type { ProcessServices, RunningPart } from "@acapy-bridge/operability";
+import { type ProcessServices, type RunningPart, SampledLog } from "@acapy-bridge/operability";
 import {
   type BridgeConnectionConfig,
   closeRedisClient,
@@ -114,7 +114,18 @@ export async function startRelay(
       walletDeadLetters: () => commands.hgetall(keyspace.key("walletDeadLetterCounts")),
       walletCounts: () => commands.hgetall(keyspace.key("walletMailboxAndRouteCounts")),
     });
-    const ctx: RelayContext = { relayId, config, logger, metrics, writer, pending, sockets, draining: false };
+    const rejections = new SampledLog(logger);
+    const ctx: RelayContext = {
+      relayId,
+      config,
+      logger,
+      rejections,
+      metrics,
+      writer,
+      pending,
+      sockets,
+      draining: false,
+    };
 
     const pushes = new WalletPushes(ctx, commands, keyspace);
     const inbox = new RelayInbox(ctx, blocking, commands, keyspace, pushes);
@@ -174,6 +185,7 @@ export async function startRelay(
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);
+      rejections.flush();
       // 4. Then the inbox reader, the heartbeat, Redis. Shims may still write replies and pushes to the
       // inbox after this, so the relay stays a member, marked dead, rather than leaving: another relay's
       // janitor (or the next relay to start) then hands on what is left in the inbox and retires it.

@@ -8,6 +8,7 @@ export { PostgresServer, postgresBinDir } from "./postgres-server.js";
 export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";
 export { fuzzSeed, seededRandom } from "./seeded-random.js";
 export { TcpLoadBalancer } from "./tcp-load-balancer.js";
+export { type IssuedCertificate, makeTestCertificates, type TestCertificates } from "./test-certificates.js";
 export { uniquePrefix } from "./test-prefix.js";
 export { holdStill, waitFor } from "./wait-for.js";
 export { type ReceivedWebhook, WebhookSink } from "./webhook-sink.js";

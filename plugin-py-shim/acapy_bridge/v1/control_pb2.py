@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from acapy_bridge.v1 import envelopes_pb2 as acapy__bridge_dot_v1_dot_envelopes__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63\x61py_bridge/v1/control.proto\x12\x0f\x61\x63\x61py_bridge.v1\x1a\x1f\x61\x63\x61py_bridge/v1/envelopes.proto\"E\n\x15ListPartitionsRequest\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\"\xd5\x01\n\x0fPartitionStatus\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61\x63klog\x18\x04 \x01(\x04\x12\x0f\n\x07pending\x18\x05 \x01(\x04\x12\x0b\n\x03lag\x18\x06 \x01(\x04\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x07 \x01(\x04\x12\x19\n\x11parked_recipients\x18\x08 \x01(\x04\x12\x14\n\x0clease_holder\x18\t \x01(\t\"N\n\x16ListPartitionsResponse\x12\x34\n\npartitions\x18\x01 \x03(\x0b\x32 .acapy_bridge.v1.PartitionStatus\"\x16\n\x14ListInstancesRequest\"\xd9\x01\n\x15ListInstancesResponse\x12\x30\n\tinstances\x18\x01 \x03(\x0b\x32\x1d.acapy_bridge.v1.InstanceInfo\x12V\n\x11last_heartbeat_ms\x18\x02 \x03(\x0b\x32;.acapy_bridge.v1.ListInstancesResponse.LastHeartbeatMsEntry\x1a\x36\n\x14LastHeartbeatMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"h\n\x0f\x44\x65\x61\x64LetterEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x30\n\x0b\x64\x65\x61\x64_letter\x18\x03 \x01(\x0b\x32\x1b.acapy_bridge.v1.DeadLetter\"U\n\x16ListDeadLettersRequest\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\r\n\x05limit\x18\x02 \x01(\r\"L\n\x17ListDeadLettersResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .acapy_bridge.v1.DeadLetterEntry\"b\n\rDeadLetterRef\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x10\n\x08\x65ntry_id\x18\x03 \x01(\t\"I\n\x19RequeueDeadLettersRequest\x12,\n\x04refs\x18\x01 \x03(\x0b\x32\x1e.acapy_bridge.v1.DeadLetterRef\".\n\x1aRequeueDeadLettersResponse\x12\x10\n\x08requeued\x18\x01 \x01(\r\"F\n\x16\x44ropDeadLettersRequest\x12,\n\x04refs\x18\x01 \x03(\x0b\x32\x1e.acapy_bridge.v1.DeadLetterRef\"*\n\x17\x44ropDeadLettersResponse\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r\")\n\x10GetWalletRequest\x12\x15\n\rrecipient_key\x18\x01 \x01(\t\"l\n\x11GetWalletResponse\x12+\n\x05route\x18\x01 \x01(\x0b\x32\x1c.acapy_bridge.v1.WalletRoute\x12\x13\n\x0brelay_alive\x18\x02 \x01(\x08\x12\x15\n\rmailbox_depth\x18\x03 \x01(\x04*`\n\x0bQueueFamily\x12\x1c\n\x18QUEUE_FAMILY_UNSPECIFIED\x10\x00\x12\x18\n\x14QUEUE_FAMILY_INBOUND\x10\x01\x12\x19\n\x15QUEUE_FAMILY_OUTBOUND\x10\x02\x32\xe2\x04\n\x0e\x43ontrolService\x12\x61\n\x0eListPartitions\x12&.acapy_bridge.v1.ListPartitionsRequest\x1a\'.acapy_bridge.v1.ListPartitionsResponse\x12^\n\rListInstances\x12%.acapy_bridge.v1.ListInstancesRequest\x1a&.acapy_bridge.v1.ListInstancesResponse\x12\x64\n\x0fListDeadLetters\x12\'.acapy_bridge.v1.ListDeadLettersRequest\x1a(.acapy_bridge.v1.ListDeadLettersResponse\x12m\n\x12RequeueDeadLetters\x12*.acapy_bridge.v1.RequeueDeadLettersRequest\x1a+.acapy_bridge.v1.RequeueDeadLettersResponse\x12\x64\n\x0f\x44ropDeadLetters\x12\'.acapy_bridge.v1.DropDeadLettersRequest\x1a(.acapy_bridge.v1.DropDeadLettersResponse\x12R\n\tGetWallet\x12!.acapy_bridge.v1.GetWalletRequest\x1a\".acapy_bridge.v1.GetWalletResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61\x63\x61py_bridge/v1/control.proto\x12\x0f\x61\x63\x61py_bridge.v1\x1a\x1f\x61\x63\x61py_bridge/v1/envelopes.proto\"E\n\x15ListPartitionsRequest\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\"\xd5\x01\n\x0fPartitionStatus\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x0b\n\x03key\x18\x03 \x01(\t\x12\x0f\n\x07\x62\x61\x63klog\x18\x04 \x01(\x04\x12\x0f\n\x07pending\x18\x05 \x01(\x04\x12\x0b\n\x03lag\x18\x06 \x01(\x04\x12\x14\n\x0c\x64\x65\x61\x64_letters\x18\x07 \x01(\x04\x12\x19\n\x11parked_recipients\x18\x08 \x01(\x04\x12\x14\n\x0clease_holder\x18\t \x01(\t\"N\n\x16ListPartitionsResponse\x12\x34\n\npartitions\x18\x01 \x03(\x0b\x32 .acapy_bridge.v1.PartitionStatus\"\x16\n\x14ListInstancesRequest\"\xd9\x01\n\x15ListInstancesResponse\x12\x30\n\tinstances\x18\x01 \x03(\x0b\x32\x1d.acapy_bridge.v1.InstanceInfo\x12V\n\x11last_heartbeat_ms\x18\x02 \x03(\x0b\x32;.acapy_bridge.v1.ListInstancesResponse.LastHeartbeatMsEntry\x1a\x36\n\x14LastHeartbeatMsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"h\n\x0f\x44\x65\x61\x64LetterEntry\x12\x10\n\x08\x65ntry_id\x18\x01 \x01(\t\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x30\n\x0b\x64\x65\x61\x64_letter\x18\x03 \x01(\x0b\x32\x1b.acapy_bridge.v1.DeadLetter\"k\n\x16ListDeadLettersRequest\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\r\n\x05limit\x18\x02 \x01(\r\x12\x14\n\x0cshow_secrets\x18\x03 \x01(\x08\"L\n\x17ListDeadLettersResponse\x12\x31\n\x07\x65ntries\x18\x01 \x03(\x0b\x32 .acapy_bridge.v1.DeadLetterEntry\"b\n\rDeadLetterRef\x12,\n\x06\x66\x61mily\x18\x01 \x01(\x0e\x32\x1c.acapy_bridge.v1.QueueFamily\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\x10\n\x08\x65ntry_id\x18\x03 \x01(\t\"I\n\x19RequeueDeadLettersRequest\x12,\n\x04refs\x18\x01 \x03(\x0b\x32\x1e.acapy_bridge.v1.DeadLetterRef\".\n\x1aRequeueDeadLettersResponse\x12\x10\n\x08requeued\x18\x01 \x01(\r\"F\n\x16\x44ropDeadLettersRequest\x12,\n\x04refs\x18\x01 \x03(\x0b\x32\x1e.acapy_bridge.v1.DeadLetterRef\"*\n\x17\x44ropDeadLettersResponse\x12\x0f\n\x07\x64ropped\x18\x01 \x01(\r\")\n\x10GetWalletRequest\x12\x15\n\rrecipient_key\x18\x01 \x01(\t\"l\n\x11GetWalletResponse\x12+\n\x05route\x18\x01 \x01(\x0b\x32\x1c.acapy_bridge.v1.WalletRoute\x12\x13\n\x0brelay_alive\x18\x02 \x01(\x08\x12\x15\n\rmailbox_depth\x18\x03 \x01(\x04*`\n\x0bQueueFamily\x12\x1c\n\x18QUEUE_FAMILY_UNSPECIFIED\x10\x00\x12\x18\n\x14QUEUE_FAMILY_INBOUND\x10\x01\x12\x19\n\x15QUEUE_FAMILY_OUTBOUND\x10\x02\x32\xe2\x04\n\x0e\x43ontrolService\x12\x61\n\x0eListPartitions\x12&.acapy_bridge.v1.ListPartitionsRequest\x1a\'.acapy_bridge.v1.ListPartitionsResponse\x12^\n\rListInstances\x12%.acapy_bridge.v1.ListInstancesRequest\x1a&.acapy_bridge.v1.ListInstancesResponse\x12\x64\n\x0fListDeadLetters\x12\'.acapy_bridge.v1.ListDeadLettersRequest\x1a(.acapy_bridge.v1.ListDeadLettersResponse\x12m\n\x12RequeueDeadLetters\x12*.acapy_bridge.v1.RequeueDeadLettersRequest\x1a+.acapy_bridge.v1.RequeueDeadLettersResponse\x12\x64\n\x0f\x44ropDeadLetters\x12\'.acapy_bridge.v1.DropDeadLettersRequest\x1a(.acapy_bridge.v1.DropDeadLettersResponse\x12R\n\tGetWallet\x12!.acapy_bridge.v1.GetWalletRequest\x1a\".acapy_bridge.v1.GetWalletResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,8 +34,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LISTINSTANCESRESPONSE_LASTHEARTBEATMSENTRY']._loaded_options = None
   _globals['_LISTINSTANCESRESPONSE_LASTHEARTBEATMSENTRY']._serialized_options = b'8\001'
-  _globals['_QUEUEFAMILY']._serialized_start=1457
-  _globals['_QUEUEFAMILY']._serialized_end=1553
+  _globals['_QUEUEFAMILY']._serialized_start=1479
+  _globals['_QUEUEFAMILY']._serialized_end=1575
   _globals['_LISTPARTITIONSREQUEST']._serialized_start=83
   _globals['_LISTPARTITIONSREQUEST']._serialized_end=152
   _globals['_PARTITIONSTATUS']._serialized_start=155
@@ -51,23 +51,23 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEADLETTERENTRY']._serialized_start=694
   _globals['_DEADLETTERENTRY']._serialized_end=798
   _globals['_LISTDEADLETTERSREQUEST']._serialized_start=800
-  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=885
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=887
-  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=963
-  _globals['_DEADLETTERREF']._serialized_start=965
-  _globals['_DEADLETTERREF']._serialized_end=1063
-  _globals['_REQUEUEDEADLETTERSREQUEST']._serialized_start=1065
-  _globals['_REQUEUEDEADLETTERSREQUEST']._serialized_end=1138
-  _globals['_REQUEUEDEADLETTERSRESPONSE']._serialized_start=1140
-  _globals['_REQUEUEDEADLETTERSRESPONSE']._serialized_end=1186
-  _globals['_DROPDEADLETTERSREQUEST']._serialized_start=1188
-  _globals['_DROPDEADLETTERSREQUEST']._serialized_end=1258
-  _globals['_DROPDEADLETTERSRESPONSE']._serialized_start=1260
-  _globals['_DROPDEADLETTERSRESPONSE']._serialized_end=1302
-  _globals['_GETWALLETREQUEST']._serialized_start=1304
-  _globals['_GETWALLETREQUEST']._serialized_end=1345
-  _globals['_GETWALLETRESPONSE']._serialized_start=1347
-  _globals['_GETWALLETRESPONSE']._serialized_end=1455
-  _globals['_CONTROLSERVICE']._serialized_start=1556
-  _globals['_CONTROLSERVICE']._serialized_end=2166
+  _globals['_LISTDEADLETTERSREQUEST']._serialized_end=907
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_start=909
+  _globals['_LISTDEADLETTERSRESPONSE']._serialized_end=985
+  _globals['_DEADLETTERREF']._serialized_start=987
+  _globals['_DEADLETTERREF']._serialized_end=1085
+  _globals['_REQUEUEDEADLETTERSREQUEST']._serialized_start=1087
+  _globals['_REQUEUEDEADLETTERSREQUEST']._serialized_end=1160
+  _globals['_REQUEUEDEADLETTERSRESPONSE']._serialized_start=1162
+  _globals['_REQUEUEDEADLETTERSRESPONSE']._serialized_end=1208
+  _globals['_DROPDEADLETTERSREQUEST']._serialized_start=1210
+  _globals['_DROPDEADLETTERSREQUEST']._serialized_end=1280
+  _globals['_DROPDEADLETTERSRESPONSE']._serialized_start=1282
+  _globals['_DROPDEADLETTERSRESPONSE']._serialized_end=1324
+  _globals['_GETWALLETREQUEST']._serialized_start=1326
+  _globals['_GETWALLETREQUEST']._serialized_end=1367
+  _globals['_GETWALLETRESPONSE']._serialized_start=1369
+  _globals['_GETWALLETRESPONSE']._serialized_end=1477
+  _globals['_CONTROLSERVICE']._serialized_start=1578
+  _globals['_CONTROLSERVICE']._serialized_end=2188
 # @@protoc_insertion_point(module_scope)

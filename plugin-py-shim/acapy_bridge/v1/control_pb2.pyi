@@ -81,12 +81,14 @@ class DeadLetterEntry(_message.Message):
     def __init__(self, entry_id: _Optional[str] = ..., partition: _Optional[int] = ..., dead_letter: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ...) -> None: ...
 
 class ListDeadLettersRequest(_message.Message):
-    __slots__ = ("family", "limit")
+    __slots__ = ("family", "limit", "show_secrets")
     FAMILY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
+    SHOW_SECRETS_FIELD_NUMBER: _ClassVar[int]
     family: QueueFamily
     limit: int
-    def __init__(self, family: _Optional[_Union[QueueFamily, str]] = ..., limit: _Optional[int] = ...) -> None: ...
+    show_secrets: bool
+    def __init__(self, family: _Optional[_Union[QueueFamily, str]] = ..., limit: _Optional[int] = ..., show_secrets: _Optional[bool] = ...) -> None: ...
 
 class ListDeadLettersResponse(_message.Message):
     __slots__ = ("entries",)

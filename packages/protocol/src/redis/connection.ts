@@ -63,6 +63,16 @@ function parseSeed(raw: string): ParsedSeed {
   };
 }
 
+/** What is wrong with a `redis://` / `rediss://` URL (or comma-separated seeds), or undefined when it is usable. */
+export function redisUrlProblem(raw: string): string | undefined {
+  try {
+    for (const seed of raw.split(",")) parseSeed(seed);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 /** A URL safe to log: the password is replaced. */
 export function redactUrl(raw: string): string {
   return raw.replace(/(\/\/[^:/@]*:)[^@]*@/g, "$1***@");
