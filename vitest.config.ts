@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // redis-server (and a 3-master cluster) for the whole run.
 export default defineConfig({
   test: {
-    projects: ["packages/*"],
+    projects: ["packages/*", "interop/credo"],
     globalSetup: ["packages/test-harness/src/global-setup.ts"],
     reporters: ["default", "json"],
     outputFile: { json: ".test-results/vitest.json" },

@@ -49,3 +49,6 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 say "python: $(.venv/bin/python --version), ACA-Py $(.venv/bin/python -c 'import importlib.metadata as m; print(m.version("acapy-agent"))')"
+
+# Credo-ts for the wallet interop tests (interop/credo, outside the workspaces).
+bash scripts/setup-credo.sh
