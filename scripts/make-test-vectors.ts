@@ -32,6 +32,7 @@ import {
   TopologySchema,
   Transport,
   WalletMessageSchema,
+  WalletPickupSchema,
   WalletRouteSchema,
 } from "../packages/protocol/src/index.js";
 
@@ -100,6 +101,15 @@ const samples: [DescMessage, unknown][] = [
   [
     WalletRouteSchema,
     create(WalletRouteSchema, { relayId: "relay-a", socketId: "s-9", epoch: 17n, registeredAtMs: 1732780800000n }),
+  ],
+  [
+    WalletPickupSchema,
+    create(WalletPickupSchema, {
+      version: 2,
+      liveDelivery: true,
+      liveSession: { relayId: "relay-a", socketId: "s-9", epoch: 17n, registeredAtMs: 1732780800000n },
+      updatedAtMs: 1732780800000n,
+    }),
   ],
   [OutboundJobSchema, outboundJob],
   [

@@ -32,3 +32,7 @@ async def setup(context) -> None:
     runtime = runtime_for(context)
     register_lifecycle(context, runtime)
     register_events(context, runtime, runtime.config)
+    if runtime.config.mailbox.enabled:
+        from acapy_bridge_shim.pickup import register_pickup_protocols
+
+        register_pickup_protocols(context)

@@ -38,6 +38,8 @@ from acapy_agent.wallet.models.wallet_record import WalletRecord
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.config import load_config
 from acapy_bridge_shim.inbound_consumer import InboundConsumer, Outcome, RetryLater
+from acapy_bridge_shim.pickup.message_types import is_pickup_v2_request
+from acapy_bridge_shim.pickup.sessions import remember_session
 
 LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +57,10 @@ TRANSIENT_RECEIVE_ERRORS = (
 START_RETRY_FIRST_S = 0.5
 START_RETRY_MAX_S = 5.0
 HOOK_ATTRIBUTE = "_acapy_bridge_handler_failures"
+
+
+def _session_epoch(message: pb.AgentMessage) -> int:
+    return message.session_epoch or message.received_at_ms * 1000
 
 
 class HandlerRejected(Exception):
@@ -261,7 +267,9 @@ class RedisInboundTransport(BaseInboundTransport):
                 return failure(500, pb.DEAD_LETTER_REASON_POISON, f"{type(error).__name__}: {error}")
 
             if is_ws and message.socket_id:
-                await self._register_wallet_session(message, inbound.receipt)
+                # Before any await: ACA-Py's dispatch of this message (a task) has not run yet.
+                remember_session(inbound.receipt, message.relay_id, message.socket_id, _session_epoch(message))
+                await self._register_wallet_session(message, inbound)
 
             if not inbound.receipt.direct_response_requested:
                 # ACA-Py's HTTP transport answers right after parsing; so does the relay's request.
@@ -308,17 +316,25 @@ class RedisInboundTransport(BaseInboundTransport):
                 )
             )
 
-    async def _register_wallet_session(self, message: pb.AgentMessage, receipt) -> None:
+    async def _register_wallet_session(self, message: pb.AgentMessage, inbound) -> None:
         """A wallet's socket asked for return route `all`: route its key to this socket, drain its mailbox.
 
         The key is the authcrypt sender's verkey, which is the wallet's connection key: ACA-Py's
         targets for that connection (`recipient_keys[0]`) name the same key, so a forward finds it.
         """
+        receipt = inbound.receipt
         if self._wallets is None or receipt.direct_response_mode != "all" or not receipt.sender_verkey:
             return
-        epoch = message.session_epoch or message.received_at_ms * 1000
+        epoch = _session_epoch(message)
+        payload = inbound.payload if isinstance(inbound.payload, dict) else {}
         try:
-            await self._wallets.register_route(receipt.sender_verkey, message.relay_id, message.socket_id, epoch)
+            await self._wallets.register_route(
+                receipt.sender_verkey,
+                message.relay_id,
+                message.socket_id,
+                epoch,
+                pickup_request=is_pickup_v2_request(payload.get("@type")),
+            )
         except Exception:  # noqa: BLE001 - the message itself is still handled; the route is retried next frame
             LOGGER.exception("acapy-bridge inbound: could not register the route of %s", receipt.sender_verkey)
 

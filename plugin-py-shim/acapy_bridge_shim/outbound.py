@@ -145,12 +145,17 @@ class BridgeOutboundTransport(BaseOutboundTransport):
         mid = new_mid(now_ms())
         message = None
 
+        from acapy_bridge_shim.pickup.live import live_delivery_packer
+
+        # Used only if the wallet collects with Message Pickup 2.0 and turned live delivery on.
+        pack_live = live_delivery_packer(profile or self.root_profile, outbound_message.target, content_type_of)
+
         async def write():
             nonlocal message
             runtime = await runtime_for(self.root_profile.context).connect()
             if message is None:
                 message = runtime.wallets.wallet_message(keys[0], bytes(body), content_type, mid)
-            return await runtime.wallets.deliver(message)
+            return await runtime.wallets.deliver(message, pack_live)
 
         try:
             result = await with_backoff(write, self.config.outbound.busy_retry_s, mid)

@@ -14,6 +14,7 @@ from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
 from acapy_bridge_shim.inbound_consumer import InboundConsumer
+from acapy_bridge_shim.pickup.mailbox import PickupMailbox
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class BridgeRuntime:
         self.keyspace: Keyspace | None = None
         self.membership: Membership | None = None
         self.wallets: WalletRouter | None = None
+        self.pickup: PickupMailbox | None = None  # Message Pickup's view of the wallet mailboxes
         # The inbound transport's consumer, stopped before the heartbeat member goes (see stop_inbound).
         self.inbound: InboundConsumer | None = None
         self._lock = asyncio.Lock()
@@ -67,6 +69,7 @@ class BridgeRuntime:
                 settings=self.config.mailbox,
                 instance_id=self.instance_id,
             )
+            self.pickup = PickupMailbox(self.wallets)
             LOGGER.info(
                 "acapy-bridge shim %s connected to %s (prefix %s)",
                 self.instance_id,

@@ -131,11 +131,20 @@ class WalletRouter:
 
     # ---- routes ----
 
-    async def register_route(self, wallet_key: str, relay_id: str, socket_id: str, epoch: int) -> bool:
-        """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set."""
+    async def register_route(
+        self, wallet_key: str, relay_id: str, socket_id: str, epoch: int, *, pickup_request: bool = False
+    ) -> bool:
+        """Records the wallet's session (newest epoch wins) and drains its mailbox to it. True if set.
+
+        No drain for a wallet that collects with Message Pickup 2.0 (`wallet_pickup` exists, or this
+        frame is its first pickup request, `pickup_request`): its messages leave the mailbox when it
+        acknowledges them, and a drain would hand it a second copy.
+        """
         route = pb.WalletRoute(relay_id=relay_id, socket_id=socket_id, epoch=epoch, registered_at_ms=_now_ms())
-        status, replaced_epoch = await self._scripts.run(
-            "route_set", [self.route_key(wallet_key)], [encode_envelope(route), epoch, self._route_ttl_ms]
+        status, replaced_epoch, *pickup = await self._scripts.run(
+            "route_set",
+            [self.route_key(wallet_key), self._keyspace.key("wallet_pickup", recipient=wallet_key)],
+            [encode_envelope(route), epoch, self._route_ttl_ms],
         )
         if _text(status) != "SET":
             self.stats["routes_stale"] += 1
@@ -149,6 +158,9 @@ class WalletRouter:
         elif replaced_epoch != str(epoch):  # compared as text: nothing here may raise
             self.stats["routes_replaced"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REPLACED, 1)
+        if pickup_request or (pickup and _text(pickup[0]) == "PICKUP"):
+            self.stats["pickup_drains_skipped"] = self.stats.get("pickup_drains_skipped", 0) + 1
+            return True
         await self.drain(wallet_key, route)
         return True
 
@@ -175,14 +187,26 @@ class WalletRouter:
             expires_at_ms=created + self._settings.ttl_s * 1000,
         )
 
-    async def deliver(self, message: pb.WalletMessage) -> str:
+    async def deliver(self, message: pb.WalletMessage, live_delivery=None) -> str:
         """Live push, mailbox or dead letter; returns "live" | "mailbox" | "dead_letter".
 
-        Raises only if Redis failed before the message was written anywhere.
+        For a wallet that collects with Message Pickup 2.0 the message always stays in the mailbox;
+        `live_delivery` (pickup.mailbox.LiveDeliveryPacker) packs the copy pushed to a session
+        that turned live delivery on. Raises only if Redis failed before the message was written anywhere.
         """
         key = message.recipient_key
         encoded = encode_envelope(message)
         status, *rest = await self._offer(key, encoded, live=True)
+        if status == "PICKUP":
+            self.stats["mailbox_pushed"] += 1
+            await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
+            from acapy_bridge_shim.pickup.mailbox import PickupMailbox
+
+            try:
+                await PickupMailbox(self).arrived(message, rest[1], rest[2], live_delivery)
+            except Exception:  # noqa: BLE001 - the message is in the mailbox: the wallet's next delivery-request has it
+                LOGGER.exception("acapy-bridge wallets: live delivery of mid=%s to %s failed", message.mid, key)
+            return "mailbox"
         if status == "LIVE":
             route = decode_envelope(pb.WalletRoute, rest[0])
             if await self.liveness.alive(route.relay_id) and await self.push(route, message):
@@ -206,10 +230,12 @@ class WalletRouter:
     async def _offer(self, key: str, encoded: bytes, *, live: bool) -> list:
         reply = await self._scripts.run(
             "mailbox_offer",
-            [self.route_key(key), self.mailbox_key(key)],
+            [self.route_key(key), self.mailbox_key(key), self._keyspace.key("wallet_pickup", recipient=key)],
             [encoded, self._settings.max_messages, "1" if live else "0"],
         )
         status = _text(reply[0])
+        if status == "PICKUP":
+            return [status, int(reply[1]), reply[2], reply[3]]
         if status == "LIVE":
             return [status, reply[1]]
         if status == "FULL":

@@ -1,8 +1,9 @@
 -- Register a wallet's route (wallet key -> relay + socket): the newest session wins.
 -- KEYS[1] wallet route key; ARGV[1] encoded WalletRoute; ARGV[2] its epoch;
--- ARGV[3] TTL in ms.
+-- ARGV[3] TTL in ms. KEYS[2] (optional, same slot) the wallet's `wallet_pickup` key.
 -- The stored value is a WalletRoute; its epoch (field 3, varint) is read here.
--- Returns {"SET", the replaced route's epoch, or "" if there was none} | {"STALE", stored epoch}.
+-- Returns {"SET", the replaced route's epoch, or "" if there was none, "PICKUP" if KEYS[2] exists
+-- (the wallet collects with Message Pickup 2.0: no drain) or ""} | {"STALE", stored epoch}.
 local function epoch_of(buf)
   local i, n = 1, #buf
   local function varint()
@@ -46,4 +47,6 @@ if current then
   replaced = string.format("%.0f", stored)
 end
 redis.call("SET", KEYS[1], ARGV[1], "PX", ARGV[3])
-return {"SET", replaced}
+local pickup = ""
+if KEYS[2] and redis.call("EXISTS", KEYS[2]) == 1 then pickup = "PICKUP" end
+return {"SET", replaced, pickup}

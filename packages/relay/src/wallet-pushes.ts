@@ -153,10 +153,14 @@ export class WalletPushes {
 
   /** The socket closed: clear the routes that name it, return what it did not confirm, then acknowledge. */
   private async socketGone(id: string, socket: TrackedSocket): Promise<void> {
-    const owed = socket.unconfirmed.splice(0);
+    const unconfirmed = socket.unconfirmed.splice(0);
     for (const key of socket.walletKeys) {
       await this.clearRoute(key, id).catch(() => {});
     }
+    // A live Message Pickup delivery's message is still in the mailbox until the wallet acknowledges it.
+    const held = unconfirmed.filter((p) => p.message.heldInMailbox);
+    if (held.length > 0) await this.ack(held.map((p) => p.entryId));
+    const owed = unconfirmed.filter((p) => !p.message.heldInMailbox);
     if (owed.length === 0) return;
     const byWallet = new Map<string, WalletMessage[]>();
     for (const p of owed) {
@@ -243,6 +247,11 @@ export class WalletPushes {
    */
   async toMailbox(message: WalletMessage): Promise<void> {
     const key = message.recipientKey;
+    if (message.heldInMailbox) {
+      // A live Message Pickup delivery: the mailbox still holds its message until the wallet acknowledges it.
+      this.ctx.metrics.walletPushes.inc({ result: "held_dropped" });
+      return;
+    }
     const [status, , route] = (await runScript(
       this.client,
       "mailbox_offer",
@@ -268,6 +277,8 @@ export class WalletPushes {
     if (this.draining.has(walletKey)) return;
     const route = await this.routeOf(walletKey);
     if (!route || !(await this.alive(route.relayId))) return;
+    // A wallet that collects with Message Pickup 2.0 takes its mailbox with delivery requests.
+    if (await this.client.exists(this.keyspace.key("walletPickup", { recipient: walletKey }))) return;
     this.draining.add(walletKey);
     const mailbox = this.keyspace.key("walletMailbox", { recipient: walletKey });
     let drained = 0;

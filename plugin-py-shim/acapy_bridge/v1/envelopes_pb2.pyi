@@ -114,20 +114,22 @@ class DirectReply(_message.Message):
     def __init__(self, mid: _Optional[str] = ..., request_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., status: _Optional[int] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., reply_to_verkey: _Optional[str] = ..., connection_id: _Optional[str] = ..., error: _Optional[str] = ..., wallet_id: _Optional[str] = ...) -> None: ...
 
 class WalletMessage(_message.Message):
-    __slots__ = ("mid", "recipient_key", "content_type", "body", "created_at_ms", "expires_at_ms")
+    __slots__ = ("mid", "recipient_key", "content_type", "body", "created_at_ms", "expires_at_ms", "held_in_mailbox")
     MID_FIELD_NUMBER: _ClassVar[int]
     RECIPIENT_KEY_FIELD_NUMBER: _ClassVar[int]
     CONTENT_TYPE_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    HELD_IN_MAILBOX_FIELD_NUMBER: _ClassVar[int]
     mid: str
     recipient_key: str
     content_type: str
     body: bytes
     created_at_ms: int
     expires_at_ms: int
-    def __init__(self, mid: _Optional[str] = ..., recipient_key: _Optional[str] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., created_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+    held_in_mailbox: bool
+    def __init__(self, mid: _Optional[str] = ..., recipient_key: _Optional[str] = ..., content_type: _Optional[str] = ..., body: _Optional[bytes] = ..., created_at_ms: _Optional[int] = ..., expires_at_ms: _Optional[int] = ..., held_in_mailbox: _Optional[bool] = ...) -> None: ...
 
 class SocketPush(_message.Message):
     __slots__ = ("socket_id", "route_epoch", "hop", "message")
@@ -172,6 +174,18 @@ class WalletRoute(_message.Message):
     epoch: int
     registered_at_ms: int
     def __init__(self, relay_id: _Optional[str] = ..., socket_id: _Optional[str] = ..., epoch: _Optional[int] = ..., registered_at_ms: _Optional[int] = ...) -> None: ...
+
+class WalletPickup(_message.Message):
+    __slots__ = ("version", "live_delivery", "live_session", "updated_at_ms")
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    LIVE_DELIVERY_FIELD_NUMBER: _ClassVar[int]
+    LIVE_SESSION_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    version: int
+    live_delivery: bool
+    live_session: WalletRoute
+    updated_at_ms: int
+    def __init__(self, version: _Optional[int] = ..., live_delivery: _Optional[bool] = ..., live_session: _Optional[_Union[WalletRoute, _Mapping]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
 
 class OutboundJob(_message.Message):
     __slots__ = ("mid", "kind", "recipient_key", "endpoint", "content_type", "body", "headers", "created_at_ms", "expires_at_ms", "wallet_id", "connection_id", "recipient_keys", "routing_keys", "producer_id")

@@ -68,6 +68,7 @@ function calls(k: Keyspace, owner: string): Record<LuaScriptName, Call> {
       ],
     },
     mailbox_take: { keys: [mailbox], args: ["", 1] },
+    pickup_ack: { keys: [mailbox, k.key("walletPickupSent", { recipient: "wallet1" })], args: ["w1"] },
     route_clear: { keys: [route], args: ["r", "s"] },
     inbox_push: {
       keys: [k.key("relayInbox", { relay: "relay-x" })],

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acapy_bridge/v1/envelopes.proto.
  */
 export const file_acapy_bridge_v1_envelopes: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKFAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMicgoKU29ja2V0UHVzaBIRCglzb2NrZXRfaWQYASABKAkSEwoLcm91dGVfZXBvY2gYAiABKAMSCwoDaG9wGAMgASgNEi8KB21lc3NhZ2UYBCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZSI+CgtDbG9zZVNvY2tldBIRCglzb2NrZXRfaWQYASABKAkSDAoEY29kZRgCIAEoDRIOCgZyZWFzb24YAyABKAkipAEKDFJlbGF5Q29tbWFuZBItCgVyZXBseRgBIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseUgAEisKBHB1c2gYAiABKAsyGy5hY2FweV9icmlkZ2UudjEuU29ja2V0UHVzaEgAEi0KBWNsb3NlGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLkNsb3NlU29ja2V0SABCCQoHY29tbWFuZCJbCgtXYWxsZXRSb3V0ZRIQCghyZWxheV9pZBgBIAEoCRIRCglzb2NrZXRfaWQYAiABKAkSDQoFZXBvY2gYAyABKAMSGAoQcmVnaXN0ZXJlZF9hdF9tcxgEIAEoAyKWAwoLT3V0Ym91bmRKb2ISCwoDbWlkGAEgASgJEiYKBGtpbmQYAiABKA4yGC5hY2FweV9icmlkZ2UudjEuSm9iS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhAKCGVuZHBvaW50GAQgASgJEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEjoKB2hlYWRlcnMYByADKAsyKS5hY2FweV9icmlkZ2UudjEuT3V0Ym91bmRKb2IuSGVhZGVyc0VudHJ5EhUKDWNyZWF0ZWRfYXRfbXMYCCABKAMSFQoNZXhwaXJlc19hdF9tcxgJIAEoAxIRCgl3YWxsZXRfaWQYCiABKAkSFQoNY29ubmVjdGlvbl9pZBgLIAEoCRIWCg5yZWNpcGllbnRfa2V5cxgMIAMoCRIUCgxyb3V0aW5nX2tleXMYDSADKAkSEwoLcHJvZHVjZXJfaWQYDiABKAkaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEieQoJUGFya2VkSm9iEhAKCGF0dGVtcHRzGAEgASgNEhIKCmxhc3RfZXJyb3IYAiABKAkSGwoTZmlyc3RfYXR0ZW1wdF9hdF9tcxgDIAEoAxIpCgNqb2IYBCABKAsyHC5hY2FweV9icmlkZ2UudjEuT3V0Ym91bmRKb2Ii9gIKCkRlYWRMZXR0ZXISCwoDbWlkGAEgASgJEjEKBnJlYXNvbhgCIAEoDjIhLmFjYXB5X2JyaWRnZS52MS5EZWFkTGV0dGVyUmVhc29uEg4KBmRldGFpbBgDIAEoCRIQCghhdHRlbXB0cxgEIAEoDRISCgpkZWFkX2F0X21zGAUgASgDEhIKCnNvdXJjZV9rZXkYBiABKAkSEwoLaW5zdGFuY2VfaWQYByABKAkSNgoNYWdlbnRfbWVzc2FnZRgKIAEoCzIdLmFjYXB5X2JyaWRnZS52MS5BZ2VudE1lc3NhZ2VIABI0CgxvdXRib3VuZF9qb2IYCyABKAsyHC5hY2FweV9icmlkZ2UudjEuT3V0Ym91bmRKb2JIABI4Cg53YWxsZXRfbWVzc2FnZRgMIAEoCzIeLmFjYXB5X2JyaWRnZS52MS5XYWxsZXRNZXNzYWdlSAASFQoLdW5kZWNvZGFibGUYDSABKAxIAEIKCghvcmlnaW5hbCKVAQoKQWdlbnRFdmVudBILCgNtaWQYASABKAkSDQoFdG9waWMYAiABKAkSFQoNd2ViaG9va190b3BpYxgDIAEoCRIRCgl3YWxsZXRfaWQYBCABKAkSFAoMcGF5bG9hZF9qc29uGAUgASgMEhUKDWNyZWF0ZWRfYXRfbXMYBiABKAMSFAoMb3JkZXJpbmdfa2V5GAcgASgJIoQCCgxBZG1pblJlcXVlc3QSCwoDbWlkGAEgASgJEg4KBm1ldGhvZBgCIAEoCRIMCgRwYXRoGAMgASgJEjsKB2hlYWRlcnMYBCADKAsyKi5hY2FweV9icmlkZ2UudjEuQWRtaW5SZXF1ZXN0LkhlYWRlcnNFbnRyeRIMCgRib2R5GAUgASgMEhEKCXdhbGxldF9pZBgGIAEoCRIQCghyZWxheV9pZBgHIAEoCRISCgpyZXF1ZXN0X2lkGAggASgJEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMaLgoMSGVhZGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi6wEKDEluc3RhbmNlSW5mbxITCgtpbnN0YW5jZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEhAKCGhvc3RuYW1lGAMgASgJEgsKA3BpZBgEIAEoDRIVCg1zdGFydGVkX2F0X21zGAUgASgDEg8KB3ZlcnNpb24YBiABKAkSPwoJbGlzdGVuZXJzGAcgAygLMiwuYWNhcHlfYnJpZGdlLnYxLkluc3RhbmNlSW5mby5MaXN0ZW5lcnNFbnRyeRowCg5MaXN0ZW5lcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIo4BCghUb3BvbG9neRIaChJpbmJvdW5kX3BhcnRpdGlvbnMYASABKA0SGwoTb3V0Ym91bmRfcGFydGl0aW9ucxgCIAEoDRIYChBldmVudF9wYXJ0aXRpb25zGAMgASgNEhgKEGFkbWluX3BhcnRpdGlvbnMYBCABKA0SFQoNY3JlYXRlZF9hdF9tcxgFIAEoAypTCglUcmFuc3BvcnQSGQoVVFJBTlNQT1JUX1VOU1BFQ0lGSUVEEAASEgoOVFJBTlNQT1JUX0hUVFAQARIXChNUUkFOU1BPUlRfV0VCU09DS0VUEAIqjAEKC0luYm91bmRLaW5kEhwKGElOQk9VTkRfS0lORF9VTlNQRUNJRklFRBAAEh4KGklOQk9VTkRfS0lORF9BR0VOVF9NRVNTQUdFEAESHwobSU5CT1VORF9LSU5EX1JFVFVSTkVEX1JFUExZEAISHgoaSU5CT1VORF9LSU5EX1NPQ0tFVF9DTE9TRUQQAypPCgdKb2JLaW5kEhgKFEpPQl9LSU5EX1VOU1BFQ0lGSUVEEAASFAoQSk9CX0tJTkRfRElEQ09NTRABEhQKEEpPQl9LSU5EX1dFQkhPT0sQAircAgoQRGVhZExldHRlclJlYXNvbhIiCh5ERUFEX0xFVFRFUl9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxERUFEX0xFVFRFUl9SRUFTT05fTUFMRk9STUVEEAESHgoaREVBRF9MRVRURVJfUkVBU09OX0VYUElSRUQQAhIpCiVERUFEX0xFVFRFUl9SRUFTT05fQVRURU1QVFNfRVhIQVVTVEVEEAMSHwobREVBRF9MRVRURVJfUkVBU09OX1JFSkVDVEVEEAQSJwojREVBRF9MRVRURVJfUkVBU09OX0lOVkFMSURfRU5EUE9JTlQQBRIpCiVERUFEX0xFVFRFUl9SRUFTT05fVU5TVVBQT1JURURfU0NIRU1FEAYSHQoZREVBRF9MRVRURVJfUkVBU09OX1BPSVNPThAHEiMKH0RFQURfTEVUVEVSX1JFQVNPTl9NQUlMQk9YX0ZVTEwQCGIGcHJvdG8z");
+  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKeAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMSFwoPaGVsZF9pbl9tYWlsYm94GAcgASgIInIKClNvY2tldFB1c2gSEQoJc29ja2V0X2lkGAEgASgJEhMKC3JvdXRlX2Vwb2NoGAIgASgDEgsKA2hvcBgDIAEoDRIvCgdtZXNzYWdlGAQgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2UiPgoLQ2xvc2VTb2NrZXQSEQoJc29ja2V0X2lkGAEgASgJEgwKBGNvZGUYAiABKA0SDgoGcmVhc29uGAMgASgJIqQBCgxSZWxheUNvbW1hbmQSLQoFcmVwbHkYASABKAsyHC5hY2FweV9icmlkZ2UudjEuRGlyZWN0UmVwbHlIABIrCgRwdXNoGAIgASgLMhsuYWNhcHlfYnJpZGdlLnYxLlNvY2tldFB1c2hIABItCgVjbG9zZRgDIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5DbG9zZVNvY2tldEgAQgkKB2NvbW1hbmQiWwoLV2FsbGV0Um91dGUSEAoIcmVsYXlfaWQYASABKAkSEQoJc29ja2V0X2lkGAIgASgJEg0KBWVwb2NoGAMgASgDEhgKEHJlZ2lzdGVyZWRfYXRfbXMYBCABKAMigQEKDFdhbGxldFBpY2t1cBIPCgd2ZXJzaW9uGAEgASgNEhUKDWxpdmVfZGVsaXZlcnkYAiABKAgSMgoMbGl2ZV9zZXNzaW9uGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLldhbGxldFJvdXRlEhUKDXVwZGF0ZWRfYXRfbXMYBCABKAMilgMKC091dGJvdW5kSm9iEgsKA21pZBgBIAEoCRImCgRraW5kGAIgASgOMhguYWNhcHlfYnJpZGdlLnYxLkpvYktpbmQSFQoNcmVjaXBpZW50X2tleRgDIAEoCRIQCghlbmRwb2ludBgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEYm9keRgGIAEoDBI6CgdoZWFkZXJzGAcgAygLMikuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iLkhlYWRlcnNFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMSEQoJd2FsbGV0X2lkGAogASgJEhUKDWNvbm5lY3Rpb25faWQYCyABKAkSFgoOcmVjaXBpZW50X2tleXMYDCADKAkSFAoMcm91dGluZ19rZXlzGA0gAygJEhMKC3Byb2R1Y2VyX2lkGA4gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInkKCVBhcmtlZEpvYhIQCghhdHRlbXB0cxgBIAEoDRISCgpsYXN0X2Vycm9yGAIgASgJEhsKE2ZpcnN0X2F0dGVtcHRfYXRfbXMYAyABKAMSKQoDam9iGAQgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iIvYCCgpEZWFkTGV0dGVyEgsKA21pZBgBIAEoCRIxCgZyZWFzb24YAiABKA4yIS5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlclJlYXNvbhIOCgZkZXRhaWwYAyABKAkSEAoIYXR0ZW1wdHMYBCABKA0SEgoKZGVhZF9hdF9tcxgFIAEoAxISCgpzb3VyY2Vfa2V5GAYgASgJEhMKC2luc3RhbmNlX2lkGAcgASgJEjYKDWFnZW50X21lc3NhZ2UYCiABKAsyHS5hY2FweV9icmlkZ2UudjEuQWdlbnRNZXNzYWdlSAASNAoMb3V0Ym91bmRfam9iGAsgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iSAASOAoOd2FsbGV0X21lc3NhZ2UYDCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZUgAEhUKC3VuZGVjb2RhYmxlGA0gASgMSABCCgoIb3JpZ2luYWwilQEKCkFnZW50RXZlbnQSCwoDbWlkGAEgASgJEg0KBXRvcGljGAIgASgJEhUKDXdlYmhvb2tfdG9waWMYAyABKAkSEQoJd2FsbGV0X2lkGAQgASgJEhQKDHBheWxvYWRfanNvbhgFIAEoDBIVCg1jcmVhdGVkX2F0X21zGAYgASgDEhQKDG9yZGVyaW5nX2tleRgHIAEoCSKEAgoMQWRtaW5SZXF1ZXN0EgsKA21pZBgBIAEoCRIOCgZtZXRob2QYAiABKAkSDAoEcGF0aBgDIAEoCRI7CgdoZWFkZXJzGAQgAygLMiouYWNhcHlfYnJpZGdlLnYxLkFkbWluUmVxdWVzdC5IZWFkZXJzRW50cnkSDAoEYm9keRgFIAEoDBIRCgl3YWxsZXRfaWQYBiABKAkSEAoIcmVsYXlfaWQYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCRIVCg1leHBpcmVzX2F0X21zGAkgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIusBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIQCghob3N0bmFtZRgDIAEoCRILCgNwaWQYBCABKA0SFQoNc3RhcnRlZF9hdF9tcxgFIAEoAxIPCgd2ZXJzaW9uGAYgASgJEj8KCWxpc3RlbmVycxgHIAMoCzIsLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm8uTGlzdGVuZXJzRW50cnkaMAoOTGlzdGVuZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKOAQoIVG9wb2xvZ3kSGgoSaW5ib3VuZF9wYXJ0aXRpb25zGAEgASgNEhsKE291dGJvdW5kX3BhcnRpdGlvbnMYAiABKA0SGAoQZXZlbnRfcGFydGl0aW9ucxgDIAEoDRIYChBhZG1pbl9wYXJ0aXRpb25zGAQgASgNEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMqUwoJVHJhbnNwb3J0EhkKFVRSQU5TUE9SVF9VTlNQRUNJRklFRBAAEhIKDlRSQU5TUE9SVF9IVFRQEAESFwoTVFJBTlNQT1JUX1dFQlNPQ0tFVBACKowBCgtJbmJvdW5kS2luZBIcChhJTkJPVU5EX0tJTkRfVU5TUEVDSUZJRUQQABIeChpJTkJPVU5EX0tJTkRfQUdFTlRfTUVTU0FHRRABEh8KG0lOQk9VTkRfS0lORF9SRVRVUk5FRF9SRVBMWRACEh4KGklOQk9VTkRfS0lORF9TT0NLRVRfQ0xPU0VEEAMqTwoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhQKEEpPQl9LSU5EX0RJRENPTU0QARIUChBKT0JfS0lORF9XRUJIT09LEAIq3AIKEERlYWRMZXR0ZXJSZWFzb24SIgoeREVBRF9MRVRURVJfUkVBU09OX1VOU1BFQ0lGSUVEEAASIAocREVBRF9MRVRURVJfUkVBU09OX01BTEZPUk1FRBABEh4KGkRFQURfTEVUVEVSX1JFQVNPTl9FWFBJUkVEEAISKQolREVBRF9MRVRURVJfUkVBU09OX0FUVEVNUFRTX0VYSEFVU1RFRBADEh8KG0RFQURfTEVUVEVSX1JFQVNPTl9SRUpFQ1RFRBAEEicKI0RFQURfTEVUVEVSX1JFQVNPTl9JTlZBTElEX0VORFBPSU5UEAUSKQolREVBRF9MRVRURVJfUkVBU09OX1VOU1VQUE9SVEVEX1NDSEVNRRAGEh0KGURFQURfTEVUVEVSX1JFQVNPTl9QT0lTT04QBxIjCh9ERUFEX0xFVFRFUl9SRUFTT05fTUFJTEJPWF9GVUxMEAhiBnByb3RvMw");
 
 /**
  * relay -> inbound partition -> shim.
@@ -236,6 +236,15 @@ export type WalletMessage = Message<"acapy_bridge.v1.WalletMessage"> & {
    * @generated from field: int64 expires_at_ms = 6;
    */
   expiresAtMs: bigint;
+
+  /**
+   * A live Message Pickup 2.0 `delivery` of a message that stays in the wallet's mailbox until
+   * the wallet names it in `messages-received`: a relay that cannot write it to the socket drops
+   * it (the mailbox copy is the one that counts) instead of putting it back in the mailbox.
+   *
+   * @generated from field: bool held_in_mailbox = 7;
+   */
+  heldInMailbox: boolean;
 };
 
 /**
@@ -386,6 +395,46 @@ export const WalletRouteSchema: GenMessage<WalletRoute> = /*@__PURE__*/
   messageDesc(file_acapy_bridge_v1_envelopes, 6);
 
 /**
+ * Value of `wallet_pickup`: the wallet collects its messages with Message Pickup 2.0 (RFC 0685),
+ * so its mailbox is never drained implicitly; messages leave it only when the wallet acknowledges
+ * them (`messages-received`).
+ *
+ * @generated from message acapy_bridge.v1.WalletPickup
+ */
+export type WalletPickup = Message<"acapy_bridge.v1.WalletPickup"> & {
+  /**
+   * The pickup protocol's major version the wallet last used (2).
+   *
+   * @generated from field: uint32 version = 1;
+   */
+  version: number;
+
+  /**
+   * Live delivery is on for `live_session` only: a new session starts with it off (RFC 0685).
+   *
+   * @generated from field: bool live_delivery = 2;
+   */
+  liveDelivery: boolean;
+
+  /**
+   * @generated from field: acapy_bridge.v1.WalletRoute live_session = 3;
+   */
+  liveSession?: WalletRoute | undefined;
+
+  /**
+   * @generated from field: int64 updated_at_ms = 4;
+   */
+  updatedAtMs: bigint;
+};
+
+/**
+ * Describes the message acapy_bridge.v1.WalletPickup.
+ * Use `create(WalletPickupSchema)` to create a new message.
+ */
+export const WalletPickupSchema: GenMessage<WalletPickup> = /*@__PURE__*/
+  messageDesc(file_acapy_bridge_v1_envelopes, 7);
+
+/**
  * shim -> outbound partition -> deliverer.
  *
  * @generated from message acapy_bridge.v1.OutboundJob
@@ -479,7 +528,7 @@ export type OutboundJob = Message<"acapy_bridge.v1.OutboundJob"> & {
  * Use `create(OutboundJobSchema)` to create a new message.
  */
 export const OutboundJobSchema: GenMessage<OutboundJob> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 7);
+  messageDesc(file_acapy_bridge_v1_envelopes, 8);
 
 /**
  * A job waiting in a recipient's park list (in backoff, or queued behind one
@@ -514,7 +563,7 @@ export type ParkedJob = Message<"acapy_bridge.v1.ParkedJob"> & {
  * Use `create(ParkedJobSchema)` to create a new message.
  */
 export const ParkedJobSchema: GenMessage<ParkedJob> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 8);
+  messageDesc(file_acapy_bridge_v1_envelopes, 9);
 
 /**
  * One entry of a dead-letter stream. Requeueing puts `original` back on the
@@ -599,7 +648,7 @@ export type DeadLetter = Message<"acapy_bridge.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 9);
+  messageDesc(file_acapy_bridge_v1_envelopes, 10);
 
 /**
  * shim -> event stream: one ACA-Py event, for controllers that read Redis.
@@ -656,7 +705,7 @@ export type AgentEvent = Message<"acapy_bridge.v1.AgentEvent"> & {
  * Use `create(AgentEventSchema)` to create a new message.
  */
 export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 10);
+  messageDesc(file_acapy_bridge_v1_envelopes, 11);
 
 /**
  * controller side -> admin partition -> shim: an admin API call carried
@@ -720,7 +769,7 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
  * Use `create(AdminRequestSchema)` to create a new message.
  */
 export const AdminRequestSchema: GenMessage<AdminRequest> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 11);
+  messageDesc(file_acapy_bridge_v1_envelopes, 12);
 
 /**
  * Liveness record of one bridge process (relay, deliverer, shim).
@@ -771,7 +820,7 @@ export type InstanceInfo = Message<"acapy_bridge.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 12);
+  messageDesc(file_acapy_bridge_v1_envelopes, 13);
 
 /**
  * The deployment's fixed shape, written once by the first process and checked
@@ -811,7 +860,7 @@ export type Topology = Message<"acapy_bridge.v1.Topology"> & {
  * Use `create(TopologySchema)` to create a new message.
  */
 export const TopologySchema: GenMessage<Topology> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 13);
+  messageDesc(file_acapy_bridge_v1_envelopes, 14);
 
 /**
  * How an agent reached the relay.
