@@ -15,6 +15,8 @@ import {
   LogLevel,
   MediationRecipientModule,
   MediatorPickupStrategy,
+  MessageSender,
+  type OutboundMessageContext,
   WsOutboundTransport,
 } from "@credo-ts/core";
 import { agentDependencies } from "@credo-ts/node";
@@ -34,9 +36,9 @@ export type WalletCommand =
   | { command: "start"; settings: WalletSettings }
   | { command: "acceptInvitation"; invitationUrl: string }
   | { command: "pickupMessages"; timeoutMs: number }
-  | { command: "goOffline" }
-  | { command: "goOnline" }
   | { command: "mediatorConnection" }
+  | { command: "holdReceipts" }
+  | { command: "releaseReceipts" }
   | { command: "stop" };
 
 export interface ReceivedBasicMessage {
@@ -58,8 +60,18 @@ class StderrLogger extends ConsoleLogger {
   }
 }
 
-let settings: WalletSettings | undefined;
+/** Reported for every Message Pickup 2.0 `delivery` the wallet processed. */
+export interface PickupDeliveryReceived {
+  event: "pickupDelivery";
+  attachments: number;
+  receivedAt: number;
+}
+
+const DELIVERY_TYPE = "https://didcomm.org/messagepickup/2.0/delivery";
+
 let agent: Agent | undefined;
+/** While set, the `messages-received` answers to deliveries are kept here instead of being sent. */
+let heldReceipts: OutboundMessageContext[] | undefined;
 
 function send(message: unknown): void {
   process.send?.(message);
@@ -85,6 +97,23 @@ function buildAgent(s: WalletSettings): Agent {
         mediatorPollingInterval: s.pollingIntervalMs ?? 1_000,
       }),
     },
+  });
+  // Sees each pickup delivery after Credo processed it; can hold back its `messages-received`, so
+  // that a test sees the mailbox between delivery and receipt.
+  next.dependencyManager.registerMessageHandlerMiddleware(async (context, handle) => {
+    await handle();
+    if (context.message.type !== DELIVERY_TYPE) return;
+    const attachments = (context.message as unknown as { appendedAttachments?: unknown[] }).appendedAttachments;
+    const report: PickupDeliveryReceived = {
+      event: "pickupDelivery",
+      attachments: attachments?.length ?? 0,
+      receivedAt: Date.now(),
+    };
+    send(report);
+    if (heldReceipts && context.responseMessage) {
+      heldReceipts.push(context.responseMessage);
+      context.responseMessage = undefined;
+    }
   });
   next.registerOutboundTransport(new WsOutboundTransport());
   next.registerOutboundTransport(new HttpOutboundTransport());
@@ -116,8 +145,7 @@ async function mediatorConnectionId(): Promise<string> {
 async function run(command: WalletCommand): Promise<unknown> {
   switch (command.command) {
     case "start": {
-      settings = command.settings;
-      agent = buildAgent(settings);
+      agent = buildAgent(command.settings);
       await agent.initialize();
       return { mediatorConnectionId: await mediatorConnectionId() };
     }
@@ -142,17 +170,15 @@ async function run(command: WalletCommand): Promise<unknown> {
     }
     case "mediatorConnection":
       return { connectionId: await mediatorConnectionId() };
-    case "goOffline": {
-      // What closing the app does: the agent shuts down, its sockets close, its wallet stays on disk.
-      await current().shutdown();
-      agent = undefined;
+    case "holdReceipts":
+      heldReceipts = [];
       return {};
-    }
-    case "goOnline": {
-      if (!settings) throw new Error("the wallet was never started");
-      agent = buildAgent(settings);
-      await agent.initialize();
-      return { mediatorConnectionId: await mediatorConnectionId() };
+    case "releaseReceipts": {
+      const held = heldReceipts ?? [];
+      heldReceipts = undefined;
+      const sender = current().dependencyManager.resolve(MessageSender);
+      for (const receipt of held) await sender.sendMessage(receipt);
+      return { released: held.length };
     }
     case "stop": {
       await agent?.shutdown();

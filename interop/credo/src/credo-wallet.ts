@@ -6,7 +6,12 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { exited, killChildrenOnExit, trackChild, waitFor } from "@acapy-bridge/test-harness";
-import type { ReceivedBasicMessage, WalletCommand, WalletSettings } from "./credo-wallet-process.js";
+import type {
+  PickupDeliveryReceived,
+  ReceivedBasicMessage,
+  WalletCommand,
+  WalletSettings,
+} from "./credo-wallet-process.js";
 
 const interopRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = resolve(interopRoot, "../..");
@@ -23,51 +28,63 @@ export function credoInstalled(): boolean {
 }
 
 type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-type Event = ReceivedBasicMessage | { event: "processReady" };
+type Event = ReceivedBasicMessage | PickupDeliveryReceived | { event: "processReady" };
 
 export class CredoWallet {
   readonly received: ReceivedBasicMessage[] = [];
+  /** Message Pickup 2.0 deliveries the wallet processed (live pushes and answers to delivery-request). */
+  readonly deliveries: PickupDeliveryReceived[] = [];
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private stderrTail = "";
 
+  private child!: ChildProcess;
+
   private constructor(
-    readonly label: string,
-    private readonly child: ChildProcess,
+    private readonly settings: WalletSettings,
     private readonly home: string,
   ) {}
+
+  get label(): string {
+    return this.settings.label;
+  }
 
   /** Starts the process and the agent; resolves once the mediator granted mediation and pickup started. */
   static async start(settings: WalletSettings, startTimeoutMs = 90_000): Promise<CredoWallet> {
     if (!credoInstalled()) throw new Error("Credo-ts is not installed: run scripts/setup.sh");
     killChildrenOnExit();
-    const home = mkdtempSync(join(tmpdir(), `credo-${settings.label}-`));
-    const child = spawn(process.execPath, ["--import", "tsx", WALLET_PROCESS], {
-      cwd: repoRoot,
-      // Credo keeps its wallet under $HOME/.afj: a temporary HOME per wallet.
-      env: { ...process.env, HOME: home, LIB_ARIES_ASKAR_PATH: ASKAR_LIBRARY_DIR },
-      stdio: ["ignore", "inherit", "pipe", "ipc"],
-    });
-    trackChild(child);
-    const wallet = new CredoWallet(settings.label, child, home);
-    child.stderr?.on("data", (chunk: Buffer) => {
-      wallet.stderrTail = (wallet.stderrTail + chunk.toString()).slice(-20_000);
-      if (process.env.CREDO_TEST_LOGS) process.stderr.write(`[${settings.label}] ${chunk}`);
-    });
-    child.on("message", (message: Reply | Event) => wallet.onMessage(message));
-    child.on("exit", (code, signal) => {
-      for (const { reject } of wallet.pending.values()) {
-        reject(new Error(`Credo wallet ${settings.label} exited (${code ?? signal}):\n${wallet.stderrTail}`));
-      }
-      wallet.pending.clear();
-    });
+    const wallet = new CredoWallet(settings, mkdtempSync(join(tmpdir(), `credo-${settings.label}-`)));
     try {
-      await wallet.request({ command: "start", settings }, startTimeoutMs);
+      await wallet.launch(startTimeoutMs);
     } catch (error) {
       await wallet.kill();
       throw error;
     }
     return wallet;
+  }
+
+  /** A new wallet process on the same wallet files (same HOME), started like the first. */
+  private async launch(startTimeoutMs: number): Promise<void> {
+    const child = spawn(process.execPath, ["--import", "tsx", WALLET_PROCESS], {
+      cwd: repoRoot,
+      // Credo keeps its wallet under $HOME/.afj: a temporary HOME per wallet.
+      env: { ...process.env, HOME: this.home, LIB_ARIES_ASKAR_PATH: ASKAR_LIBRARY_DIR },
+      stdio: ["ignore", "inherit", "pipe", "ipc"],
+    });
+    trackChild(child);
+    this.child = child;
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-20_000);
+      if (process.env.CREDO_TEST_LOGS) process.stderr.write(`[${this.label}] ${chunk}`);
+    });
+    child.on("message", (message: Reply | Event) => this.onMessage(message));
+    child.on("exit", (code, signal) => {
+      for (const { reject } of this.pending.values()) {
+        reject(new Error(`Credo wallet ${this.label} exited (${code ?? signal}):\n${this.stderrTail}`));
+      }
+      this.pending.clear();
+    });
+    await this.request({ command: "start", settings: this.settings }, startTimeoutMs);
   }
 
   get pid(): number | undefined {
@@ -82,6 +99,7 @@ export class CredoWallet {
   private onMessage(message: Reply | Event): void {
     if ("event" in message) {
       if (message.event === "basicMessage") this.received.push(message);
+      if (message.event === "pickupDelivery") this.deliveries.push(message);
       return;
     }
     const waiter = this.pending.get(message.id);
@@ -130,12 +148,27 @@ export class CredoWallet {
     return completedInMs;
   }
 
-  goOffline(): Promise<unknown> {
-    return this.request({ command: "goOffline" });
+  /** From now on the wallet processes deliveries but sends no `messages-received` for them. */
+  holdReceipts(): Promise<unknown> {
+    return this.request({ command: "holdReceipts" });
   }
 
-  goOnline(): Promise<unknown> {
-    return this.request({ command: "goOnline" }, 90_000);
+  /** Sends the held `messages-received`; resolves with how many. */
+  async releaseReceipts(): Promise<number> {
+    return (await this.request<{ released: number }>({ command: "releaseReceipts" })).released;
+  }
+
+  /**
+   * The app is closed: the agent shuts down and its process exits (so no socket of it survives);
+   * its wallet files stay.
+   */
+  async goOffline(): Promise<void> {
+    await this.shutDownProcess();
+  }
+
+  /** The app is opened again: a new process on the same wallet, mediation and pickup as at the start. */
+  goOnline(startTimeoutMs = 90_000): Promise<void> {
+    return this.launch(startTimeoutMs);
   }
 
   /** The basic messages received with this content prefix, in arrival order. */
@@ -180,7 +213,7 @@ export class CredoWallet {
   }
 
   async kill(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill("SIGKILL");
       await exited(this.child);
     }
@@ -188,16 +221,26 @@ export class CredoWallet {
   }
 
   /** Shuts the agent down, then the process; SIGKILL if it does not go within 10 s. */
-  async stop(): Promise<void> {
-    if (this.child.exitCode === null && this.child.signalCode === null) {
+  private async shutDownProcess(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode === null && child.signalCode === null) {
       try {
         this.resume();
         await this.request({ command: "stop" }, 10_000);
-        await Promise.race([exited(this.child), new Promise((r) => setTimeout(r, 10_000))]);
+        await Promise.race([exited(child), new Promise((r) => setTimeout(r, 10_000))]);
       } catch {
-        // it is killed below
+        // killed below
       }
     }
-    await this.kill();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited(child);
+    }
+  }
+
+  /** Stops the wallet for good and removes its files. */
+  async stop(): Promise<void> {
+    await this.shutDownProcess();
+    rmSync(this.home, { recursive: true, force: true });
   }
 }

@@ -16,12 +16,7 @@ describe.skipIf(!acapyBinary() || !postgresBinDir() || !credoInstalled())(
     let bobConnection: string;
     let redis: Redis;
 
-    /** Messages waiting in all the deployment's wallet mailboxes. */
-    async function waitingInMailboxes(): Promise<number> {
-      const keys = await deployment.mailboxKeys(redis);
-      const lengths = await Promise.all(keys.map((key) => redis.llen(key)));
-      return lengths.reduce((sum, n) => sum + n, 0);
-    }
+    const waitingInMailboxes = () => deployment.waitingInMailboxes(redis);
 
     beforeAll(async () => {
       [deployment, bob] = await Promise.all([

@@ -1,7 +1,17 @@
 // The deployment a Credo wallet meets in the interop tests: ACA-Py mediators (one PostgreSQL wallet)
 // behind relay processes and a TCP load balancer, a deliverer, real Redis; and a plain ACA-Py agent
 // over HTTP as the wallet's correspondent. Also a plain ACA-Py mediator without the bridge (the control).
-import { DEFAULT_PARTITIONS, Keyspace, partitionCountsOf } from "@acapy-bridge/protocol";
+import { randomUUID } from "node:crypto";
+import {
+  DEFAULT_PARTITIONS,
+  decodeEnvelope,
+  Keyspace,
+  partitionCountsOf,
+  type WalletPickup,
+  WalletPickupSchema,
+  type WalletRoute,
+  WalletRouteSchema,
+} from "@acapy-bridge/protocol";
 import {
   AcaPyAdmin,
   AcaPyProcess,
@@ -13,6 +23,9 @@ import {
   uniquePrefix,
   waitFor,
 } from "@acapy-bridge/test-harness";
+import type { Redis } from "ioredis";
+import { CredoWallet } from "./credo-wallet.js";
+import type { WalletSettings } from "./credo-wallet-process.js";
 
 const INBOUND_PARTITIONS = 4;
 /** Fast heartbeats and janitor rounds, as in the other mediator end-to-end tests. */
@@ -123,6 +136,8 @@ export async function plainMediator(label: string): Promise<AcaPyProcess> {
 export class CredoMediatorDeployment {
   readonly prefix = uniquePrefix("credo-interop");
   readonly relays: BridgeProcess[] = [];
+  /** The instance id of each relay in `relays` (the id a wallet route names). */
+  readonly relayIds: string[] = [];
   readonly mediators: AcaPyProcess[] = [];
   deliverer: BridgeProcess | undefined;
   balancer!: TcpLoadBalancer;
@@ -143,16 +158,18 @@ export class CredoMediatorDeployment {
   ): Promise<CredoMediatorDeployment> {
     const d = new CredoMediatorDeployment(redisUrl);
     try {
-      const bridgeArgs = (mode: "relay" | "deliverer") =>
+      d.relayIds.push(...Array.from({ length: options.relays }, (_, i) => `relay-${i}-${randomUUID().slice(0, 8)}`));
+      const bridgeArgs = (mode: "relay" | "deliverer", instanceId?: string) =>
         loopbackBridgeArgs(mode, redisUrl, d.prefix, [
           "--inbound-partitions",
           String(INBOUND_PARTITIONS),
           ...(mode === "relay" ? RELAY_FLAGS : []),
+          ...(instanceId ? ["--instance-id", instanceId] : []),
         ]);
       const [postgres, deliverer, ...relays] = await Promise.all([
         PostgresServer.start(),
         BridgeProcess.start("deliverer", bridgeArgs("deliverer")),
-        ...Array.from({ length: options.relays }, () => BridgeProcess.start("relay", bridgeArgs("relay"))),
+        ...d.relayIds.map((id) => BridgeProcess.start("relay", bridgeArgs("relay", id))),
       ]);
       d.postgres = postgres;
       d.deliverer = deliverer;
@@ -185,9 +202,28 @@ export class CredoMediatorDeployment {
   }
 
   /** Every wallet mailbox key in the deployment (the wallets' keys are Credo's, unknown to the test). */
-  async mailboxKeys(redis: { keys(pattern: string): Promise<string[]> }): Promise<string[]> {
-    const pattern = this.keyspace.key("walletMailbox", { recipient: "*" });
-    return redis.keys(pattern);
+  async mailboxKeys(redis: Redis): Promise<string[]> {
+    return redis.keys(this.keyspace.key("walletMailbox", { recipient: "*" }));
+  }
+
+  /** Messages waiting in all the deployment's wallet mailboxes. */
+  async waitingInMailboxes(redis: Redis): Promise<number> {
+    const lengths = await Promise.all((await this.mailboxKeys(redis)).map((key) => redis.llen(key)));
+    return lengths.reduce((sum, n) => sum + n, 0);
+  }
+
+  /** The Message Pickup 2.0 state the shims keep for each wallet key that used it. */
+  async pickupStates(redis: Redis): Promise<WalletPickup[]> {
+    const keys = await redis.keys(this.keyspace.key("walletPickup", { recipient: "*" }));
+    const values = await Promise.all(keys.map((key) => redis.getBuffer(key)));
+    return values.filter((v): v is Buffer => v !== null).map((v) => decodeEnvelope(WalletPickupSchema, v));
+  }
+
+  /** The live routes of all wallets: which relay holds each wallet's socket. */
+  async routes(redis: Redis): Promise<WalletRoute[]> {
+    const keys = await redis.keys(this.keyspace.key("walletRoute", { recipient: "*" }));
+    const values = await Promise.all(keys.map((key) => redis.getBuffer(key)));
+    return values.filter((v): v is Buffer => v !== null).map((v) => decodeEnvelope(WalletRouteSchema, v));
   }
 
   async stop(): Promise<void> {
@@ -205,5 +241,27 @@ export class CredoMediatorDeployment {
         // keep tearing down
       }
     }
+  }
+}
+
+/**
+ * A Credo wallet mediated by `mediator` (it scans the mediator's invitation, as Bifold does), then
+ * connected to `correspondent` by the correspondent's invitation; returns the wallet and the
+ * correspondent's connection id to it.
+ */
+export async function credoWalletConnectedTo(
+  mediator: AcaPyAdmin,
+  correspondent: AcaPyAdmin,
+  settings: Omit<WalletSettings, "mediatorInvitationUrl">,
+): Promise<{ wallet: CredoWallet; connectionId: string }> {
+  const mediatorInvitation = await invitationUrl(mediator, "mediator");
+  const wallet = await CredoWallet.start({ ...settings, mediatorInvitationUrl: mediatorInvitation.url });
+  try {
+    const invitation = await invitationUrl(correspondent, "correspondent");
+    await wallet.acceptInvitation(invitation.url);
+    return { wallet, connectionId: await connectionFromInvitation(correspondent, invitation.invitationId) };
+  } catch (error) {
+    await wallet.stop();
+    throw error;
   }
 }
