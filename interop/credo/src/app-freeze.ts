@@ -27,18 +27,13 @@ export async function sendWhileFrozen(
   return contents;
 }
 
-/**
- * Waits until the wallet has every content and then received nothing more with `tag` for
- * `quietMs` (late copies, if any, have arrived).
- */
-export async function waitUntilSettled(
+/** Waits until the wallet received nothing more with `tag` for `quietMs` (late copies have arrived). */
+export async function waitForQuiet(
   wallet: CredoWallet,
-  contents: readonly string[],
   tag: string,
-  timeoutMs = 60_000,
   quietMs = 3_000,
+  timeoutMs = 60_000,
 ): Promise<void> {
-  await wallet.waitForContents(contents, timeoutMs);
   let seen = -1;
   let since = Date.now();
   await waitFor(
@@ -54,4 +49,16 @@ export async function waitUntilSettled(
     timeoutMs,
     100,
   );
+}
+
+/** Waits until the wallet has every content, then for late copies (see waitForQuiet). */
+export async function waitUntilSettled(
+  wallet: CredoWallet,
+  contents: readonly string[],
+  tag: string,
+  timeoutMs = 60_000,
+  quietMs = 3_000,
+): Promise<void> {
+  await wallet.waitForContents(contents, timeoutMs);
+  await waitForQuiet(wallet, tag, quietMs, timeoutMs);
 }

@@ -3,6 +3,7 @@
 import { AcaPyAdmin, type AcaPyProcess, acapyBinary, postgresBinDir, waitFor } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { sendWhileFrozen, waitUntilSettled } from "./app-freeze.js";
 import { CredoWallet, credoInstalled } from "./credo-wallet.js";
 import { CredoMediatorDeployment, connectionFromInvitation, invitationUrl, plainAgent } from "./mediator-deployment.js";
 
@@ -64,6 +65,16 @@ describe.skipIf(!acapyBinary() || !postgresBinDir() || !credoInstalled())(
       await wallet.goOnline();
       await wallet.waitForContents(contents, 60_000);
       expect(wallet.duplicatesOf(contents)).toEqual({ messages: 0, extraCopies: 0 });
+      await waitFor("the mailbox drained", async () => (await waitingInMailboxes()) === 0, 10_000, 100);
+    });
+
+    it("receives every message after its app was frozen for 15 s while 5 were sent (duplicates measured)", async () => {
+      const contents = await sendWhileFrozen(wallet, bobAdmin, bobConnection, "frozen-implicit");
+      await waitUntilSettled(wallet, contents, "frozen-implicit", 60_000);
+      const duplicates = wallet.duplicatesOf(contents);
+      // Without a receipt the relay cannot know what a frozen wallet read: Pickup 2.0 is the remedy.
+      console.log(`[credo-interop] Implicit, 15 s SIGSTOP, 5 messages: duplicates ${JSON.stringify(duplicates)}`);
+      expect(wallet.receivedWith("frozen-implicit-").length).toBe(contents.length + duplicates.extraCopies);
       await waitFor("the mailbox drained", async () => (await waitingInMailboxes()) === 0, 10_000, 100);
     });
   },

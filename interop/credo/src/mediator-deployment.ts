@@ -128,6 +128,8 @@ export async function plainMediator(label: string): Promise<AcaPyProcess> {
       "-e",
       `ws://127.0.0.1:${wsPort}`,
       `http://127.0.0.1:${httpPort}`,
+      // ACA-Py's own queue for messages to a wallet without a session (in memory): its best setting.
+      "--enable-undelivered-queue",
       ...MEDIATOR_FLAGS,
     ],
   });
