@@ -69,7 +69,7 @@ class BridgeRuntime:
                 settings=self.config.mailbox,
                 instance_id=self.instance_id,
             )
-            self.pickup = PickupMailbox(self.wallets)
+            self.pickup = self.wallets.pickup
             LOGGER.info(
                 "acapy-bridge shim %s connected to %s (prefix %s)",
                 self.instance_id,

@@ -37,6 +37,7 @@ from acapy_bridge.scripts import Scripts
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge.v1 import keyspace_pb2
 from acapy_bridge_shim.config import MailboxSettings
+from acapy_bridge_shim.pickup.mailbox import PickupMailbox
 
 LOGGER = logging.getLogger(__name__)
 
@@ -112,7 +113,11 @@ class WalletRouter:
             "mailbox_drained": 0,
             "dead_full": 0,
             "dead_expired": 0,
+            "pickup_pushed_live": 0,
+            "pickup_drains_skipped": 0,
         }
+        # Message Pickup 2.0's view of the same mailboxes (acknowledged in place, live deliveries).
+        self.pickup = PickupMailbox(self, client=client, scripts=scripts, keyspace=keyspace)
 
     # ---- keys ----
 
@@ -159,7 +164,7 @@ class WalletRouter:
             self.stats["routes_replaced"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_ROUTE_REPLACED, 1)
         if pickup_request or (pickup and _text(pickup[0]) == "PICKUP"):
-            self.stats["pickup_drains_skipped"] = self.stats.get("pickup_drains_skipped", 0) + 1
+            self.stats["pickup_drains_skipped"] += 1
             return True
         await self.drain(wallet_key, route)
         return True
@@ -200,10 +205,8 @@ class WalletRouter:
         if status == "PICKUP":
             self.stats["mailbox_pushed"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
-            from acapy_bridge_shim.pickup.mailbox import PickupMailbox
-
             try:
-                await PickupMailbox(self).arrived(message, rest[1], rest[2], live_delivery)
+                await self.pickup.arrived(message, rest[1], rest[2], live_delivery)
             except Exception:  # noqa: BLE001 - the message is in the mailbox: the wallet's next delivery-request has it
                 LOGGER.exception("acapy-bridge wallets: live delivery of mid=%s to %s failed", message.mid, key)
             return "mailbox"
@@ -284,6 +287,10 @@ class WalletRouter:
 
     async def _count_dead_letter(self, reason: int) -> None:
         await self._bump(self._dead_letter_counts_key, reason_label(reason), 1)
+
+    async def count(self, count: int, by: int) -> None:
+        """Bumps one of the deployment's wallet counts (a WalletCount) after the write it counts."""
+        await self._count(count, by)
 
     async def _count(self, count: int, by: int) -> None:
         await self._bump(self._wallet_counts_key, wallet_count_field(count), by)

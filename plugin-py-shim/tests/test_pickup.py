@@ -9,6 +9,7 @@ one Redis: state lives in Redis, so either answers any message.
 
 import base64
 import json
+import re
 import time
 import uuid
 
@@ -203,6 +204,7 @@ async def test_delivery_removes_nothing_and_a_message_leaves_only_when_messages_
     [status] = await a.handle(StatusRequestHandler, StatusRequest(), sender=wallet)
     assert isinstance(status, Status) and status.message_count == 3
     assert status.oldest_received_time and status.newest_received_time and status.longest_waited_seconds is not None
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", status.oldest_received_time)  # JS Date parses it
 
     [delivery] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=2), sender=wallet)
     assert isinstance(delivery, Delivery)

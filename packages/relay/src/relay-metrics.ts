@@ -181,7 +181,7 @@ export function createRelayMetrics(
     }),
     walletPushes: new Counter({
       name: "acapy_bridge_relay_wallet_pushes_total",
-      help: "Wallet messages by what became of them here: confirmed by the wallet, returned to its mailbox, sent to its mailbox.",
+      help: "Wallet messages by what became of them here: confirmed by the wallet, returned to its mailbox, sent to its mailbox, drained to a session, or dropped as a live Message Pickup copy whose message stays in the mailbox (held_dropped).",
       labelNames: ["result"],
       registers: [registry],
     }),

@@ -2,6 +2,7 @@ import {
   type AgentMessage,
   closeRedisClient,
   createRedisClient,
+  decodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
@@ -16,7 +17,7 @@ import { WebSocket } from "ws";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
 import { startTestRelay, type TestRelay } from "../test-fixtures/relay-harness.js";
-import { pushToRelayInbox, routeWalletToSocket } from "../test-fixtures/shim-commands.js";
+import { pushToRelayInbox, routeWalletToSocket, walletPush } from "../test-fixtures/shim-commands.js";
 
 /** The value of one series in a relay's registry (0 if absent). */
 async function metricValue(relay: TestRelay, name: string, labels: Record<string, string> = {}): Promise<number> {
@@ -130,5 +131,60 @@ describe("wallet pushes", () => {
     );
     expect(await client.exists(keyspace.key("walletRoute", { recipient: walletKey }))).toBe(0);
     expect(await metricValue(first, "acapy_bridge_wallet_route_changes_total", { change: "cleared" })).toBe(1);
+  });
+
+  it("drops a live Message Pickup copy (held in the mailbox) that a silent socket did not confirm, instead of returning it to the mailbox", async () => {
+    const [first] = relays as [TestRelay, TestRelay];
+    const walletKey = randomVerkey();
+    const old = await session(first, walletKey);
+    (old.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const push = walletPush(old.frame, walletKey, "m-held", Buffer.from("delivery-copy"));
+    if (push.command.case === "push" && push.command.value.message) push.command.value.message.heldInMailbox = true;
+    const dropped = await metricValue(first, "acapy_bridge_relay_wallet_pushes_total", { result: "held_dropped" });
+    await pushToRelayInbox(client, keyspace, first.relay.relayId, push);
+    await waitFor(
+      "the held copy dropped with the silent socket",
+      async () =>
+        (await metricValue(first, "acapy_bridge_relay_wallet_pushes_total", { result: "held_dropped" })) ===
+        dropped + 1,
+      10_000,
+    );
+    expect(await client.llen(keyspace.key("walletMailbox", { recipient: walletKey }))).toBe(0);
+    old.ws.terminate();
+  });
+
+  it("drops a held copy for a socket it no longer holds, and never drains the mailbox of a Message Pickup wallet", async () => {
+    const [first, second] = relays as [TestRelay, TestRelay];
+    const walletKey = randomVerkey();
+    // The wallet's session is on the second relay; pushes reach the first with no hops left, so
+    // they go to the mailbox there, and a wallet with a live session would have it drained to it.
+    const live = await session(second, walletKey);
+    const received: string[] = [];
+    live.ws.on("message", (data: Buffer) => received.push(data.toString()));
+    await client.set(keyspace.key("walletPickup", { recipient: walletKey }), "");
+    const stale = (mid: string, held: boolean) => {
+      const command = walletPush({ socketId: "gone", sessionEpoch: 1n }, walletKey, mid, Buffer.from(mid));
+      if (command.command.case === "push" && command.command.value.message) {
+        command.command.value.hop = 3;
+        command.command.value.message.heldInMailbox = held;
+      }
+      return command;
+    };
+    const dropped = await metricValue(first, "acapy_bridge_relay_wallet_pushes_total", { result: "held_dropped" });
+    // One socket's entries are handled in order: once the held copy is dropped, the plain message
+    // went to the mailbox, and a drain of it (which this wallet must not get) has run or never will.
+    await pushToRelayInbox(client, keyspace, first.relay.relayId, stale("m-plain", false));
+    await pushToRelayInbox(client, keyspace, first.relay.relayId, stale("m-held", true));
+    await waitFor(
+      "the held copy dropped",
+      async () =>
+        (await metricValue(first, "acapy_bridge_relay_wallet_pushes_total", { result: "held_dropped" })) ===
+        dropped + 1,
+      10_000,
+    );
+    const mailbox = await client.lrangeBuffer(keyspace.key("walletMailbox", { recipient: walletKey }), 0, -1);
+    expect(mailbox.map((raw) => decodeEnvelope(WalletMessageSchema, raw).mid)).toEqual(["m-plain"]);
+    expect(received).toEqual([]); // not drained to the wallet's session: it asks with delivery-request
+    live.ws.close();
   });
 });

@@ -159,7 +159,10 @@ export class WalletPushes {
     }
     // A live Message Pickup delivery's message is still in the mailbox until the wallet acknowledges it.
     const held = unconfirmed.filter((p) => p.message.heldInMailbox);
-    if (held.length > 0) await this.ack(held.map((p) => p.entryId));
+    if (held.length > 0) {
+      this.ctx.metrics.walletPushes.inc({ result: "held_dropped" }, held.length);
+      await this.ack(held.map((p) => p.entryId));
+    }
     const owed = unconfirmed.filter((p) => !p.message.heldInMailbox);
     if (owed.length === 0) return;
     const byWallet = new Map<string, WalletMessage[]>();

@@ -7,11 +7,11 @@ adds the message types to ACA-Py's ProtocolRegistry, which is also what discover
 discloses.
 """
 
-from acapy_bridge_shim.pickup.message_types import V1_MESSAGE_TYPES, V1_VERSION, V2_MESSAGE_TYPES, V2_VERSION
-
 
 def register_pickup_protocols(context) -> None:
     from acapy_agent.core.protocol_registry import ProtocolRegistry
+
+    from acapy_bridge_shim.pickup.message_types import V1_MESSAGE_TYPES, V1_VERSION, V2_MESSAGE_TYPES, V2_VERSION
 
     registry = context.inject(ProtocolRegistry)
     registry.register_message_types(V2_MESSAGE_TYPES, version_definition=V2_VERSION)

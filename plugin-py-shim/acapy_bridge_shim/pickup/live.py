@@ -3,7 +3,6 @@
 import datetime
 
 from acapy_agent.messaging.decorators.attach_decorator import AttachDecorator, AttachDecoratorData
-from acapy_agent.messaging.util import datetime_to_str
 from acapy_agent.transport.wire_format import BaseWireFormat
 from acapy_agent.wallet.util import bytes_to_b64
 
@@ -12,7 +11,9 @@ from acapy_bridge_shim.pickup.messages import Delivery
 
 
 def received_time(created_at_ms: int) -> str:
-    return datetime_to_str(datetime.datetime.fromtimestamp(created_at_ms / 1000, tz=datetime.UTC))
+    """ISO 8601 with a `T` and milliseconds ("2026-12-07T06:55:00.123Z"): JavaScript's Date parses it (Credo)."""
+    moment = datetime.datetime.fromtimestamp(created_at_ms / 1000, tz=datetime.UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def attachment_of(message: pb.WalletMessage) -> AttachDecorator:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from acapy_bridge.codec import decode_envelope, encode_envelope
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.v1 import keyspace_pb2
 
 LOGGER = logging.getLogger(__name__)
 
@@ -70,11 +71,11 @@ class MailboxStatus:
 
 
 class PickupMailbox:
-    def __init__(self, router):
-        self._router = router
-        self._client = router._client
-        self._scripts = router._scripts
-        self._keyspace = router._keyspace
+    def __init__(self, router, *, client, scripts, keyspace):
+        self._router = router  # the wallet's mailbox key, dead letters, pushes to relays, counts
+        self._client = client
+        self._scripts = scripts
+        self._keyspace = keyspace
         self._ttl_ms = self._keyspace.spec("wallet_pickup").default_ttl_ms
 
     # ---- keys ----
@@ -98,16 +99,30 @@ class PickupMailbox:
 
         Live delivery is kept only for the session that turned it on: a message from another
         WebSocket session turns it off (RFC 0685: a new connection starts with live mode off).
+        The record is rewritten only when it changes (otherwise only its TTL is renewed), so the
+        wallet's other pickup messages, answered meanwhile by other instances, do not overwrite
+        a `live-delivery-change` with what they read before it.
         """
-        state = await self.state(wallet_key) or pb.WalletPickup(version=PICKUP_VERSION)
+        key = self.pickup_key(wallet_key)
+        current = await self.state(wallet_key)
+        state = pb.WalletPickup()
+        state.CopyFrom(current or pb.WalletPickup(version=PICKUP_VERSION))
         if live_delivery is not None:
             state.live_delivery = live_delivery
             state.live_session.CopyFrom(session if live_delivery and session else pb.WalletRoute())
         elif state.live_delivery and session is not None and not same_session(state.live_session, session):
             state.live_delivery = False
             state.ClearField("live_session")
+        if current is not None and state == current:
+            await self._client.pexpire(key, self._ttl_ms)
+            return state
         state.updated_at_ms = _now_ms()
-        await self._client.set(self.pickup_key(wallet_key), encode_envelope(state), px=self._ttl_ms)
+        if current is None and live_delivery is None:
+            # First mark: another instance may be writing a live-delivery-change right now; it wins.
+            if not await self._client.set(key, encode_envelope(state), px=self._ttl_ms, nx=True):
+                return await self.state(wallet_key) or state
+            return state
+        await self._client.set(key, encode_envelope(state), px=self._ttl_ms)
         return state
 
     # ---- reading ----
@@ -193,9 +208,7 @@ class PickupMailbox:
             "pickup_ack", [self._router.mailbox_key(wallet_key), self.sent_key(wallet_key)], list(mids)
         )
         if int(removed):
-            from acapy_bridge.v1 import keyspace_pb2
-
-            await self._router._count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, int(removed))
+            await self._router.count(keyspace_pb2.WALLET_COUNT_MAILBOX_OUT, int(removed))
         return int(removed), int(remaining)
 
     # ---- live delivery ----
@@ -234,7 +247,7 @@ class PickupMailbox:
             held_in_mailbox=True,
         )
         if await self._router.push(route, copy):
-            self._router.stats["pickup_pushed_live"] = self._router.stats.get("pickup_pushed_live", 0) + 1
+            self._router.stats["pickup_pushed_live"] += 1
             return True
         await self._client.hdel(sent, message.mid)
         return False
