@@ -32,11 +32,13 @@ const INBOUND_PARTITIONS = 4;
 const RELAY_FLAGS = ["--ws-heartbeat-ms", "1000", "--janitor-interval-ms", "1000"];
 
 /**
- * Endpoints a mediator advertises: WebSocket first, since Credo opens its long-lived session
- * (Implicit and live-mode pickup) only to a ws:// service; HTTP second for agents without WebSocket.
+ * Endpoints a mediator advertises: HTTP first, the one its grants name, so that a correspondent's
+ * forwards are POSTs that fail visibly (and are sent again) when a relay dies under them, where a
+ * WebSocket frame has no answer; WebSocket second, for Credo, which opens its long-lived session
+ * (Implicit and live-mode pickup) only to a mediator that advertises a ws:// service.
  */
 function mediatorEndpointArgs(httpUrl: string): string[] {
-  return ["-e", httpUrl.replace("http:", "ws:"), httpUrl];
+  return ["-e", httpUrl, httpUrl.replace("http:", "ws:")];
 }
 
 const MEDIATOR_FLAGS = ["--open-mediation", "--auto-accept-invites", "--auto-accept-requests"];

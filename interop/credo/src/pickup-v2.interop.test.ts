@@ -112,8 +112,16 @@ describe.skipIf(!acapyBinary() || !postgresBinDir() || !credoInstalled())(
       it("receives live, once each, the messages sent while it is connected", async () => {
         const contents = ["live-0", "live-1", "live-2"];
         for (const content of contents) await bobAdmin.sendMessage(connectionId, content);
+        const sentAt = Date.now();
         await waitUntilSettled(wallet, contents, "live", 30_000);
-        expect(wallet.duplicatesOf(contents)).toEqual({ messages: 0, extraCopies: 0 });
+        // On failure: when each copy and each delivery (with how many messages) arrived, ms after the sends began.
+        const timeline = [
+          ...wallet.receivedWith("live-").map((m) => `${m.receivedAt - sentAt} ${m.content}`),
+          ...wallet.deliveries
+            .filter((d) => d.receivedAt >= sentAt)
+            .map((d) => `${d.receivedAt - sentAt} delivery(${d.attachments})`),
+        ].sort((a, b) => Number.parseInt(a, 10) - Number.parseInt(b, 10));
+        expect(wallet.duplicatesOf(contents), timeline.join("; ")).toEqual({ messages: 0, extraCopies: 0 });
         // They came as live `delivery` messages (pushed, not answers to a delivery-request the wallet never sent).
         expect(wallet.deliveries.length).toBeGreaterThan(0);
         await waitFor("the mailbox emptied by receipts", async () => (await waitingInMailboxes()) === 0, 10_000, 100);
