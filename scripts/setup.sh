@@ -62,3 +62,6 @@ venv_with_acapy() {
 venv_with_acapy .venv plugin-py-shim/constraints.txt acapy,test,gen
 # The oldest ACA-Py it claims (pyproject's floor): the shim's pytest suite runs under both.
 venv_with_acapy .venv-acapy-oldest plugin-py-shim/constraints-acapy-oldest.txt acapy,test
+
+# Credo-ts for the wallet interop tests (interop/credo, outside the workspaces).
+bash scripts/setup-credo.sh
