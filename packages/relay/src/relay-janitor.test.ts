@@ -27,6 +27,7 @@ import { PendingReplies } from "./pending-replies.js";
 import type { RelayContext } from "./relay-context.js";
 import { RelayInbox } from "./relay-inbox.js";
 import { RelayJanitor } from "./relay-janitor.js";
+import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import { DEFAULT_RELAY_CONFIG } from "./relay-options.js";
 import { SocketRegistry } from "./socket-registry.js";
@@ -66,6 +67,8 @@ describe("relay janitor", () => {
         openSockets: () => 0,
         framesInFlight: () => 0,
         pendingRequests: () => 0,
+        openConnections: () => 0,
+        bodyBytesInFlight: () => 0,
         inboundBacklog: async () => [],
         inboundDeadLetters: async () => [],
         inboxBacklog: async () => 0,
@@ -75,6 +78,7 @@ describe("relay janitor", () => {
       writer: new InboundWriter(client, keyspace, { highWaterMark: 0, dedupWindowMs: 0 }),
       pending: new PendingReplies(),
       sockets: new SocketRegistry(),
+      limits: new RelayLimits(DEFAULT_RELAY_CONFIG, DEFAULT_RELAY_CONFIG.maxConnections, () => {}),
       draining: false,
     };
     const pushes = new WalletPushes(ctx, client, keyspace);
