@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { InboundKind, newMessageId, Transport } from "@acapy-bridge/protocol";
 import express, { type Request, type Response } from "express";
 import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
-import { agentMessage, type WriteResult } from "./inbound-writer.js";
+import { agentMessage, BUSY_DETAIL, BUSY_OUTCOME, type WriteResult } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { RequestOutcome } from "./relay-metrics.js";
 
@@ -202,12 +202,13 @@ async function handleMessage(
   const { outcome } = written;
   if (outcome.status === "busy") {
     ctx.pending.cancel(mid);
+    const { reason, amount } = outcome;
     ctx.logger.warn(
-      { event: "relay.partition_full", transport: "http", mid, partition: written.partition, backlog: outcome.backlog },
-      "inbound partition at its high-water mark; answered 503",
+      { event: "relay.partition_full", transport: "http", mid, partition: written.partition, reason, amount },
+      `${BUSY_DETAIL[reason]}; answered 503`,
     );
     problem(respond, 503, "busy", "too many messages are waiting for ACA-Py; retry", retryAfter);
-    count("busy");
+    count(BUSY_OUTCOME[reason]);
     return;
   }
   if (outcome.status === "duplicate") {

@@ -22,7 +22,7 @@ import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomVerkey } from "../test-fixtures/fake-envelopes.js";
-import { InboundWriter } from "./inbound-writer.js";
+import { InboundWriter, NEVER_REFUSE } from "./inbound-writer.js";
 import { PendingReplies } from "./pending-replies.js";
 import type { RelayContext } from "./relay-context.js";
 import { RelayInbox } from "./relay-inbox.js";
@@ -75,7 +75,7 @@ describe("relay janitor", () => {
         walletDeadLetters: async () => ({}),
         walletCounts: async () => ({}),
       }),
-      writer: new InboundWriter(client, keyspace, { highWaterMark: 0, dedupWindowMs: 0 }),
+      writer: new InboundWriter(client, keyspace, { limits: NEVER_REFUSE, dedupWindowMs: 0 }),
       pending: new PendingReplies(),
       sockets: new SocketRegistry(),
       limits: new RelayLimits(DEFAULT_RELAY_CONFIG, DEFAULT_RELAY_CONFIG.maxConnections, () => {}),

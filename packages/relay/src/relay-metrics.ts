@@ -93,7 +93,9 @@ export type RequestOutcome =
   | "duplicate"
   | "bad_request"
   | "too_large"
-  | "busy"
+  | "busy" // the inbound partition at its high-water mark (entries)
+  | "busy_bytes" // ... at its high-water mark in bytes
+  | "busy_recipient" // the partition filling and the recipient key over its share
   | "redis_unavailable"
   | "client_gone"
   | "shutting_down"

@@ -22,6 +22,12 @@ export interface RelayConfig {
   replyTimeoutMs: number;
   /** An inbound partition holding this many messages refuses more (503 / close 1013); 0 = unbounded. */
   inboundHighWaterMark: number;
+  /** An inbound partition whose stream takes this much Redis memory refuses more; 0 = unbounded. */
+  inboundHighWaterBytes: number;
+  /** Messages one recipient key may have accepted per window once its partition is at half of either mark; 0 = no cap. */
+  inboundRecipientCap: number;
+  /** The window of `inboundRecipientCap` (fixed windows, the count key's TTL). */
+  inboundRecipientWindowMs: number;
   /** A resent identical body within this window is answered without a second entry; 0 = off. */
   dedupWindowMs: number;
   /** After this, an inbound message not yet taken by ACA-Py is dead-lettered as expired; 0 = never. */
@@ -77,6 +83,9 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   maxMessageBytes: 2 * 1024 * 1024,
   replyTimeoutMs: 15_000,
   inboundHighWaterMark: 100_000,
+  inboundHighWaterBytes: 64 * 1024 * 1024,
+  inboundRecipientCap: 1_000,
+  inboundRecipientWindowMs: 60_000,
   dedupWindowMs: 600_000,
   inboundTtlMs: 24 * 3600 * 1000,
   wsHeartbeatMs: 3_000,
@@ -151,6 +160,32 @@ export const relayOptionSpecs: OptionSpec[] = [
     default: d.inboundHighWaterMark,
     description: "Backlog of one inbound partition at which new messages get 503 (0 = unbounded).",
     validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-high-water-bytes",
+    env: "ACAPY_BRIDGE_INBOUND_HIGH_WATER_BYTES",
+    kind: "integer",
+    default: d.inboundHighWaterBytes,
+    description:
+      "Redis memory of one inbound partition's stream (MEMORY USAGE, sampled) at which new messages get 503 (0 = unbounded); partitions x this must fit Redis' maxmemory.",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-recipient-cap",
+    env: "ACAPY_BRIDGE_INBOUND_RECIPIENT_CAP",
+    kind: "integer",
+    default: d.inboundRecipientCap,
+    description:
+      "Once an inbound partition is at half of either high-water mark, a recipient key that had this many messages accepted in the current window gets 503, so one key cannot fill a partition for the others (0 = no cap).",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-recipient-window-ms",
+    env: "ACAPY_BRIDGE_INBOUND_RECIPIENT_WINDOW_MS",
+    kind: "integer",
+    default: d.inboundRecipientWindowMs,
+    description: "The window of inbound-recipient-cap (fixed windows).",
+    validate: rule(check.positive),
   },
   {
     name: "dedup-window-ms",
@@ -362,6 +397,9 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
     maxMessageBytes: num(parsed, "max-message-bytes", d.maxMessageBytes),
     replyTimeoutMs: num(parsed, "reply-timeout-ms", d.replyTimeoutMs),
     inboundHighWaterMark: num(parsed, "inbound-high-water-mark", d.inboundHighWaterMark),
+    inboundHighWaterBytes: num(parsed, "inbound-high-water-bytes", d.inboundHighWaterBytes),
+    inboundRecipientCap: num(parsed, "inbound-recipient-cap", d.inboundRecipientCap),
+    inboundRecipientWindowMs: num(parsed, "inbound-recipient-window-ms", d.inboundRecipientWindowMs),
     dedupWindowMs: num(parsed, "dedup-window-ms", d.dedupWindowMs),
     inboundTtlMs: num(parsed, "inbound-ttl-ms", d.inboundTtlMs),
     wsHeartbeatMs: num(parsed, "ws-heartbeat-ms", d.wsHeartbeatMs),

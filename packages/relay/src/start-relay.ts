@@ -123,7 +123,12 @@ export async function startRelay(
       },
     );
     const writer = new InboundWriter(commands, keyspace, {
-      highWaterMark: config.inboundHighWaterMark,
+      limits: {
+        highWaterMark: config.inboundHighWaterMark,
+        highWaterBytes: config.inboundHighWaterBytes,
+        recipientCap: config.inboundRecipientCap,
+        recipientWindowMs: config.inboundRecipientWindowMs,
+      },
       dedupWindowMs: config.dedupWindowMs,
     });
     const inboxKey = keyspace.key("relayInbox", { relay: relayId });
