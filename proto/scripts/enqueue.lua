@@ -9,6 +9,7 @@
 --! reply OK entry_id:string
 --! reply DUP blank:string
 --! reply BUSY backlog:string
+--! include enqueue_entry
 local stream = KEYS[1]
 local seen = KEYS[2]
 if seen and redis.call("EXISTS", seen) == 1 then
@@ -21,8 +22,4 @@ if hwm > 0 then
     return {"BUSY", tostring(backlog)}
   end
 end
-local id = redis.call("XADD", stream, "*", ARGV[1], ARGV[2])
-if seen then
-  redis.call("SET", seen, "1", "PX", ARGV[4])
-end
-return {"OK", id}
+return {"OK", append_entry(stream, seen, ARGV[1], ARGV[2], ARGV[4])}

@@ -3,6 +3,7 @@ export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
   unsupportedData: 1003,
+  policyViolation: 1008,
   tooLarge: 1009,
   internalError: 1011,
   tryAgainLater: 1013,

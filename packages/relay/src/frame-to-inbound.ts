@@ -1,7 +1,7 @@
 import { InboundKind, newMessageId, Transport } from "@acapy-bridge/protocol";
 import { CLOSE } from "./close-codes.js";
 import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
-import { agentMessage } from "./inbound-writer.js";
+import { agentMessage, BUSY_DETAIL, BUSY_OUTCOME } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { TrackedSocket } from "./socket-registry.js";
 
@@ -56,12 +56,21 @@ export async function writeFrameToInbound(
     const written = await ctx.writer.write(message, bodyDigest(body));
     ctx.metrics.enqueueSeconds.observe({ transport: "ws" }, written.seconds);
     if (written.outcome.status === "busy") {
+      const { reason, amount } = written.outcome;
       ctx.rejections.warn(
-        "ws:partition_full",
-        { event: "relay.partition_full", transport: "ws", mid, socket: id, partition: written.partition },
-        "inbound partition at its high-water mark; closing with 1013",
+        `ws:${BUSY_OUTCOME[reason]}`,
+        {
+          event: "relay.partition_full",
+          transport: "ws",
+          mid,
+          socket: id,
+          partition: written.partition,
+          reason,
+          amount,
+        },
+        `${BUSY_DETAIL[reason]}; closing with 1013`,
       );
-      ctx.metrics.requests.inc({ transport: "ws", outcome: "busy" });
+      ctx.metrics.requests.inc({ transport: "ws", outcome: BUSY_OUTCOME[reason] });
       ws.close(CLOSE.tryAgainLater, "busy, try again later");
       return;
     }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { InboundKind, newMessageId, Transport } from "@acapy-bridge/protocol";
 import express, { type Request, type Response } from "express";
 import { bodyDigest, inspectEnvelope } from "./envelope-recipient.js";
-import { agentMessage, type WriteResult } from "./inbound-writer.js";
+import { agentMessage, BUSY_DETAIL, BUSY_OUTCOME, type WriteResult } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { RequestOutcome } from "./relay-metrics.js";
 
@@ -44,6 +45,16 @@ export function createPostHandler(ctx: RelayContext): (req: IncomingMessage, res
     req.resume();
   };
 
+  const budget = ctx.limits.bodies;
+  const overBudget = (req: IncomingMessage, respond: Respond) => {
+    count("over_budget");
+    problem(respond, 503, "busy", "too many bodies are being received at once; retry", {
+      ...retryAfter,
+      connection: "close",
+    });
+    req.resume();
+  };
+
   return (req, res) => {
     const respond = responder(res);
     const remote = req.socket.remoteAddress ?? "";
@@ -52,26 +63,64 @@ export function createPostHandler(ctx: RelayContext): (req: IncomingMessage, res
       tooLarge(req, respond, remote);
       return;
     }
+    // A declared length is taken at once, so a slow body cannot start that will not fit; a chunked
+    // body takes its share as it comes.
+    const client = ctx.limits.clientOf(remote);
+    let reserved = Number.isFinite(declared) && declared > 0 ? declared : 0;
+    if (budget.exhaustedFor(client) || !budget.tryReserve(client, reserved)) {
+      overBudget(req, respond);
+      return;
+    }
+    const release = () => {
+      budget.release(client, reserved);
+      reserved = 0;
+    };
     const chunks: Buffer[] = [];
     let size = 0;
     let rejected = false;
+    const reject = () => {
+      rejected = true;
+      chunks.length = 0;
+      release();
+    };
     req.on("data", (chunk: Buffer) => {
       if (rejected) return;
       size += chunk.length;
       if (size > limit) {
-        rejected = true;
+        reject();
         tooLarge(req, respond, remote);
         return;
       }
+      if (size > reserved) {
+        if (!budget.tryReserve(client, size - reserved)) {
+          reject();
+          overBudget(req, respond);
+          return;
+        }
+        reserved = size;
+      }
       chunks.push(chunk);
     });
-    req.on("error", () => {
-      rejected = true;
+    req.on("error", reject);
+    // Cut off (request timeout, client gone) before its end: its bytes are no longer held.
+    req.on("close", () => {
+      if (!req.complete) reject();
     });
     req.on("end", () => {
       if (rejected) return;
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
-      void handleMessage(ctx, body, req.headers["content-type"] ?? "", remote, res, respond, count, retryAfter);
+      chunks.length = 0;
+      void handleMessage(
+        ctx,
+        body,
+        req.headers["content-type"] ?? "",
+        remote,
+        res,
+        respond,
+        count,
+        retryAfter,
+        release,
+      );
     });
   };
 }
@@ -85,8 +134,11 @@ async function handleMessage(
   respond: Respond,
   count: (outcome: RequestOutcome) => void,
   retryAfter: Record<string, string>,
+  /** Gives back the body's share of the byte budget: once it is in Redis (or refused), it is no longer held. */
+  releaseBody: () => void,
 ): Promise<void> {
   if (ctx.draining) {
+    releaseBody();
     problem(respond, 503, "shutting_down", "this relay is shutting down; retry", {
       ...retryAfter,
       connection: "close",
@@ -96,6 +148,7 @@ async function handleMessage(
   }
   const inspection = inspectEnvelope(body);
   if (!inspection.ok) {
+    releaseBody();
     ctx.rejections.warn(
       `http:rejected:${inspection.reason}`,
       { event: "relay.rejected", transport: "http", reason: inspection.reason, bytes: body.length, remote },
@@ -136,6 +189,7 @@ async function handleMessage(
   try {
     written = await ctx.writer.write(message, bodyDigest(body));
   } catch (error) {
+    releaseBody();
     ctx.pending.cancel(mid);
     ctx.rejections.error(
       "http:redis_unavailable",
@@ -146,17 +200,19 @@ async function handleMessage(
     count("redis_unavailable");
     return;
   }
+  releaseBody();
   ctx.metrics.enqueueSeconds.observe({ transport: "http" }, written.seconds);
   const { outcome } = written;
   if (outcome.status === "busy") {
     ctx.pending.cancel(mid);
+    const { reason, amount } = outcome;
     ctx.rejections.warn(
-      "http:partition_full",
-      { event: "relay.partition_full", transport: "http", mid, partition: written.partition, backlog: outcome.backlog },
-      "inbound partition at its high-water mark; answered 503",
+      `http:${BUSY_OUTCOME[reason]}`,
+      { event: "relay.partition_full", transport: "http", mid, partition: written.partition, reason, amount },
+      `${BUSY_DETAIL[reason]}; answered 503`,
     );
     problem(respond, 503, "busy", "too many messages are waiting for ACA-Py; retry", retryAfter);
-    count("busy");
+    count(BUSY_OUTCOME[reason]);
     return;
   }
   if (outcome.status === "duplicate") {
@@ -234,11 +290,51 @@ export function createHttpApp(): express.Express {
 export function createRequestHandler(ctx: RelayContext): (req: IncomingMessage, res: ServerResponse) => void {
   const post = createPostHandler(ctx);
   const app = createHttpApp();
+  const retryAfter = String(ctx.config.retryAfterSeconds);
   return (req, res) => {
+    if (ctx.limits.connections.isRefused(req.socket)) {
+      req.resume();
+      problem(responder(res), 503, "too_many_connections", "too many connections are open; retry", {
+        "retry-after": retryAfter,
+        connection: "close",
+      });
+      return;
+    }
+    const rate = ctx.limits.takeRequest(ctx.limits.clientOf(req.socket.remoteAddress ?? ""));
+    if (!rate.allowed) {
+      ctx.metrics.rateLimited.inc({ transport: "http" });
+      req.resume();
+      problem(responder(res), 429, "rate_limited", "too many requests from this address; retry later", {
+        "retry-after": String(rate.retryAfterSeconds),
+        connection: "close",
+      });
+      return;
+    }
     if (req.method === "POST" && (req.url === "/" || req.url?.startsWith("/?"))) {
       post(req, res);
     } else {
       app(req, res);
     }
+  };
+}
+
+const CLIENT_ERROR_ANSWERS: Record<string, string> = {
+  ERR_HTTP_REQUEST_TIMEOUT: "408 Request Timeout",
+  HPE_HEADER_OVERFLOW: "431 Request Header Fields Too Large",
+};
+
+/**
+ * The DIDComm listener's 'clientError': what Node itself would answer (408 for a request not all
+ * in within its headers or request timeout, 431, else 400), then the connection destroyed, which
+ * frees what was buffered of its body; timeouts are counted.
+ */
+export function onClientError(ctx: RelayContext): (error: Error & { code?: string }, socket: Duplex) => void {
+  return (error, socket) => {
+    if (error.code === "ERR_HTTP_REQUEST_TIMEOUT") ctx.metrics.timedOut.inc({ kind: "http_request" });
+    if (error.code !== "ECONNRESET" && socket.writable) {
+      const status = CLIENT_ERROR_ANSWERS[error.code ?? ""] ?? "400 Bad Request";
+      socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+    socket.destroy();
   };
 }

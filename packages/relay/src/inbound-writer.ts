@@ -1,25 +1,59 @@
 import {
   type AgentMessage,
   AgentMessageSchema,
-  type EnqueueOutcome,
   encodeEnvelope,
-  enqueueEnvelope,
+  enqueueInboundEnvelope,
+  type InboundBusyReason,
+  type InboundEnqueueOutcome,
   type Keyspace,
   partitionOf,
   type RedisClient,
 } from "@acapy-bridge/protocol";
 import { create } from "@bufbuild/protobuf";
+import type { RequestOutcome } from "./relay-metrics.js";
+
+/** When a partition refuses a message (all 0: never). */
+export interface InboundLimits {
+  /** Entries in the partition. */
+  highWaterMark: number;
+  /** The partition stream's memory in Redis (MEMORY USAGE, sampled). */
+  highWaterBytes: number;
+  /** Messages one recipient key may have accepted per window once the partition is at half of either mark. */
+  recipientCap: number;
+  recipientWindowMs: number;
+}
+
+/** For what exists only in the relay's hands (a returned reply): refused, it would be lost. */
+export const NEVER_REFUSE: InboundLimits = {
+  highWaterMark: 0,
+  highWaterBytes: 0,
+  recipientCap: 0,
+  recipientWindowMs: 0,
+};
+
+/** The `outcome` label of a refused message, by why its partition refused it. */
+export const BUSY_OUTCOME = {
+  backlog: "busy",
+  bytes: "busy_bytes",
+  recipient: "busy_recipient",
+} as const satisfies Record<InboundBusyReason, RequestOutcome>;
+
+export const BUSY_DETAIL: Record<InboundBusyReason, string> = {
+  backlog: "inbound partition at its high-water mark",
+  bytes: "inbound partition at its high-water mark in bytes",
+  recipient: "inbound partition filling and this recipient key over its share",
+};
 
 export interface WriteResult {
-  outcome: EnqueueOutcome;
+  outcome: InboundEnqueueOutcome;
   partition: number;
   seconds: number;
 }
 
 /**
  * Writes AgentMessages to their inbound partition: one atomic script per
- * message (dedup marker + backlog check + XADD), so a message is either
- * entirely in Redis or not at all.
+ * message (dedup marker + backlog, byte and per-recipient checks + XADD), so a
+ * message is either entirely in Redis or not at all.
  */
 export class InboundWriter {
   private readonly entryField: string;
@@ -28,7 +62,7 @@ export class InboundWriter {
   constructor(
     private readonly client: RedisClient,
     private readonly keyspace: Keyspace,
-    private readonly options: { highWaterMark: number; dedupWindowMs: number },
+    private readonly options: { limits: InboundLimits; dedupWindowMs: number },
   ) {
     this.entryField = keyspace.spec("inboundQueue").entryField;
     this.partitions = keyspace.partitionCount("inboundQueue");
@@ -42,21 +76,18 @@ export class InboundWriter {
    * `digest` (sha256 hex of the body) enables deduplication of byte-identical
    * resends; omit it for entries that must never be deduplicated.
    */
-  async write(
-    message: AgentMessage,
-    digest?: string,
-    highWaterMark = this.options.highWaterMark,
-  ): Promise<WriteResult> {
+  async write(message: AgentMessage, digest?: string, limits = this.options.limits): Promise<WriteResult> {
     const partition = this.partitionOf(message.recipientKey);
     const started = process.hrtime.bigint();
     const dedup = digest !== undefined && this.options.dedupWindowMs > 0;
-    const outcome = await enqueueEnvelope(this.client, {
+    const outcome = await enqueueInboundEnvelope(this.client, {
       stream: this.keyspace.key("inboundQueue", { partition }),
+      recipientCountKey: this.keyspace.key("inboundRecipientCount", { partition, recipient: message.recipientKey }),
       seenKey: dedup ? this.keyspace.key("inboundSeen", { partition, digest }) : undefined,
       seenTtlMs: this.options.dedupWindowMs,
       entryField: this.entryField,
       payload: encodeEnvelope(AgentMessageSchema, message),
-      highWaterMark,
+      ...limits,
     });
     return { outcome, partition, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   }

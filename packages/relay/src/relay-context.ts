@@ -1,6 +1,7 @@
 import type { Logger, SampledLog } from "@acapy-bridge/operability";
 import type { InboundWriter } from "./inbound-writer.js";
 import type { PendingReplies } from "./pending-replies.js";
+import type { RelayLimits } from "./relay-limits.js";
 import type { RelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
 import type { SocketRegistry } from "./socket-registry.js";
@@ -16,6 +17,7 @@ export interface RelayContext {
   writer: InboundWriter;
   pending: PendingReplies;
   sockets: SocketRegistry;
+  limits: RelayLimits;
   /** Set once shutdown begins: new messages get 503 / close 1001. */
   draining: boolean;
 }

@@ -14,7 +14,7 @@ import {
 } from "@acapy-bridge/protocol";
 import { CLOSE } from "./close-codes.js";
 import { isBase58Verkey } from "./envelope-recipient.js";
-import { agentMessage } from "./inbound-writer.js";
+import { agentMessage, NEVER_REFUSE } from "./inbound-writer.js";
 import type { RelayContext } from "./relay-context.js";
 import type { WalletPushes } from "./wallet-pushes.js";
 
@@ -288,7 +288,7 @@ export class RelayInbox {
         returnedReply: reply,
       }),
       undefined,
-      0, // never refuse: the reply exists only here now
+      NEVER_REFUSE, // the reply exists only here now
     );
     ctx.metrics.returnedReplies.inc({ reason });
     ctx.logger.info(

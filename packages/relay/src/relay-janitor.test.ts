@@ -22,11 +22,12 @@ import { create } from "@bufbuild/protobuf";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { randomVerkey } from "../test-fixtures/fake-envelopes.js";
-import { InboundWriter } from "./inbound-writer.js";
+import { InboundWriter, NEVER_REFUSE } from "./inbound-writer.js";
 import { PendingReplies } from "./pending-replies.js";
 import type { RelayContext } from "./relay-context.js";
 import { RelayInbox } from "./relay-inbox.js";
 import { RelayJanitor } from "./relay-janitor.js";
+import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import { DEFAULT_RELAY_CONFIG } from "./relay-options.js";
 import { SocketRegistry } from "./socket-registry.js";
@@ -67,15 +68,18 @@ describe("relay janitor", () => {
         openSockets: () => 0,
         framesInFlight: () => 0,
         pendingRequests: () => 0,
+        openConnections: () => 0,
+        bodyBytesInFlight: () => 0,
         inboundBacklog: async () => [],
         inboundDeadLetters: async () => [],
         inboxBacklog: async () => 0,
         walletDeadLetters: async () => ({}),
         walletCounts: async () => ({}),
       }),
-      writer: new InboundWriter(client, keyspace, { highWaterMark: 0, dedupWindowMs: 0 }),
+      writer: new InboundWriter(client, keyspace, { limits: NEVER_REFUSE, dedupWindowMs: 0 }),
       pending: new PendingReplies(),
       sockets: new SocketRegistry(),
+      limits: new RelayLimits(DEFAULT_RELAY_CONFIG, DEFAULT_RELAY_CONFIG.maxConnections, () => {}),
       draining: false,
     };
     const pushes = new WalletPushes(ctx, client, keyspace);

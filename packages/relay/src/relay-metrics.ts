@@ -93,10 +93,13 @@ export type RequestOutcome =
   | "duplicate"
   | "bad_request"
   | "too_large"
-  | "busy"
+  | "busy" // the inbound partition at its high-water mark (entries)
+  | "busy_bytes" // ... at its high-water mark in bytes
+  | "busy_recipient" // the partition filling and the recipient key over its share
   | "redis_unavailable"
   | "client_gone"
-  | "shutting_down";
+  | "shutting_down"
+  | "over_budget"; // HTTP: refused unread, the process's body bytes in flight at their limit
 
 export interface RelayMetrics {
   requests: Counter<"transport" | "outcome">;
@@ -121,6 +124,11 @@ export interface RelayMetrics {
   inboundBacklog: Gauge<"partition">;
   inboundDeadLetters: Gauge<"partition">;
   inboxBacklog: Gauge;
+  openConnections: Gauge;
+  connectionsRefused: Counter<"reason">;
+  rateLimited: Counter<"transport">;
+  bodyBytesInFlight: Gauge;
+  timedOut: Counter<"kind">;
 }
 
 /**
@@ -135,6 +143,10 @@ export function createRelayMetrics(
     /** Frames of all sockets being written to Redis right now. */
     framesInFlight: () => number;
     pendingRequests: () => number;
+    /** DIDComm connections (HTTP and WebSocket) open now. */
+    openConnections: () => number;
+    /** Bytes of HTTP bodies held now (`BodyByteBudget`). */
+    bodyBytesInFlight: () => number;
     inboundBacklog: () => Promise<number[]>;
     /** XLEN of every inbound dead-letter partition. */
     inboundDeadLetters: () => Promise<number[]>;
@@ -311,6 +323,40 @@ export function createRelayMetrics(
       "Inbound messages ACA-Py could not take (POISON after too many deliveries, MALFORMED, EXPIRED) waiting in the dead-letter streams, per partition; `acapy-bridge dlq` lists, requeues and drops them.",
       gauges.inboundDeadLetters,
     ),
+    openConnections: new Gauge({
+      name: "acapy_bridge_relay_open_connections",
+      help: "DIDComm connections (HTTP and WebSocket, all listeners) open now; at max-connections new ones are refused.",
+      registers: [registry],
+      collect() {
+        this.set(gauges.openConnections());
+      },
+    }),
+    connectionsRefused: new Counter({
+      name: "acapy_bridge_relay_connections_refused_total",
+      help: "New DIDComm connections refused (503 and closed): the process at max-connections (process_limit) or the client address at max-connections-per-ip (client_limit).",
+      labelNames: ["reason"],
+      registers: [registry],
+    }),
+    rateLimited: new Counter({
+      name: "acapy_bridge_relay_rate_limited_total",
+      help: "Requests answered 429 because their client address was above rate-limit-per-ip (http: any request; ws: an upgrade).",
+      labelNames: ["transport"],
+      registers: [registry],
+    }),
+    bodyBytesInFlight: new Gauge({
+      name: "acapy_bridge_relay_body_bytes_in_flight",
+      help: "Bytes of HTTP bodies held now, being read or written to Redis; at max-body-bytes-in-flight new bodies get 503 unread.",
+      registers: [registry],
+      collect() {
+        this.set(gauges.bodyBytesInFlight());
+      },
+    }),
+    timedOut: new Counter({
+      name: "acapy_bridge_relay_timed_out_total",
+      help: "Connections closed for slowness: an HTTP request not all received within its headers or request timeout (http_request), a WebSocket without a frame within ws-first-frame-timeout-ms (ws_first_frame).",
+      labelNames: ["kind"],
+      registers: [registry],
+    }),
     inboxBacklog: new Gauge({
       name: "acapy_bridge_relay_inbox_backlog",
       help: "Entries in this relay's inbox not yet handled.",

@@ -30,4 +30,35 @@ describe("relay options", () => {
       expect(() => parseOptions(relayOptionSpecs, [option, "0"], {})).toThrow(option.slice(2));
     }
   });
+
+  it("give the limits against hostile clients safe defaults, seconds not minutes, and refuse contradictory ones", () => {
+    const defaults = relayConfigFromOptions(parseOptions(relayOptionSpecs, [], {}));
+    expect(defaults).toMatchObject({
+      maxConnections: 10_000,
+      maxConnectionsPerClient: 64,
+      rateLimitPerSecond: 50,
+      httpHeadersTimeoutMs: 10_000,
+      httpRequestTimeoutMs: 30_000,
+      wsFirstFrameTimeoutMs: 30_000,
+      maxBodyBytesInFlight: 64 * 1024 * 1024,
+      limitExemptAddresses: ["127.0.0.1", "::1"],
+    });
+    const fromEnv = relayConfigFromOptions(
+      parseOptions(relayOptionSpecs, ["--limit-exempt-ips="], {
+        ACAPY_BRIDGE_MAX_CONNECTIONS_PER_IP: "8",
+        ACAPY_BRIDGE_RATE_LIMIT_PER_IP: "0",
+      }),
+    );
+    expect(fromEnv).toMatchObject({ maxConnectionsPerClient: 8, rateLimitPerSecond: 0, limitExemptAddresses: [] });
+    expect(() => parseOptions(relayOptionSpecs, ["--limit-exempt-ips", "localhost"], {})).toThrow(/limit-exempt-ips/);
+    expect(() => parseOptions(relayOptionSpecs, ["--rate-limit-burst", "0"], {})).toThrow(/rate-limit-burst/);
+    expect(() =>
+      relayConfigFromOptions(
+        parseOptions(relayOptionSpecs, ["--http-headers-timeout-ms", "20000", "--http-request-timeout-ms", "5000"], {}),
+      ),
+    ).toThrow(/http-headers-timeout-ms/);
+    expect(() =>
+      relayConfigFromOptions(parseOptions(relayOptionSpecs, ["--max-body-bytes-in-flight", "1024"], {})),
+    ).toThrow(/max-body-bytes-in-flight/);
+  });
 });

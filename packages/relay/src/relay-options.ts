@@ -1,4 +1,5 @@
-import { check, type OptionSpec, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
+import { isIP } from "node:net";
+import { check, type OptionSpec, OptionsError, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
 
 /** The shared validators are typed per kind; an OptionSpec list holds them all. */
 function rule<T extends OptionValue>(validate: (value: T) => string | undefined): OptionSpec["validate"] {
@@ -21,6 +22,12 @@ export interface RelayConfig {
   replyTimeoutMs: number;
   /** An inbound partition holding this many messages refuses more (503 / close 1013); 0 = unbounded. */
   inboundHighWaterMark: number;
+  /** An inbound partition whose stream takes this much Redis memory refuses more; 0 = unbounded. */
+  inboundHighWaterBytes: number;
+  /** Messages one recipient key may have accepted per window once its partition is at half of either mark; 0 = no cap. */
+  inboundRecipientCap: number;
+  /** The window of `inboundRecipientCap` (fixed windows, the count key's TTL). */
+  inboundRecipientWindowMs: number;
   /** A resent identical body within this window is answered without a second entry; 0 = off. */
   dedupWindowMs: number;
   /** After this, an inbound message not yet taken by ACA-Py is dead-lettered as expired; 0 = never. */
@@ -43,6 +50,30 @@ export interface RelayConfig {
   retryAfterSeconds: number;
   /** How often this relay tries the janitor lease and recovers dead relays' inboxes. */
   janitorIntervalMs: number;
+  /** Open DIDComm connections (HTTP and WebSocket) of this process; above it new ones get 503. 0 = only the descriptor limit. */
+  maxConnections: number;
+  /** Open DIDComm connections from one client address (an IPv6 /64); 0 = no per-client limit. */
+  maxConnectionsPerClient: number;
+  /** Requests (POSTs, GETs, WebSocket upgrades) per second one client address may make; 0 = no limit. */
+  rateLimitPerSecond: number;
+  /** Requests one client address may make at once after a quiet spell (the token bucket's size). */
+  rateLimitBurst: number;
+  /** Client addresses whose rate is tracked at once (least recently seen forgotten first). */
+  rateLimitTrackedClients: number;
+  /** Addresses the per-client limits (connections, rate) do not apply to: a proxy on the same host. */
+  limitExemptAddresses: string[];
+  /** A request whose headers are not all in within this gets 408 and its connection closed. */
+  httpHeadersTimeoutMs: number;
+  /** A request (headers and body) not all in within this gets 408 and its connection closed. */
+  httpRequestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  httpKeepAliveTimeoutMs: number;
+  /** Bytes of request bodies held at once (being read or written to Redis); above it new bodies get 503 unread. */
+  maxBodyBytesInFlight: number;
+  /** The share of `maxBodyBytesInFlight` one client address may hold. */
+  maxBodyBytesInFlightPerClient: number;
+  /** A WebSocket that has not sent a frame within this of opening is closed (1008); 0 = never. */
+  wsFirstFrameTimeoutMs: number;
 }
 
 export const DEFAULT_RELAY_CONFIG: RelayConfig = {
@@ -52,6 +83,9 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   maxMessageBytes: 2 * 1024 * 1024,
   replyTimeoutMs: 15_000,
   inboundHighWaterMark: 100_000,
+  inboundHighWaterBytes: 64 * 1024 * 1024,
+  inboundRecipientCap: 1_000,
+  inboundRecipientWindowMs: 60_000,
   dedupWindowMs: 600_000,
   inboundTtlMs: 24 * 3600 * 1000,
   wsHeartbeatMs: 3_000,
@@ -62,6 +96,18 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   allowedOrigins: [],
   retryAfterSeconds: 2,
   janitorIntervalMs: 5_000,
+  maxConnections: 10_000,
+  maxConnectionsPerClient: 64,
+  rateLimitPerSecond: 50,
+  rateLimitBurst: 100,
+  rateLimitTrackedClients: 65_536,
+  limitExemptAddresses: ["127.0.0.1", "::1"],
+  httpHeadersTimeoutMs: 10_000,
+  httpRequestTimeoutMs: 30_000,
+  httpKeepAliveTimeoutMs: 65_000,
+  maxBodyBytesInFlight: 64 * 1024 * 1024,
+  maxBodyBytesInFlightPerClient: 8 * 1024 * 1024,
+  wsFirstFrameTimeoutMs: 30_000,
 };
 
 const d = DEFAULT_RELAY_CONFIG;
@@ -114,6 +160,32 @@ export const relayOptionSpecs: OptionSpec[] = [
     default: d.inboundHighWaterMark,
     description: "Backlog of one inbound partition at which new messages get 503 (0 = unbounded).",
     validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-high-water-bytes",
+    env: "ACAPY_BRIDGE_INBOUND_HIGH_WATER_BYTES",
+    kind: "integer",
+    default: d.inboundHighWaterBytes,
+    description:
+      "Redis memory of one inbound partition's stream (MEMORY USAGE, sampled) at which new messages get 503 (0 = unbounded); partitions x this must fit Redis' maxmemory.",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-recipient-cap",
+    env: "ACAPY_BRIDGE_INBOUND_RECIPIENT_CAP",
+    kind: "integer",
+    default: d.inboundRecipientCap,
+    description:
+      "Once an inbound partition is at half of either high-water mark, a recipient key that had this many messages accepted in the current window gets 503, so one key cannot fill a partition for the others (0 = no cap).",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "inbound-recipient-window-ms",
+    env: "ACAPY_BRIDGE_INBOUND_RECIPIENT_WINDOW_MS",
+    kind: "integer",
+    default: d.inboundRecipientWindowMs,
+    description: "The window of inbound-recipient-cap (fixed windows).",
+    validate: rule(check.positive),
   },
   {
     name: "dedup-window-ms",
@@ -198,6 +270,114 @@ export const relayOptionSpecs: OptionSpec[] = [
     description: "How often a relay tries to become the janitor and recover dead relays' inboxes.",
     validate: rule(check.positive),
   },
+  {
+    name: "max-connections",
+    env: "ACAPY_BRIDGE_MAX_CONNECTIONS",
+    kind: "integer",
+    default: d.maxConnections,
+    description:
+      "Open DIDComm connections (HTTP and WebSocket) of this process; a new one above it gets 503 and is closed. Lowered to the open-files limit minus 256 when that is smaller (0 = that limit only).",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "max-connections-per-ip",
+    env: "ACAPY_BRIDGE_MAX_CONNECTIONS_PER_IP",
+    kind: "integer",
+    default: d.maxConnectionsPerClient,
+    description:
+      "Open DIDComm connections from one client address (IPv6: one /64); a new one above it gets 503 and is closed (0 = no per-address limit).",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "rate-limit-per-ip",
+    env: "ACAPY_BRIDGE_RATE_LIMIT_PER_IP",
+    kind: "integer",
+    default: d.rateLimitPerSecond,
+    description:
+      "Requests (POST, GET, WebSocket upgrade) per second from one client address; above it 429 with Retry-After (0 = no limit).",
+    validate: rule(check.nonNegative),
+  },
+  {
+    name: "rate-limit-burst",
+    env: "ACAPY_BRIDGE_RATE_LIMIT_BURST",
+    kind: "integer",
+    default: d.rateLimitBurst,
+    description: "Requests one client address may make at once after a quiet spell (the token bucket size).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "rate-limit-tracked-ips",
+    env: "ACAPY_BRIDGE_RATE_LIMIT_TRACKED_IPS",
+    kind: "integer",
+    default: d.rateLimitTrackedClients,
+    description:
+      "Client addresses whose request rate is remembered at once (about 100 bytes each); the least recently seen is forgotten first.",
+    validate: rule(check.positive),
+  },
+  {
+    name: "limit-exempt-ips",
+    env: "ACAPY_BRIDGE_LIMIT_EXEMPT_IPS",
+    kind: "list",
+    default: d.limitExemptAddresses,
+    description:
+      "Comma-separated client addresses the per-address limits do not apply to (a proxy on the same host shows every client as loopback); empty: none.",
+    validate: rule((v: string[]) => {
+      const bad = v.find((a) => !isIP(a));
+      return bad === undefined ? undefined : `"${bad}" is not an IP address`;
+    }),
+  },
+  {
+    name: "http-headers-timeout-ms",
+    env: "ACAPY_BRIDGE_HTTP_HEADERS_TIMEOUT_MS",
+    kind: "integer",
+    default: d.httpHeadersTimeoutMs,
+    description: "A request whose headers are not all received within this gets 408 and its connection is closed.",
+    validate: rule(check.positive),
+  },
+  {
+    name: "http-request-timeout-ms",
+    env: "ACAPY_BRIDGE_HTTP_REQUEST_TIMEOUT_MS",
+    kind: "integer",
+    default: d.httpRequestTimeoutMs,
+    description:
+      "A request whose headers and body are not all received within this gets 408, its connection is closed and its buffer freed (at least http-headers-timeout-ms).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "http-keep-alive-timeout-ms",
+    env: "ACAPY_BRIDGE_HTTP_KEEP_ALIVE_TIMEOUT_MS",
+    kind: "integer",
+    default: d.httpKeepAliveTimeoutMs,
+    description:
+      "An idle keep-alive connection is closed after this (keep it above a load balancer's idle timeout, e.g. 60 s on AWS ALB).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "max-body-bytes-in-flight",
+    env: "ACAPY_BRIDGE_MAX_BODY_BYTES_IN_FLIGHT",
+    kind: "integer",
+    default: d.maxBodyBytesInFlight,
+    description:
+      "Bytes of HTTP bodies the process holds at once while reading them and writing them to Redis; a new body above it gets 503 unread (at least max-message-bytes).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "max-body-bytes-in-flight-per-ip",
+    env: "ACAPY_BRIDGE_MAX_BODY_BYTES_IN_FLIGHT_PER_IP",
+    kind: "integer",
+    default: d.maxBodyBytesInFlightPerClient,
+    description:
+      "The share of max-body-bytes-in-flight one client address may hold; its next body above it gets 503 unread (at least max-message-bytes).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "ws-first-frame-timeout-ms",
+    env: "ACAPY_BRIDGE_WS_FIRST_FRAME_TIMEOUT_MS",
+    kind: "integer",
+    default: d.wsFirstFrameTimeoutMs,
+    description: "Close (1008) a WebSocket that has sent no frame within this of opening (0 = never).",
+    validate: rule(check.nonNegative),
+  },
 ];
 
 function num(parsed: ParsedOptions, name: string, fallback: number): number {
@@ -209,13 +389,17 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
   const host = parsed["http-host"];
   const origins = parsed["allowed-origins"];
   const wsPort = parsed["ws-port"];
-  return {
+  const exempt = parsed["limit-exempt-ips"];
+  const config: RelayConfig = {
     httpHost: typeof host === "string" ? host : d.httpHost,
     httpPort: num(parsed, "http-port", d.httpPort),
     wsPort: typeof wsPort === "number" ? wsPort : undefined,
     maxMessageBytes: num(parsed, "max-message-bytes", d.maxMessageBytes),
     replyTimeoutMs: num(parsed, "reply-timeout-ms", d.replyTimeoutMs),
     inboundHighWaterMark: num(parsed, "inbound-high-water-mark", d.inboundHighWaterMark),
+    inboundHighWaterBytes: num(parsed, "inbound-high-water-bytes", d.inboundHighWaterBytes),
+    inboundRecipientCap: num(parsed, "inbound-recipient-cap", d.inboundRecipientCap),
+    inboundRecipientWindowMs: num(parsed, "inbound-recipient-window-ms", d.inboundRecipientWindowMs),
     dedupWindowMs: num(parsed, "dedup-window-ms", d.dedupWindowMs),
     inboundTtlMs: num(parsed, "inbound-ttl-ms", d.inboundTtlMs),
     wsHeartbeatMs: num(parsed, "ws-heartbeat-ms", d.wsHeartbeatMs),
@@ -226,5 +410,38 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
     allowedOrigins: Array.isArray(origins) ? origins : d.allowedOrigins,
     retryAfterSeconds: num(parsed, "retry-after-seconds", d.retryAfterSeconds),
     janitorIntervalMs: num(parsed, "janitor-interval-ms", d.janitorIntervalMs),
+    maxConnections: num(parsed, "max-connections", d.maxConnections),
+    maxConnectionsPerClient: num(parsed, "max-connections-per-ip", d.maxConnectionsPerClient),
+    rateLimitPerSecond: num(parsed, "rate-limit-per-ip", d.rateLimitPerSecond),
+    rateLimitBurst: num(parsed, "rate-limit-burst", d.rateLimitBurst),
+    rateLimitTrackedClients: num(parsed, "rate-limit-tracked-ips", d.rateLimitTrackedClients),
+    limitExemptAddresses: Array.isArray(exempt) ? exempt : d.limitExemptAddresses,
+    httpHeadersTimeoutMs: num(parsed, "http-headers-timeout-ms", d.httpHeadersTimeoutMs),
+    httpRequestTimeoutMs: num(parsed, "http-request-timeout-ms", d.httpRequestTimeoutMs),
+    httpKeepAliveTimeoutMs: num(parsed, "http-keep-alive-timeout-ms", d.httpKeepAliveTimeoutMs),
+    maxBodyBytesInFlight: num(parsed, "max-body-bytes-in-flight", d.maxBodyBytesInFlight),
+    maxBodyBytesInFlightPerClient: num(parsed, "max-body-bytes-in-flight-per-ip", d.maxBodyBytesInFlightPerClient),
+    wsFirstFrameTimeoutMs: num(parsed, "ws-first-frame-timeout-ms", d.wsFirstFrameTimeoutMs),
   };
+  checkRelayConfig(config);
+  return config;
+}
+
+/** Rules between options, which the per-option validators cannot see. */
+export function checkRelayConfig(config: RelayConfig): void {
+  if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+    throw new OptionsError(
+      `--http-headers-timeout-ms (${config.httpHeadersTimeoutMs}) must not exceed --http-request-timeout-ms (${config.httpRequestTimeoutMs})`,
+    );
+  }
+  for (const [flag, value] of [
+    ["max-body-bytes-in-flight", config.maxBodyBytesInFlight],
+    ["max-body-bytes-in-flight-per-ip", config.maxBodyBytesInFlightPerClient],
+  ] as const) {
+    if (value < config.maxMessageBytes) {
+      throw new OptionsError(
+        `--${flag} (${value}) must be at least --max-message-bytes (${config.maxMessageBytes}), or no message of the largest size could ever be read`,
+      );
+    }
+  }
 }

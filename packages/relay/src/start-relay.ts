@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
 import { type ProcessServices, type RunningPart, SampledLog } from "@acapy-bridge/operability";
@@ -12,12 +12,14 @@ import {
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { createRequestHandler } from "./http-ingress.js";
+import { effectiveMaxConnections, openFilesSoftLimit } from "./descriptor-limit.js";
+import { createRequestHandler, onClientError } from "./http-ingress.js";
 import { InboundWriter } from "./inbound-writer.js";
 import { PendingReplies } from "./pending-replies.js";
 import type { RelayContext } from "./relay-context.js";
 import { RelayInbox } from "./relay-inbox.js";
 import { RelayJanitor } from "./relay-janitor.js";
+import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
 import { SocketRegistry } from "./socket-registry.js";
@@ -46,6 +48,28 @@ async function listen(server: Server, port: number, host: string): Promise<Addre
 
 function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** How often Node looks for requests past their headers or request timeout (its default, 30 s, would let them run on that long). */
+function timeoutCheckingIntervalMs(config: RelayConfig): number {
+  return Math.min(1_000, Math.max(100, Math.floor(config.httpHeadersTimeoutMs / 4)));
+}
+
+/** A DIDComm listener with the relay's timeouts and connection limits (the ops listener is another server). */
+function createDidcommServer(ctx: RelayContext, handler: RequestListener): Server {
+  const { config } = ctx;
+  const server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      requestTimeout: config.httpRequestTimeoutMs,
+      connectionsCheckingInterval: timeoutCheckingIntervalMs(config),
+    },
+    handler,
+  );
+  server.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  server.on("clientError", onClientError(ctx));
+  ctx.limits.connections.guard(server);
+  return server;
 }
 
 /**
@@ -99,12 +123,30 @@ export async function startRelay(
       },
     );
     const writer = new InboundWriter(commands, keyspace, {
-      highWaterMark: config.inboundHighWaterMark,
+      limits: {
+        highWaterMark: config.inboundHighWaterMark,
+        highWaterBytes: config.inboundHighWaterBytes,
+        recipientCap: config.inboundRecipientCap,
+        recipientWindowMs: config.inboundRecipientWindowMs,
+      },
       dedupWindowMs: config.dedupWindowMs,
     });
     const inboxKey = keyspace.key("relayInbox", { relay: relayId });
+    const maxConnections = effectiveMaxConnections(config.maxConnections, openFilesSoftLimit());
+    if (maxConnections !== config.maxConnections) {
+      logger.warn(
+        { event: "relay.max_connections_lowered", configured: config.maxConnections, effective: maxConnections },
+        "max-connections lowered to leave descriptors for Redis and the ops listener under the open-files limit",
+      );
+    }
+    const limits = new RelayLimits(config, maxConnections, (reason, client) => {
+      metrics.connectionsRefused.inc({ reason });
+      logger.debug({ event: "relay.connection_refused", reason, client }, "connection refused");
+    });
     const metrics = createRelayMetrics(services.metrics, {
       openSockets: () => sockets.size,
+      openConnections: () => limits.connections.openConnections,
+      bodyBytesInFlight: () => limits.bodies.bytesInUse,
       framesInFlight: () => sockets.framesInFlight,
       pendingRequests: () => pending.size,
       inboundBacklog: () => writer.backlog(),
@@ -124,6 +166,7 @@ export async function startRelay(
       writer,
       pending,
       sockets,
+      limits,
       draining: false,
     };
 
@@ -133,14 +176,13 @@ export async function startRelay(
 
     const ws = new WebSocketIngress(ctx);
     ws.start();
-    const httpServer = createServer(createRequestHandler(ctx));
-    httpServer.keepAliveTimeout = 65_000;
+    const httpServer = createDidcommServer(ctx, createRequestHandler(ctx));
     httpServer.on("upgrade", ws.onUpgrade);
     const httpAddress = await listen(httpServer, config.httpPort, config.httpHost);
     let wsServer: Server | undefined;
     let wsAddress: AddressInfo | undefined;
     if (config.wsPort !== undefined) {
-      wsServer = createServer((_req, res) => {
+      wsServer = createDidcommServer(ctx, (_req, res) => {
         res.writeHead(426, { Upgrade: "websocket", "Content-Type": "text/plain" }).end("WebSocket only\n");
       });
       wsServer.on("upgrade", ws.onUpgrade);

@@ -14,14 +14,14 @@ const CLOSE_HANDSHAKE_WAIT_MS = 2_000;
 const TERMINATED_CLOSE_WAIT_MS = 2_000;
 
 /** Answers an upgrade it refuses and closes the connection, as ws's own `abortHandshake` does. */
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+function rejectUpgrade(socket: Duplex, status: number, text: string, headers = ""): void {
   // Node takes the HTTP server's 'error' listener off the socket before emitting 'upgrade': without
   // this one, a peer that already reset the connection fails the write below with an unhandled
   // ECONNRESET, which ends the process.
   socket.on("error", () => socket.destroy());
   // Nothing more is read from it, and a peer that keeps it open would otherwise hold it for good.
   socket.once("finish", () => socket.destroy());
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${headers}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }
 
 /**
@@ -64,6 +64,17 @@ export class WebSocketIngress {
       rejectUpgrade(socket, 503, "Service Unavailable");
       return;
     }
+    const retryAfter = (seconds: number) => `Retry-After: ${seconds}\r\n`;
+    if (this.ctx.limits.connections.isRefused(req.socket)) {
+      rejectUpgrade(socket, 503, "Service Unavailable", retryAfter(this.ctx.config.retryAfterSeconds));
+      return;
+    }
+    const rate = this.ctx.limits.takeRequest(this.ctx.limits.clientOf(req.socket.remoteAddress ?? ""));
+    if (!rate.allowed) {
+      this.ctx.metrics.rateLimited.inc({ transport: "ws" });
+      rejectUpgrade(socket, 429, "Too Many Requests", retryAfter(rate.retryAfterSeconds));
+      return;
+    }
     if (origin && allowed.length > 0 && !allowed.includes("*") && !allowed.includes(origin)) {
       this.ctx.logger.warn({ event: "relay.ws_origin_rejected", origin }, "WebSocket from a disallowed Origin");
       rejectUpgrade(socket, 403, "Forbidden");
@@ -82,7 +93,9 @@ export class WebSocketIngress {
       tracked.alive = true;
       tracked.confirmations.pongReceived(data);
     });
+    const firstFrameTimer = this.closeIfSilent(id, ws);
     ws.on("message", (data: RawData, isBinary: boolean) => {
+      clearTimeout(firstFrameTimer);
       tracked.lastActivity = performance.now();
       tracked.alive = true;
       this.frames.received(id, tracked, toBuffer(data), isBinary);
@@ -101,9 +114,28 @@ export class WebSocketIngress {
       );
     });
     ws.on("close", (code: number) => {
+      clearTimeout(firstFrameTimer);
       this.ctx.sockets.gone(id, tracked);
       this.ctx.logger.debug({ event: "relay.ws_close", socket: id, code }, "WebSocket closed");
     });
+  }
+
+  /**
+   * Every wallet and agent sends its first frame as it opens a socket (a message, a pickup
+   * request); one that sends none within the timeout only holds a connection, and is closed.
+   */
+  private closeIfSilent(id: string, ws: WebSocket): NodeJS.Timeout | undefined {
+    const timeoutMs = this.ctx.config.wsFirstFrameTimeoutMs;
+    if (timeoutMs <= 0) return undefined;
+    const timer = setTimeout(() => {
+      this.ctx.metrics.timedOut.inc({ kind: "ws_first_frame" });
+      this.ctx.logger.debug({ event: "relay.ws_silent", socket: id, timeoutMs }, "no frame since the socket opened");
+      ws.close(CLOSE.policyViolation, "no frame received");
+      // A peer that does not answer the close frame does not hold the connection past the close handshake wait.
+      setTimeout(() => ws.terminate(), CLOSE_HANDSHAKE_WAIT_MS).unref();
+    }, timeoutMs);
+    timer.unref();
+    return timer;
   }
 
   async stop(): Promise<void> {

@@ -169,6 +169,31 @@ function fencedBury(client: RedisClient, call: FencedBuryCall): Promise<FencedBu
   return callScript(client, "fenced_bury", fencedBuryArgv(call), false) as Promise<FencedBuryReply>;
 }
 
+/** Keys and arguments of inbound_enqueue.lua. */
+export interface InboundEnqueueCall {
+  stream: string;
+  recipientCount: string;
+  seen?: string | undefined;
+  entryField: string;
+  envelope: Uint8Array;
+  highWaterMark: number | bigint;
+  highWaterBytes: number | bigint;
+  recipientCap: number | bigint;
+  recipientWindowMs: number | bigint;
+  seenTtlMs: number | bigint;
+}
+export type InboundEnqueueReply = ["OK", entryId: string] | ["DUP", blank: string] | ["BUSY", backlog: string] | ["BUSY_BYTES", bytes: string] | ["BUSY_RECIPIENT", accepted: string];
+function inboundEnqueueArgv(call: InboundEnqueueCall): ScriptValue[] {
+  const argv: ScriptValue[] = [call.seen === undefined ? 2 : 3, call.stream, call.recipientCount];
+  if (call.seen !== undefined) argv.push(call.seen);
+  argv.push(call.entryField, scriptBytes(call.envelope), scriptInt(call.highWaterMark), scriptInt(call.highWaterBytes), scriptInt(call.recipientCap), scriptInt(call.recipientWindowMs), scriptInt(call.seenTtlMs));
+  return argv;
+}
+/** inbound_enqueue.lua: KEYS stream, recipient_count, seen?; ARGV entry_field, envelope, high_water_mark, high_water_bytes, recipient_cap, recipient_window_ms, seen_ttl_ms */
+function inboundEnqueue(client: RedisClient, call: InboundEnqueueCall): Promise<InboundEnqueueReply> {
+  return callScript(client, "inbound_enqueue", inboundEnqueueArgv(call), false) as Promise<InboundEnqueueReply>;
+}
+
 /** Keys and arguments of inbox_push.lua. */
 export interface InboxPushCall {
   inbox: string;
@@ -387,6 +412,7 @@ export const lua = {
   enqueue,
   fencedAck,
   fencedBury,
+  inboundEnqueue,
   inboxPush,
   inboxRetire,
   leaseAcquire,
@@ -411,6 +437,7 @@ export const luaKeys = {
   enqueue: ["stream", "seen"],
   fencedAck: ["lease", "stream"],
   fencedBury: ["lease", "stream", "deadLetters"],
+  inboundEnqueue: ["stream", "recipientCount", "seen"],
   inboxPush: ["inbox"],
   inboxRetire: ["inbox"],
   leaseAcquire: ["lease"],
@@ -443,6 +470,8 @@ export const luaPipeline = {
     queueScriptCall(pipeline, "fenced_ack", fencedAckArgv(call)),
   fencedBury: (pipeline: ChainableCommander, call: FencedBuryCall): ChainableCommander =>
     queueScriptCall(pipeline, "fenced_bury", fencedBuryArgv(call)),
+  inboundEnqueue: (pipeline: ChainableCommander, call: InboundEnqueueCall): ChainableCommander =>
+    queueScriptCall(pipeline, "inbound_enqueue", inboundEnqueueArgv(call)),
   inboxPush: (pipeline: ChainableCommander, call: InboxPushCall): ChainableCommander =>
     queueScriptCall(pipeline, "inbox_push", inboxPushArgv(call)),
   inboxRetire: (pipeline: ChainableCommander, call: InboxRetireCall): ChainableCommander =>

@@ -43,6 +43,18 @@ function calls(k: Keyspace, owner: string): Calls {
       highWaterMark: 0,
       seenTtlMs: 1000,
     },
+    inboundEnqueue: {
+      stream: k.key("inboundQueue", p),
+      recipientCount: k.key("inboundRecipientCount", { ...p, recipient: "rk" }),
+      seen: k.key("inboundSeen", { ...p, digest: "d" }),
+      entryField: "e",
+      envelope: Buffer.from("x"),
+      highWaterMark: 10,
+      highWaterBytes: 1_000_000,
+      recipientCap: 10,
+      recipientWindowMs: 1000,
+      seenTtlMs: 1000,
+    },
     ack: { stream: q, group, ids: ["0-1"] },
     bury: {
       stream: q,

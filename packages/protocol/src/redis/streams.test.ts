@@ -14,6 +14,7 @@ import {
   autoClaimIds,
   buryEntry,
   enqueueEnvelope,
+  enqueueInboundEnvelope,
   ensureGroup,
   readGroup,
   type StreamEntry,
@@ -85,6 +86,62 @@ describe.each(deployments)("work streams on $name Redis", ({ name, url, cluster 
     const busy = await enqueueEnvelope(client, { stream, entryField: field, payload: message("m3"), highWaterMark: 2 });
     expect(busy).toEqual({ status: "busy", backlog: 2 });
     expect(await client.xlen(stream)).toBe(2);
+  });
+
+  it("refuses an inbound message at the partition's high-water mark in bytes", async () => {
+    const partition = 2;
+    const stream = keyspace.key("inboundQueue", { partition });
+    const entryField = keyspace.spec("inboundQueue").entryField;
+    const payload = Buffer.alloc(64 * 1024, 0x61);
+    const write = () =>
+      enqueueInboundEnvelope(client, {
+        stream,
+        recipientCountKey: keyspace.key("inboundRecipientCount", { partition, recipient: "rk-bytes" }),
+        entryField,
+        payload,
+        highWaterMark: 0,
+        highWaterBytes: 1024 * 1024,
+        recipientCap: 0,
+        recipientWindowMs: 60_000,
+      });
+    let written = 0;
+    let outcome = await write();
+    while (outcome.status === "queued" && written < 100) {
+      written++;
+      outcome = await write();
+    }
+    // 1 MiB of 64 KiB bodies: about 16 entries, give or take the sampling and the stream's own overhead.
+    expect(outcome).toMatchObject({ status: "busy", reason: "bytes" });
+    expect(written).toBeGreaterThanOrEqual(12);
+    expect(written).toBeLessThanOrEqual(17);
+    expect(await client.xlen(stream)).toBe(written);
+    await client.del(stream); // the partitions are shared with the tests below
+  });
+
+  it("refuses a recipient over its cap once the partition is half full, and takes other recipients until the mark", async () => {
+    const partition = 3;
+    const stream = keyspace.key("inboundQueue", { partition });
+    const entryField = keyspace.spec("inboundQueue").entryField;
+    const write = (recipient: string) =>
+      enqueueInboundEnvelope(client, {
+        stream,
+        recipientCountKey: keyspace.key("inboundRecipientCount", { partition, recipient }),
+        entryField,
+        payload: message(recipient),
+        highWaterMark: 20,
+        highWaterBytes: 0,
+        recipientCap: 5,
+        recipientWindowMs: 60_000,
+      });
+    // Below half the mark (10) the flooding key is not held to its cap ...
+    for (let i = 0; i < 10; i++) expect((await write("flood")).status).toBe("queued");
+    // ... at it, it is; another key is not.
+    expect(await write("flood")).toEqual({ status: "busy", reason: "recipient", amount: 10 });
+    for (let i = 0; i < 5; i++) expect((await write("other")).status).toBe("queued");
+    expect(await client.pttl(keyspace.key("inboundRecipientCount", { partition, recipient: "other" }))).toBeGreaterThan(
+      50_000,
+    );
+    await client.del(stream); // the partitions are shared with the tests below
   });
 
   it("keeps an entry pending until acknowledged, then deletes it", async () => {

@@ -40,6 +40,57 @@ export async function enqueueEnvelope(client: RedisClient, request: EnqueueReque
   }
 }
 
+/** Why an inbound message was refused (`busy`): its partition full in entries or bytes, or its recipient over its share. */
+export type InboundBusyReason = "backlog" | "bytes" | "recipient";
+
+export type InboundEnqueueOutcome =
+  | { status: "queued"; entryId: string }
+  | { status: "duplicate" }
+  | { status: "busy"; reason: InboundBusyReason; amount: number };
+
+export interface InboundEnqueueRequest extends EnqueueRequest {
+  /** The recipient's count key in the stream's slot (`inboundRecipientCount`). */
+  recipientCountKey: string;
+  /** Refuse when the stream's memory (MEMORY USAGE, sampled) has reached this; 0 = unbounded. */
+  highWaterBytes: number;
+  /** Messages one recipient key may have accepted per window once the partition is at half of either mark; 0 = none. */
+  recipientCap: number;
+  recipientWindowMs: number;
+}
+
+/** Appends one inbound message atomically with its dedup marker, backlog, byte and per-recipient checks. */
+export async function enqueueInboundEnvelope(
+  client: RedisClient,
+  request: InboundEnqueueRequest,
+): Promise<InboundEnqueueOutcome> {
+  const reply = await lua.inboundEnqueue(client, {
+    stream: request.stream,
+    recipientCount: request.recipientCountKey,
+    seen: request.seenKey || undefined,
+    entryField: request.entryField,
+    envelope: request.payload,
+    highWaterMark: request.highWaterMark,
+    highWaterBytes: request.highWaterBytes,
+    recipientCap: request.recipientCap,
+    recipientWindowMs: request.recipientWindowMs,
+    seenTtlMs: request.seenTtlMs ?? 0,
+  });
+  switch (reply[0]) {
+    case "OK":
+      return { status: "queued", entryId: reply[1] };
+    case "DUP":
+      return { status: "duplicate" };
+    case "BUSY":
+      return { status: "busy", reason: "backlog", amount: Number(reply[1]) };
+    case "BUSY_BYTES":
+      return { status: "busy", reason: "bytes", amount: Number(reply[1]) };
+    case "BUSY_RECIPIENT":
+      return { status: "busy", reason: "recipient", amount: Number(reply[1]) };
+    default:
+      throw new Error(`inbound_enqueue script returned ${JSON.stringify(reply satisfies never)}`);
+  }
+}
+
 /** One stream entry; `payload` is absent when the entry was deleted while pending. */
 export interface StreamEntry {
   id: string;

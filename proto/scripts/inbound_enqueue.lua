@@ -1,0 +1,55 @@
+-- Append one inbound message to its partition, at most once per dedup key, refusing when
+-- the partition's backlog has reached its high-water mark in entries or in bytes, or when
+-- the partition is filling (at half of either mark) and this recipient key had recipient_cap
+-- messages accepted in its current window: one key cannot fill a partition for the others.
+--! key stream
+--! key recipient_count  the recipient's count in the same slot
+--! key seen?  seen marker in the same slot (no dedup without it)
+--! arg entry_field string
+--! arg envelope bytes
+--! arg high_water_mark int  entries; 0 = none
+--! arg high_water_bytes int  the stream's memory (MEMORY USAGE, sampled); 0 = none
+--! arg recipient_cap int  0 = none
+--! arg recipient_window_ms int
+--! arg seen_ttl_ms int
+--! reply OK entry_id:string
+--! reply DUP blank:string
+--! reply BUSY backlog:string
+--! reply BUSY_BYTES bytes:string
+--! reply BUSY_RECIPIENT accepted:string
+--! include enqueue_entry
+local stream = KEYS[1]
+local recipient_count = KEYS[2]
+local seen = KEYS[3]
+if seen and redis.call("EXISTS", seen) == 1 then
+  return {"DUP", ""}
+end
+local hwm = tonumber(ARGV[3])
+local hwb = tonumber(ARGV[4])
+local cap = tonumber(ARGV[5])
+local filling = false
+if hwm > 0 then
+  local backlog = redis.call("XLEN", stream)
+  if backlog >= hwm then
+    return {"BUSY", tostring(backlog)}
+  end
+  filling = backlog * 2 >= hwm
+end
+if hwb > 0 then
+  -- Sampled (5 nodes of the stream's radix tree): cheap, and within a few percent.
+  local bytes = redis.call("MEMORY", "USAGE", stream) or 0
+  if bytes >= hwb then
+    return {"BUSY_BYTES", tostring(bytes)}
+  end
+  filling = filling or bytes * 2 >= hwb
+end
+if cap > 0 then
+  local accepted = tonumber(redis.call("GET", recipient_count) or "0")
+  if filling and accepted >= cap then
+    return {"BUSY_RECIPIENT", tostring(accepted)}
+  end
+  if redis.call("INCR", recipient_count) == 1 then
+    redis.call("PEXPIRE", recipient_count, ARGV[6])
+  end
+end
+return {"OK", append_entry(stream, seen, ARGV[1], ARGV[2], ARGV[7])}
