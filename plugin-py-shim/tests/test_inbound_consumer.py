@@ -169,6 +169,18 @@ async def test_takes_over_the_pending_messages_of_a_dead_consumer(env):
         await consumer.stop()
 
 
+async def _joined_every_partition(client, keyspace, consumer: str) -> bool:
+    """True once the consumer's read loops made their first read of every partition (XREADGROUP adds it)."""
+    for key in keyspace.all_partitions("inbound_queue"):
+        names = {
+            (row["name"].decode() if isinstance(row["name"], bytes) else row["name"])
+            for row in await client.xinfo_consumers(key, "acapy")
+        }
+        if consumer not in names:
+            return False
+    return True
+
+
 async def test_dead_letters_a_message_delivered_more_than_max_deliveries_times_as_poison(env):
     client, keyspace, _ = env
 
@@ -188,6 +200,9 @@ async def test_dead_letters_a_message_delivered_more_than_max_deliveries_times_a
     consumer = consumer_for(env, deliver, live=[], max_deliveries=3)
     await consumer.start()
     try:
+        # A read loop's first read takes its own pending entries (XREADGROUP from 0), which counts as a
+        # delivery: claim only once every loop is past it, or p1 is counted a fifth time.
+        await eventually(lambda: _joined_every_partition(client, keyspace, consumer.consumer))
         await consumer.claim_once()  # the fourth delivery
         letters = await eventually(lambda: dead_letters_n(client, keyspace, 1))
         assert letters[0].reason == pb.DEAD_LETTER_REASON_POISON
