@@ -98,7 +98,7 @@ class DeliveryRequestHandler(BaseHandler):
         await mailbox.mark(wallet, session=session)
         limit = max(1, min(int(context.message.limit or 1), MAX_DELIVERY_LIMIT))
         recipient = _recipient_filter(context.message.recipient_key)
-        waiting = await mailbox.waiting(wallet, limit=limit, session=session, recipient_key=recipient)
+        waiting = await mailbox.deliverable(wallet, limit=limit, session=session, recipient_key=recipient)
         if not waiting:
             # RFC 0685: nothing to deliver is answered with a status whose message_count is 0.
             reply = Status(message_count=0, recipient_key=context.message.recipient_key)
