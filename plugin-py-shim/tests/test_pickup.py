@@ -510,3 +510,62 @@ async def test_a_new_session_gets_again_what_the_old_one_was_sent_and_did_not_ac
     )
     assert [att.ident for att in on_next.attachments] == ["m0", "m1"]
     assert await mailbox_mids(a, wallet) == ["m0", "m1"]
+
+
+async def test_without_live_mode_a_delivery_request_on_the_same_session_gets_unacknowledged_messages_again(
+    instances, profile
+):
+    a, b = instances
+    (wallet,) = await keys(profile, 1)
+    s = session()
+    await register(a, wallet, s, pickup_request=True)
+    await a.handle(StatusRequestHandler, StatusRequest(), sender=wallet, session=s)
+    await offer(a, wallet, 0)
+    [first] = await a.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    [second] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    assert [att.ident for att in first.attachments] == [att.ident for att in second.attachments] == ["m0"]
+
+
+# Credo in live mode keeps only its live socket open; with an HTTP endpoint first it sends its
+# status-request, delivery-request and messages-received over HTTP (no WebSocket session).
+
+
+async def test_an_http_delivery_request_leaves_out_what_was_pushed_live_to_the_wallets_live_socket(instances, profile):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    await offer(a, wallet, 0, pack=pack)  # pushed live to s
+    [status] = await b.handle(StatusRequestHandler, StatusRequest(), sender=wallet)
+    assert status.message_count == 0
+    replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+
+    # The live socket is gone (the wallet's route now names another session): nothing is left out.
+    await register(a, wallet, session("s-2", 2_000))
+    [again] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    assert [att.ident for att in again.attachments] == ["m0"]
+
+
+async def test_an_http_delivery_answered_while_another_instance_is_about_to_push_the_new_message_live_sends_it_once(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, _, pack = await live_wallet(a, profile)
+    gate = Gate()
+    liveness = a.runtime.wallets.liveness
+    real_alive = liveness.alive
+
+    async def alive_after_the_gate(relay_id):
+        await gate.hold()
+        return await real_alive(relay_id)
+
+    monkeypatch.setattr(liveness, "alive", alive_after_the_gate)
+    arriving = asyncio.create_task(offer(a, wallet, 0, pack=pack))
+    await gate.reached.wait()
+    replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    gate.opened.set()
+    await arriving
+
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+    await a.handle(MessagesReceivedHandler, MessagesReceived(message_id_list=["m0"]), sender=wallet)
+    assert await mailbox_mids(a, wallet) == []
+    assert await a.runtime.client.hlen(a.runtime.pickup.sent_key(wallet)) == 0

@@ -10,13 +10,15 @@ pickup message and live delivery follows the wallet whichever instance it talks 
   and the relays' drains skip it (`route_set` / `mailbox_offer` report it).
 * `status` / `waiting`: what waits, oldest first, optionally only what is encrypted for one
   recipient key (a routing key the wallet registered with keylist-update). Messages already
-  sent to the asking session (pushed live or in a `delivery`) and not acknowledged are left
+  sent to the asking session (claimed for it, below) and not acknowledged are left
   out: the wallet has them or will (its acknowledgement follows).
-* `claim`: before a message goes to a session, `pickup_claim` records it in `wallet_pickup_sent`
-  for that session's epoch, atomically, if nobody did yet and it is still in the mailbox. Two
-  instances racing to send the same message to the same session (a live push of a new message
-  and a `delivery` answering the wallet's `delivery-request` on another instance) both claim;
-  only the winner sends it, so a connected wallet gets each message once.
+* `claim`: before a message goes to a session in live mode (a live push, or a `delivery`),
+  `pickup_claim` records it in `wallet_pickup_sent` for that session's epoch, atomically, if
+  nobody did yet and it is still in the mailbox. Two instances racing to send the same message
+  to the same session (a live push of a new message and a `delivery` answering the wallet's
+  `delivery-request` on another instance) both claim; only the winner sends it, so a wallet in
+  live mode gets each message once while connected. Without live mode nothing is claimed: what
+  a `delivery` hands out and the wallet does not acknowledge comes again in the next one.
 * `acknowledge`: `pickup_ack` removes exactly the named mids.
 * `arrived`: a new message for a wallet whose live delivery is on for its current session goes
   down that socket at once (if claimed), as a `delivery` the wallet acknowledges; the mailbox keeps it.
@@ -132,6 +134,26 @@ class PickupMailbox:
         await self._client.set(key, encode_envelope(state), px=self._ttl_ms)
         return state
 
+    async def answering_for(
+        self, wallet_key: str, state: pb.WalletPickup, arrived_on: pb.WalletRoute | None
+    ) -> pb.WalletRoute | None:
+        """The session whose unacknowledged messages a pickup answer leaves out (and claims for).
+
+        The WebSocket session the request came on; for a request that came another way, the
+        wallet's live session while it is still the wallet's route. Credo in live mode keeps only
+        its live socket open and sends `status-request`, `delivery-request` and
+        `messages-received` over HTTP when the mediator's first endpoint is HTTP: a message pushed
+        live to that socket is on its way to the same wallet, and an HTTP `delivery` must not
+        carry it again. Once the socket is gone (its route cleared or replaced) nothing is left out.
+        """
+        if arrived_on is not None:
+            return arrived_on
+        if not state.live_delivery:
+            return None
+        raw = await self._client.get(self._router.route_key(wallet_key))
+        route = decode_envelope(pb.WalletRoute, raw) if raw else None
+        return state.live_session if same_session(state.live_session, route) else None
+
     # ---- reading ----
 
     async def _sent_to(self, wallet_key: str, session: pb.WalletRoute | None) -> set[str]:
@@ -215,14 +237,13 @@ class PickupMailbox:
         limit: int,
         session: pb.WalletRoute | None = None,
         recipient_key: str | None = None,
+        claim: bool = False,
     ) -> list[pb.WalletMessage]:
-        """What a `delivery` to `session` carries: `waiting`, less what another path claimed for it first.
-
-        Without a session (HTTP) nothing is pushed live, so there is nothing to race with and
-        nothing is claimed.
+        """What a `delivery` to `session` carries: `waiting`; with `claim` (the session is in live
+        mode, so live pushes race with it), only what this call claimed for the session.
         """
         found = await self.waiting(wallet_key, limit=limit, session=session, recipient_key=recipient_key)
-        if session is None or not found:
+        if not claim or session is None or not found:
             return found
         claimed = await self.claim(wallet_key, session, [m.mid for m in found], newest=False)
         return [m for m in found if m.mid in claimed]
