@@ -432,6 +432,7 @@ async def test_a_delivery_answered_while_another_instance_is_about_to_push_the_n
     await arriving
 
     assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+    assert a.runtime.wallets.stats["pickup_live_already_sent"] == 1  # the live push gave way
     assert await mailbox_mids(a, wallet) == ["m0"]  # still there until messages-received names it
 
 
