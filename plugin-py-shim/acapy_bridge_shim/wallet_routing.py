@@ -111,6 +111,7 @@ class WalletRouter:
             "dead_full": 0,
             "dead_expired": 0,
             "pickup_pushed_live": 0,
+            "pickup_live_already_sent": 0,
             "pickup_drains_skipped": 0,
         }
         # Message Pickup 2.0's view of the same mailboxes (acknowledged in place, live deliveries).

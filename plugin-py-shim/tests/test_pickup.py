@@ -7,6 +7,7 @@ is unpacked again with ACA-Py's PackWireFormat). Two shim "instances" are two Br
 one Redis: state lives in Redis, so either answers any message.
 """
 
+import asyncio
 import base64
 import json
 import re
@@ -374,3 +375,198 @@ async def test_pickup_1_batch_hands_out_and_removes_the_oldest_messages(instance
     assert [m["@id"] for m in batch.messages] == ["m0", "m1"]
     assert batch.messages[0]["message"] == json.loads(packed_for(wallet, 0))
     assert await mailbox_mids(a, wallet) == ["m2"]
+
+
+# ---- live delivery: each message once to a connected wallet, whichever instances race ----
+# Two instances on one Redis, one wallet in live mode on session `s`. The interleavings are set
+# with events: an instance's step is held at a gate until the test opens it.
+
+
+class Gate:
+    """Holds a coroutine at one point: `reached` is set when it gets there, `opened` lets it go on."""
+
+    def __init__(self):
+        self.reached = asyncio.Event()
+        self.opened = asyncio.Event()
+
+    async def hold(self):
+        self.reached.set()
+        await self.opened.wait()
+
+
+async def live_wallet(instance: Instance, profile) -> tuple[str, pb.WalletRoute, object]:
+    """A wallet in live mode on session `s-1`, and the packer of its live deliveries."""
+    mediator_key, wallet = await keys(profile, 2)
+    s = session()
+    await register(instance, wallet, s, pickup_request=True)
+    await instance.handle(LiveDeliveryChangeHandler, LiveDeliveryChange(live_delivery=True), sender=wallet, session=s)
+    target = type("Target", (), {"recipient_keys": [wallet], "routing_keys": [], "sender_key": mediator_key})()
+    return wallet, s, live_delivery_packer(profile, target, content_type_of)
+
+
+def copies_sent(replies, pushes, mid: str) -> int:
+    delivered = [att.ident for r in replies if isinstance(r, Delivery) for att in r.attachments]
+    return delivered.count(mid) + [p.mid for p in pushes].count(mid)
+
+
+async def test_a_delivery_answered_while_another_instance_is_about_to_push_the_new_message_live_sends_it_once(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    # A has appended the new message and is about to push it live (its relay liveness check)...
+    gate = Gate()
+    liveness = a.runtime.wallets.liveness
+    real_alive = liveness.alive
+
+    async def alive_after_the_gate(relay_id):
+        await gate.hold()
+        return await real_alive(relay_id)
+
+    monkeypatch.setattr(liveness, "alive", alive_after_the_gate)
+    arriving = asyncio.create_task(offer(a, wallet, 0, pack=pack))
+    await gate.reached.wait()
+    # ...when the wallet's delivery-request (it saw a status count) reaches B, which hands it the message.
+    replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    gate.opened.set()
+    await arriving
+
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+    assert a.runtime.wallets.stats["pickup_live_already_sent"] == 1  # the live push gave way
+    assert await mailbox_mids(a, wallet) == ["m0"]  # still there until messages-received names it
+
+
+async def test_a_delivery_request_answered_while_another_instance_pushes_the_new_message_live_sends_it_once(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    # B answers the wallet's delivery-request: it has looked up what went to `s` already and is
+    # about to read the mailbox...
+    gate = Gate()
+    client = b.runtime.client
+    real_lrange = client.lrange
+
+    async def lrange_after_the_gate(*args, **kwargs):
+        await gate.hold()
+        return await real_lrange(*args, **kwargs)
+
+    monkeypatch.setattr(client, "lrange", lrange_after_the_gate)
+    answering = asyncio.create_task(
+        b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    )
+    await gate.reached.wait()
+    # ...when a new message comes in on A, which pushes it live.
+    await offer(a, wallet, 0, pack=pack)
+    gate.opened.set()
+    replies = await answering
+
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+
+
+async def test_a_delivery_read_before_the_wallet_acknowledged_the_message_does_not_send_it_again(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, s, _ = await live_wallet(a, profile)
+    await offer(a, wallet, 0)  # waits for a delivery-request
+    gate = Gate()
+    pickup = b.runtime.pickup
+    real_waiting = pickup.waiting
+
+    async def waiting_then_the_gate(*args, **kwargs):
+        found = await real_waiting(*args, **kwargs)
+        await gate.hold()
+        return found
+
+    monkeypatch.setattr(pickup, "waiting", waiting_then_the_gate)
+    answering = asyncio.create_task(
+        b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    )
+    await gate.reached.wait()
+    # Meanwhile the wallet got m0 (an earlier delivery on A) and acknowledged it.
+    [first] = await a.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    assert [att.ident for att in first.attachments] == ["m0"]
+    await a.handle(MessagesReceivedHandler, MessagesReceived(message_id_list=["m0"]), sender=wallet, session=s)
+    gate.opened.set()
+    [late] = await answering
+
+    assert isinstance(late, Status) and late.message_count == 0
+    assert await a.runtime.client.hlen(a.runtime.pickup.sent_key(wallet)) == 0  # no claim left behind
+
+
+async def test_a_new_session_gets_again_what_the_old_one_was_sent_and_did_not_acknowledge(instances, profile):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    await offer(b, wallet, 0, pack=pack)  # pushed live to s
+    await offer(a, wallet, 1)  # waits
+    [on_s] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    assert [att.ident for att in on_s.attachments] == ["m1"]
+    [again_on_s] = await a.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    assert isinstance(again_on_s, Status) and again_on_s.message_count == 0  # both on their way to s
+
+    # The socket died unacknowledged: the next session gets both.
+    [on_next] = await b.handle(
+        DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=session("s-2", 2_000)
+    )
+    assert [att.ident for att in on_next.attachments] == ["m0", "m1"]
+    assert await mailbox_mids(a, wallet) == ["m0", "m1"]
+
+
+async def test_without_live_mode_a_delivery_request_on_the_same_session_gets_unacknowledged_messages_again(
+    instances, profile
+):
+    a, b = instances
+    (wallet,) = await keys(profile, 1)
+    s = session()
+    await register(a, wallet, s, pickup_request=True)
+    await a.handle(StatusRequestHandler, StatusRequest(), sender=wallet, session=s)
+    await offer(a, wallet, 0)
+    [first] = await a.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    [second] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet, session=s)
+    assert [att.ident for att in first.attachments] == [att.ident for att in second.attachments] == ["m0"]
+
+
+# Credo in live mode keeps only its live socket open; with an HTTP endpoint first it sends its
+# status-request, delivery-request and messages-received over HTTP (no WebSocket session).
+
+
+async def test_an_http_delivery_request_leaves_out_what_was_pushed_live_to_the_wallets_live_socket(instances, profile):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    await offer(a, wallet, 0, pack=pack)  # pushed live to s
+    [status] = await b.handle(StatusRequestHandler, StatusRequest(), sender=wallet)
+    assert status.message_count == 0
+    replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+
+    # The live socket is gone (the wallet's route now names another session): nothing is left out.
+    await register(a, wallet, session("s-2", 2_000))
+    [again] = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    assert [att.ident for att in again.attachments] == ["m0"]
+
+
+async def test_an_http_delivery_answered_while_another_instance_is_about_to_push_the_new_message_live_sends_it_once(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, _, pack = await live_wallet(a, profile)
+    gate = Gate()
+    liveness = a.runtime.wallets.liveness
+    real_alive = liveness.alive
+
+    async def alive_after_the_gate(relay_id):
+        await gate.hold()
+        return await real_alive(relay_id)
+
+    monkeypatch.setattr(liveness, "alive", alive_after_the_gate)
+    arriving = asyncio.create_task(offer(a, wallet, 0, pack=pack))
+    await gate.reached.wait()
+    replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
+    gate.opened.set()
+    await arriving
+
+    assert copies_sent(replies, await relay_pushes(a), "m0") == 1
+    await a.handle(MessagesReceivedHandler, MessagesReceived(message_id_list=["m0"]), sender=wallet)
+    assert await mailbox_mids(a, wallet) == []
+    assert await a.runtime.client.hlen(a.runtime.pickup.sent_key(wallet)) == 0

@@ -4,21 +4,10 @@
 --! key sent  the wallet's `wallet_pickup_sent` hash (same {w:...} slot)
 --! arg mids string...  the acknowledged mids
 --! returns removed:int depth:int  how many were removed, and the remaining depth
---! include protobuf_fields
--- The mailbox holds encoded WalletMessages; their mid (field 1, length-delimited) is read here.
+--! include wallet_message_mid
 -- The list is read in pages from the head (where delivered messages are) and the scan stops
 -- once every mid was found. Matches are overwritten with a tombstone, then removed with one
 -- LREM; a tombstone starts with a zero byte, which no encoded WalletMessage does (tag 0).
-local function mid_of(buf)
-  local mid
-  scan_fields(buf, function(field, wire, a, b)
-    if field == 1 and wire == 2 then
-      mid = string.sub(buf, a, a + b - 1)
-      return true
-    end
-  end)
-  return mid
-end
 local wanted, missing = {}, 0
 for _, mid in ipairs(ARGV) do
   if not wanted[mid] then

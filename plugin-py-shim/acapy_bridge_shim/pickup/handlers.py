@@ -10,7 +10,7 @@ from acapy_agent.protocols.coordinate_mediation.v1_0.normalization import normal
 from acapy_agent.protocols.problem_report.v1_0.message import ProblemReport
 
 from acapy_bridge_shim.pickup.live import attachment_of, received_time
-from acapy_bridge_shim.pickup.mailbox import MailboxStatus, PickupMailbox
+from acapy_bridge_shim.pickup.mailbox import MailboxStatus, PickupMailbox, same_session
 from acapy_bridge_shim.pickup.messages import (
     Batch,
     BatchPickup,
@@ -79,6 +79,7 @@ class StatusRequestHandler(BaseHandler):
         wallet, mailbox = _wallet_key(context), await _mailbox(context)
         session = session_of(context.message_receipt)
         state = await mailbox.mark(wallet, session=session)
+        session = await mailbox.answering_for(wallet, state, session)
         recipient = _recipient_filter(context.message.recipient_key)
         status = await mailbox.status(wallet, session=session, recipient_key=recipient)
         await _reply(
@@ -95,10 +96,16 @@ class DeliveryRequestHandler(BaseHandler):
         assert isinstance(context.message, DeliveryRequest)
         wallet, mailbox = _wallet_key(context), await _mailbox(context)
         session = session_of(context.message_receipt)
-        await mailbox.mark(wallet, session=session)
+        state = await mailbox.mark(wallet, session=session)
+        session = await mailbox.answering_for(wallet, state, session)
         limit = max(1, min(int(context.message.limit or 1), MAX_DELIVERY_LIMIT))
         recipient = _recipient_filter(context.message.recipient_key)
-        waiting = await mailbox.waiting(wallet, limit=limit, session=session, recipient_key=recipient)
+        # Only a session in live mode races with live pushes; without it, what a `delivery` hands
+        # out and the wallet does not acknowledge comes again in the next one (RFC 0685).
+        live_here = state.live_delivery and same_session(state.live_session, session)
+        waiting = await mailbox.deliverable(
+            wallet, limit=limit, session=session, recipient_key=recipient, claim=live_here
+        )
         if not waiting:
             # RFC 0685: nothing to deliver is answered with a status whose message_count is 0.
             reply = Status(message_count=0, recipient_key=context.message.recipient_key)
@@ -115,6 +122,7 @@ class MessagesReceivedHandler(BaseHandler):
         wallet, mailbox = _wallet_key(context), await _mailbox(context)
         session = session_of(context.message_receipt)
         state = await mailbox.mark(wallet, session=session)
+        session = await mailbox.answering_for(wallet, state, session)
         await mailbox.acknowledge(wallet, [str(mid) for mid in context.message.message_id_list])
         status = await mailbox.status(wallet, session=session)
         await _reply(context, responder, _status_message(status, now_ms=_now_ms(), live_delivery=state.live_delivery))

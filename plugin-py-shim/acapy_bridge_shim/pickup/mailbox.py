@@ -10,11 +10,18 @@ pickup message and live delivery follows the wallet whichever instance it talks 
   and the relays' drains skip it (`route_set` / `mailbox_offer` report it).
 * `status` / `waiting`: what waits, oldest first, optionally only what is encrypted for one
   recipient key (a routing key the wallet registered with keylist-update). Messages already
-  pushed live to the asking session and not acknowledged are left out: the wallet has them or
-  will (its acknowledgement follows), and a `delivery-request` must not hand it a second copy.
+  sent to the asking session (claimed for it, below) and not acknowledged are left
+  out: the wallet has them or will (its acknowledgement follows).
+* `claim`: before a message goes to a session in live mode (a live push, or a `delivery`),
+  `pickup_claim` records it in `wallet_pickup_sent` for that session's epoch, atomically, if
+  nobody did yet and it is still in the mailbox. Two instances racing to send the same message
+  to the same session (a live push of a new message and a `delivery` answering the wallet's
+  `delivery-request` on another instance) both claim; only the winner sends it, so a wallet in
+  live mode gets each message once while connected. Without live mode nothing is claimed: what
+  a `delivery` hands out and the wallet does not acknowledge comes again in the next one.
 * `acknowledge`: `pickup_ack` removes exactly the named mids.
 * `arrived`: a new message for a wallet whose live delivery is on for its current session goes
-  down that socket at once, as a `delivery` the wallet acknowledges; the mailbox keeps it.
+  down that socket at once (if claimed), as a `delivery` the wallet acknowledges; the mailbox keeps it.
 
 This module knows Redis and the contract; building and packing DIDComm messages is the caller's.
 """
@@ -127,13 +134,38 @@ class PickupMailbox:
         await self._client.set(key, encode_envelope(state), px=self._ttl_ms)
         return state
 
+    async def answering_for(
+        self, wallet_key: str, state: pb.WalletPickup, arrived_on: pb.WalletRoute | None
+    ) -> pb.WalletRoute | None:
+        """The session whose unacknowledged messages a pickup answer leaves out (and claims for).
+
+        The WebSocket session the request came on; for a request that came another way, the
+        wallet's live session while it is still the wallet's route. Credo in live mode keeps only
+        its live socket open and sends `status-request`, `delivery-request` and
+        `messages-received` over HTTP when the mediator's first endpoint is HTTP: a message pushed
+        live to that socket is on its way to the same wallet, and an HTTP `delivery` must not
+        carry it again. Once the socket is gone (its route cleared or replaced) nothing is left out.
+        """
+        if arrived_on is not None:
+            return arrived_on
+        if not state.live_delivery:
+            return None
+        raw = await self._client.get(self._router.route_key(wallet_key))
+        route = decode_envelope(pb.WalletRoute, raw) if raw else None
+        return state.live_session if same_session(state.live_session, route) else None
+
     # ---- reading ----
 
     async def _sent_to(self, wallet_key: str, session: pb.WalletRoute | None) -> set[str]:
-        """Mids pushed live to `session` and not acknowledged yet."""
+        """Mids sent to `session` (claimed for it) and not acknowledged yet."""
         if session is None:
             return set()
-        sent = await self._client.hgetall(self.sent_key(wallet_key))
+        return self._claimed_by(await self._client.hgetall(self.sent_key(wallet_key)), session)
+
+    @staticmethod
+    def _claimed_by(sent: dict, session: pb.WalletRoute | None) -> set[str]:
+        if session is None:
+            return set()
         epoch = str(session.epoch)
         return {_text(mid) for mid, value in sent.items() if _text(value) == epoch}
 
@@ -151,12 +183,15 @@ class PickupMailbox:
                 waiting[-1].created_at_ms,
                 sum(len(m.body) for m in waiting),
             )
-        async with self._client.pipeline(transaction=False) as pipe:
+        # One transaction (both keys are in the wallet's slot): the depth and the claims are read at
+        # one moment, so a message claimed meanwhile is neither counted twice nor subtracted unseen.
+        async with self._client.pipeline(transaction=True) as pipe:
             pipe.llen(mailbox)
             pipe.lindex(mailbox, 0)
             pipe.lindex(mailbox, -1)
-            depth, head, tail = await pipe.execute()
-        in_flight = len(await self._sent_to(wallet_key, session)) if depth else 0
+            pipe.hgetall(self.sent_key(wallet_key))
+            depth, head, tail, sent = await pipe.execute()
+        in_flight = len(self._claimed_by(sent, session)) if depth else 0
         count = max(0, int(depth) - in_flight)
         if not count:
             return MailboxStatus(0)
@@ -195,6 +230,36 @@ class PickupMailbox:
             await self._bury_expired(wallet_key, expired)
         return found
 
+    async def deliverable(
+        self,
+        wallet_key: str,
+        *,
+        limit: int,
+        session: pb.WalletRoute | None = None,
+        recipient_key: str | None = None,
+        claim: bool = False,
+    ) -> list[pb.WalletMessage]:
+        """What a `delivery` to `session` carries: `waiting`; with `claim` (the session is in live
+        mode, so live pushes race with it), only what this call claimed for the session.
+        """
+        found = await self.waiting(wallet_key, limit=limit, session=session, recipient_key=recipient_key)
+        if not claim or session is None or not found:
+            return found
+        claimed = await self.claim(wallet_key, session, [m.mid for m in found], newest=False)
+        return [m for m in found if m.mid in claimed]
+
+    async def claim(self, wallet_key: str, session: pb.WalletRoute, mids: list[str], *, newest: bool) -> set[str]:
+        """The mids this call claimed for `session` (`pickup_claim`); `newest`: they were just appended."""
+        flags = await self._scripts.pickup_claim(
+            mailbox=self._router.mailbox_key(wallet_key),
+            sent=self.sent_key(wallet_key),
+            epoch=str(session.epoch),
+            ttl_ms=self._ttl_ms,
+            from_tail="1" if newest else "0",
+            mids=mids,
+        )
+        return {mid for mid, flag in zip(mids, flags, strict=True) if flag == "1"}
+
     async def _bury_expired(self, wallet_key: str, expired: list[pb.WalletMessage]) -> None:
         for message in expired:
             await self._router.dead_letter(message, pb.DEAD_LETTER_REASON_EXPIRED, "expired in the mailbox")
@@ -232,12 +297,11 @@ class PickupMailbox:
         if not await self._router.liveness.alive(route.relay_id):
             return False
         wallet_key = message.recipient_key
-        sent = self.sent_key(wallet_key)
-        # Recorded before the push: the wallet's acknowledgement may come back before this returns.
-        async with self._client.pipeline(transaction=False) as pipe:
-            pipe.hset(sent, message.mid, str(route.epoch))
-            pipe.pexpire(sent, self._ttl_ms)
-            await pipe.execute()
+        # Claimed before the push (the wallet's acknowledgement may come back before this returns),
+        # and not pushed if a `delivery` on another instance already took it for this session.
+        if not await self.claim(wallet_key, route, [message.mid], newest=True):
+            self._router.stats["pickup_live_already_sent"] += 1
+            return False
         packed, content_type = await pack(message)
         copy = pb.WalletMessage(
             mid=message.mid,
@@ -251,5 +315,5 @@ class PickupMailbox:
         if await self._router.push(route, copy):
             self._router.stats["pickup_pushed_live"] += 1
             return True
-        await self._client.hdel(sent, message.mid)
+        await self._client.hdel(self.sent_key(wallet_key), message.mid)
         return False

@@ -325,6 +325,26 @@ function pickupAck(client: RedisClient, call: PickupAckCall): Promise<PickupAckR
   return callScript(client, "pickup_ack", pickupAckArgv(call), false) as Promise<PickupAckReply>;
 }
 
+/** Keys and arguments of pickup_claim.lua. */
+export interface PickupClaimCall {
+  mailbox: string;
+  sent: string;
+  epoch: string;
+  ttlMs: number | bigint;
+  fromTail: string;
+  mids: readonly string[];
+}
+export type PickupClaimReply = string;
+function pickupClaimArgv(call: PickupClaimCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.mailbox, call.sent, call.epoch, scriptInt(call.ttlMs), call.fromTail];
+  for (const v of call.mids) argv.push(v);
+  return argv;
+}
+/** pickup_claim.lua: KEYS mailbox, sent; ARGV epoch, ttl_ms, from_tail, mids... */
+function pickupClaim(client: RedisClient, call: PickupClaimCall): Promise<PickupClaimReply> {
+  return callScript(client, "pickup_claim", pickupClaimArgv(call), false) as Promise<PickupClaimReply>;
+}
+
 /** Keys and arguments of retry_fail.lua. */
 export interface RetryFailCall {
   lease: string;
@@ -421,6 +441,7 @@ export const lua = {
   mailboxOffer,
   mailboxTake,
   pickupAck,
+  pickupClaim,
   retryFail,
   retryOk,
   routeClear,
@@ -446,6 +467,7 @@ export const luaKeys = {
   mailboxOffer: ["route", "mailbox", "pickup"],
   mailboxTake: ["mailbox"],
   pickupAck: ["mailbox", "sent"],
+  pickupClaim: ["mailbox", "sent"],
   retryFail: ["lease", "park", "retry"],
   retryOk: ["lease", "park", "retry"],
   routeClear: ["route"],
@@ -488,6 +510,8 @@ export const luaPipeline = {
     queueScriptCall(pipeline, "mailbox_take", mailboxTakeArgv(call)),
   pickupAck: (pipeline: ChainableCommander, call: PickupAckCall): ChainableCommander =>
     queueScriptCall(pipeline, "pickup_ack", pickupAckArgv(call)),
+  pickupClaim: (pipeline: ChainableCommander, call: PickupClaimCall): ChainableCommander =>
+    queueScriptCall(pipeline, "pickup_claim", pickupClaimArgv(call)),
   retryFail: (pipeline: ChainableCommander, call: RetryFailCall): ChainableCommander =>
     queueScriptCall(pipeline, "retry_fail", retryFailArgv(call)),
   retryOk: (pipeline: ChainableCommander, call: RetryOkCall): ChainableCommander =>

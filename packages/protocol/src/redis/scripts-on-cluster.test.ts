@@ -126,6 +126,14 @@ function calls(k: Keyspace, owner: string): Calls {
     },
     mailboxTake: { mailbox, head: Buffer.from(""), count: 1 },
     pickupAck: { mailbox, sent: k.key("walletPickupSent", { recipient: "wallet1" }), mids: ["w1"] },
+    pickupClaim: {
+      mailbox,
+      sent: k.key("walletPickupSent", { recipient: "wallet1" }),
+      epoch: "1",
+      ttlMs: 1000,
+      fromTail: "1",
+      mids: ["w1"],
+    },
     routeClear: { route, relayId: "r", socketId: "s" },
     inboxPush: {
       inbox: k.key("relayInbox", { relay: "relay-x" }),

@@ -215,10 +215,13 @@ export type Keyspace = Message<"acapy_bridge.v1.Keyspace"> & {
   walletPickup?: WalletPickup | undefined;
 
   /**
-   * Mailbox messages pushed live (Message Pickup 2.0) and not yet acknowledged: field = the
-   * message's mid, value = the epoch of the session it went to (decimal text). A `status` or
-   * `delivery` for that same session leaves them out (the wallet has them or its socket broke);
-   * a newer session gets them again. Same TTL as `wallet_pickup`.
+   * Mailbox messages sent to a session in live mode (Message Pickup 2.0: pushed live, or in a
+   * `delivery`) and not yet acknowledged: field = the message's mid, value = the epoch of the
+   * session it went to (decimal text). Written by `pickup_claim` before the send (claim if not
+   * claimed for that session yet: one sender per message and session, whichever instance),
+   * removed by `pickup_ack`. A `status` or `delivery` for that same session (on its socket, or
+   * over HTTP while it is the wallet's live session and route) leaves them out (the wallet has
+   * them or its socket broke); a newer session gets them again. Same TTL as `wallet_pickup`.
    *
    * @generated from field: acapy_bridge.v1.Text wallet_pickup_sent = 45;
    */
