@@ -32,6 +32,7 @@ import {
 } from "@acapy-bridge/test-harness";
 
 import { Redis } from "ioredis";
+import { percentile, quantileCurve } from "./latency-quantiles.js";
 import { cpuMsBetween, cpuTimeOf } from "./process-cpu.js";
 import { commandCounts } from "./redis-command-counts.js";
 
@@ -39,6 +40,8 @@ interface LatencyFigures {
   p50Ms: number;
   p99Ms: number;
   meanMs: number;
+  /** [percentile, ms] pairs: the distribution, for the report's chart. */
+  curve: Array<[number, number]>;
 }
 
 interface BurstFigures {
@@ -71,10 +74,6 @@ interface Pair {
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function median(values: number[]): number {
@@ -185,6 +184,7 @@ function latencyFigures(latencies: number[]): LatencyFigures {
     p50Ms: round2(percentile(sorted, 50)) as number,
     p99Ms: round2(percentile(sorted, 99)) as number,
     meanMs: round2(sorted.reduce((sum, v) => sum + v, 0) / sorted.length) as number,
+    curve: quantileCurve(sorted),
   };
 }
 

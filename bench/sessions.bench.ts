@@ -1,5 +1,9 @@
 // `npm run bench -- sessions [--sessions 10000] [--rate 1000] [--duration-ms 10000]`
 //
+// Up to 100,000 sessions and more: the clients spread over loopback source addresses
+// (127.0.0.1, .2, ...; one per SESSIONS_PER_SOURCE_ADDRESS, as one source address has about
+// 28,000 ephemeral ports), and the bench raises its own open-files limit (see open-files-limit.ts).
+//
 // Mobile wallets' sessions on one relay process (`acapy-bridge relay`, a real
 // child process): resident memory with N idle WebSocket sessions, then push
 // latency from the moment a message is handed to Redis (as the shim does: one
@@ -30,18 +34,18 @@ import { BridgeProcess, loopbackBridgeArgs, RedisServer, uniquePrefix } from "@a
 import { create } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
 import { fakeJwe, randomVerkey } from "../packages/relay/test-fixtures/fake-envelopes.js";
+import { percentile, quantileCurve } from "./latency-quantiles.js";
+import { ensureOpenFilesLimit } from "./open-files-limit.js";
 
 const RELAY_ID = "bench-relay";
+/** Below the ~28,000 ephemeral ports (32768-60999) one source address has towards one listener. */
+const SESSIONS_PER_SOURCE_ADDRESS = 25_000;
 const BASELINE_ID = "bench-baseline";
 const MiB = 1024 * 1024;
 
 function option(args: string[], name: string, fallback: number): number {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function residentBytes(pid: number): number {
@@ -63,13 +67,18 @@ class Wallets {
   received = 0;
   recording = false;
 
-  async open(count: number, urlOf: (i: number) => string, hello?: (i: number) => Buffer): Promise<void> {
+  async open(
+    count: number,
+    urlOf: (i: number) => string,
+    hello?: (i: number) => Buffer,
+    sourceAddressOf: (i: number) => string = () => "127.0.0.1",
+  ): Promise<void> {
     const started = Date.now();
     let next = 0;
     const openOne = async () => {
       while (next < count) {
         const i = next++;
-        const ws = new WebSocket(urlOf(i), { perMessageDeflate: false });
+        const ws = new WebSocket(urlOf(i), { perMessageDeflate: false, localAddress: sourceAddressOf(i) });
         await new Promise<void>((resolve, reject) => {
           ws.once("open", () => resolve());
           ws.once("error", reject);
@@ -134,6 +143,8 @@ interface PushFigures {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** [percentile, ms] pairs: the distribution, for the report's chart. */
+  curve: Array<[number, number]>;
 }
 
 function pushFigures(wallets: Wallets, sent: number): PushFigures {
@@ -145,6 +156,7 @@ function pushFigures(wallets: Wallets, sent: number): PushFigures {
     p50Ms: round(percentile(sorted, 50)),
     p99Ms: round(percentile(sorted, 99)),
     maxMs: round(sorted.at(-1) ?? Number.NaN),
+    curve: quantileCurve(sorted),
   };
 }
 
@@ -196,6 +208,16 @@ export async function main(args: string[]): Promise<void> {
   const rate = option(args, "rate", 1_000);
   const durationMs = option(args, "duration-ms", 10_000);
   const warmupMs = 2_000;
+  // Clients and servers are on this machine: two descriptors per session, and room for the rest.
+  const openFiles = ensureOpenFilesLimit(2 * sessions + 4_096);
+  const sourceAddresses = Array.from(
+    { length: Math.ceil(sessions / SESSIONS_PER_SOURCE_ADDRESS) },
+    (_, i) => `127.0.0.${i + 1}`,
+  );
+  const sourceAddressOf = (i: number) => sourceAddresses[i % sourceAddresses.length] as string;
+  console.log(
+    `[sessions] ${sessions} sessions from ${sourceAddresses.length} source address(es); open files limit ${openFiles}`,
+  );
   const redis = await RedisServer.start();
   const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
   registerScripts(client);
@@ -210,7 +232,15 @@ export async function main(args: string[]): Promise<void> {
     // ---- the relay ----
     relay = await BridgeProcess.start(
       "relay",
-      loopbackBridgeArgs("relay", redis.url, prefix, ["--instance-id", RELAY_ID]),
+      loopbackBridgeArgs("relay", redis.url, prefix, [
+        "--instance-id",
+        RELAY_ID,
+        // An operator of a large mediator raises these too (docs/operations.md, "Many sessions per relay").
+        "--max-connections",
+        String(sessions + 1_000),
+        "--limit-exempt-ips",
+        sourceAddresses.join(","),
+      ]),
     );
     const relayPid = relay.pid as number;
     await sleep(1000);
@@ -222,8 +252,9 @@ export async function main(args: string[]): Promise<void> {
       sessions,
       () => relayUrl,
       (i) => fakeJwe(kids[i] as string, "Authcrypt", 64),
+      sourceAddressOf,
     );
-    const socketIds = await socketIdsOf(client, keyspace, kids, 60_000);
+    const socketIds = await socketIdsOf(client, keyspace, kids, Math.max(60_000, sessions * 2));
     await sleep(3000); // a heartbeat round on every socket
     const relayIdle = residentBytes(relayPid);
     console.log(
@@ -279,7 +310,7 @@ export async function main(args: string[]): Promise<void> {
     await sleep(1000);
     const baseIdle0 = residentBytes(baselinePid);
     const baseWallets = new Wallets();
-    await baseWallets.open(sessions, (i) => `ws://127.0.0.1:${started.port}/?session=${i}`);
+    await baseWallets.open(sessions, (i) => `ws://127.0.0.1:${started.port}/?session=${i}`, undefined, sourceAddressOf);
     await sleep(3000);
     const baseIdle = residentBytes(baselinePid);
     console.log(
