@@ -208,8 +208,9 @@ export async function main(args: string[]): Promise<void> {
   const rate = option(args, "rate", 1_000);
   const durationMs = option(args, "duration-ms", 10_000);
   const warmupMs = 2_000;
-  // Clients and servers are on this machine: two descriptors per session, and room for the rest.
-  const openFiles = ensureOpenFilesLimit(2 * sessions + 4_096);
+  // One descriptor per session in each process (the clients here, the relay, the baseline server),
+  // and room for the rest (Redis clients, listeners, files).
+  const openFiles = ensureOpenFilesLimit(sessions + 1_024);
   const sourceAddresses = Array.from(
     { length: Math.ceil(sessions / SESSIONS_PER_SOURCE_ADDRESS) },
     (_, i) => `127.0.0.${i + 1}`,

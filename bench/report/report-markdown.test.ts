@@ -30,7 +30,13 @@ const side = (alice: number) => ({
 });
 
 function input(runs: ReportInput["runs"]): ReportInput {
-  return { generatedAt: "2026-12-07T10:00:00Z", command: "npm run bench -- report", machine, runs };
+  return {
+    generatedAt: "2026-12-07T10:00:00Z",
+    command: "npm run bench -- report",
+    machine,
+    loadAverage: { before: 0.5, after: 1.25 },
+    runs,
+  };
 }
 
 describe("the benchmark report page", () => {

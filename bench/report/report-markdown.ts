@@ -16,6 +16,8 @@ export interface ReportInput {
   /** The command line the report was made with, for "reproduce". */
   command: string;
   machine: MachineFacts;
+  /** The 1-minute load average when the run started and when it ended. */
+  loadAverage: { before: number; after: number };
   /** Runs by bench name; `sessions` has one run per session count. */
   runs: Record<string, ReportRun[]>;
 }
@@ -341,6 +343,7 @@ export function renderReport(input: ReportInput): ReportFiles {
     `| memory | ${m.memoryGiB} GiB |`,
     `| OS | ${m.os} |`,
     `| Node.js / Python / ACA-Py / Redis | ${m.node} / ${m.python} / ${m.acapy} / ${m.redis} |`,
+    `| 1-minute load average, start / end of the run | ${input.loadAverage.before.toFixed(2)} / ${input.loadAverage.after.toFixed(2)} |`,
     "",
     "To reproduce, after the README's set-up: `npm run bench -- report` (all of it), or one bench with the " +
       "command shown under its section. Each bench prints its figures and, as its last line, one JSON object.",
