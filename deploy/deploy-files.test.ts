@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { BridgeProcess, uniquePrefix } from "@acapy-bridge/test-harness";
+import { BridgeProcess, uniquePrefix, venvPython } from "@acapy-bridge/test-harness";
 import { serverOptionSpecs } from "acapy-bridge";
 import { Ajv2019 } from "ajv/dist/2019.js";
 import { afterAll, describe, expect, inject, it } from "vitest";
@@ -147,24 +147,23 @@ describe("compose file", () => {
 });
 
 describe("Helm chart", () => {
-  const rendered = new Map<string, string>();
-  function render(shape: keyof typeof SHAPES): string {
-    const cached = rendered.get(shape);
-    if (cached) return cached;
+  function renderWith(shape: keyof typeof SHAPES, settings: string[] = []): string {
     const run = runTool("helm", [
       "template",
       "demo",
       CHART,
       "--kube-version",
       KUBE_VERSION,
-      "--set",
-      `shape=${shape}`,
-      "--set",
-      "serviceMonitor.enabled=true",
+      ...[`shape=${shape}`, "serviceMonitor.enabled=true", ...settings].flatMap((setting) => ["--set", setting]),
     ]);
     expectClean(run);
-    rendered.set(shape, run.stdout);
     return run.stdout;
+  }
+  const rendered = new Map<string, string>();
+  function render(shape: keyof typeof SHAPES): string {
+    const manifest = rendered.get(shape) ?? renderWith(shape);
+    rendered.set(shape, manifest);
+    return manifest;
   }
 
   it.each(Object.keys(SHAPES))("passes helm lint --strict (%s shape)", (shape) => {
@@ -245,6 +244,41 @@ describe("Helm chart", () => {
     },
   );
 
+  it("passes the shim settings it accepts, agreeing with the bridge's prefix and partition counts", () => {
+    // Values other than the defaults (which the shim and the bridge share anyway).
+    const objects = parseManifests(
+      renderWith("combined", [
+        "bridge.prefix=agent-1",
+        "redis.cluster=true",
+        "bridge.partitions.inbound=8",
+        "bridge.partitions.outbound=4",
+        "bridge.partitions.events=2",
+        "bridge.partitions.admin=3",
+      ]),
+    );
+    const containerOf = (component: string) =>
+      deployments(objects).find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === component)?.spec.template
+        .spec.containers[0];
+    const acapyArgs: string[] = containerOf("acapy").args;
+    const shimSettings = acapyArgs.filter((_, i) => acapyArgs[i - 1] === "-o");
+    const parsed = spawnSync(venvPython(), [join(deployDir, "checks/shim_settings.py"), ...shimSettings], {
+      encoding: "utf8",
+      env: { ...process.env, ACAPY_BRIDGE_REDIS_URL: "redis://127.0.0.1:6379" },
+    });
+    expect(parsed.status, parsed.stderr).toBe(0);
+    const bridgeEnv = Object.fromEntries(
+      containerOf("all").env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+    );
+    expect(JSON.parse(parsed.stdout)).toEqual({
+      prefix: bridgeEnv.ACAPY_BRIDGE_PREFIX,
+      cluster: bridgeEnv.ACAPY_BRIDGE_REDIS_CLUSTER === "true",
+      inbound: Number(bridgeEnv.ACAPY_BRIDGE_INBOUND_PARTITIONS),
+      outbound: Number(bridgeEnv.ACAPY_BRIDGE_OUTBOUND_PARTITIONS),
+      events: Number(bridgeEnv.ACAPY_BRIDGE_EVENT_PARTITIONS),
+      admin: Number(bridgeEnv.ACAPY_BRIDGE_ADMIN_PARTITIONS),
+    });
+  });
+
   it("refuses a shape it does not know", () => {
     const run = runTool("helm", ["template", "demo", CHART, "--kube-version", KUBE_VERSION, "--set", "shape=both"]);
     expect(run.code).not.toBe(0);
@@ -290,8 +324,8 @@ describe("metrics named by the dashboard and the alerts", () => {
     parseYaml(read("prometheus/alerts.yaml")) as { groups: { rules: { expr: string }[] }[] }
   ).groups.flatMap((g) => g.rules);
 
-  it("exist in the bridge's metric registries", async () => {
-    const exported = await exportedSeriesNames();
+  it("exist in the bridge's metric registries", () => {
+    const exported = exportedSeriesNames();
     const expressions = [
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)),
       ...rules.map((r) => r.expr),
