@@ -6,6 +6,7 @@ export default defineConfig({
   test: {
     projects: [
       "packages/*",
+      "deploy",
       "interop/credo",
       { test: { name: "scripts", include: ["scripts/**/*.test.ts"] } },
       // Benches start their own Redis and processes, several cores' worth: one at a time, after

@@ -65,3 +65,6 @@ venv_with_acapy .venv-acapy-oldest plugin-py-shim/constraints-acapy-oldest.txt a
 
 # Credo-ts for the wallet interop tests (interop/credo, outside the workspaces).
 bash scripts/setup-credo.sh
+
+# Checkers of the deployment files in deploy/ (yamllint, hadolint, helm, promtool, systemd-analyze).
+bash scripts/setup-deploy-tools.sh

@@ -55,18 +55,24 @@ export class BridgeProcess {
     readonly mode: string,
     private readonly args: string[],
     private readonly env: Record<string, string>,
+    private readonly cli: string,
   ) {}
 
   static async start(
     mode: "relay" | "deliverer" | "all",
     args: string[],
-    options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+    options: {
+      env?: Record<string, string>;
+      readyTimeoutMs?: number;
+      /** Another copy of the CLI's bin script (the container image's layout); the repository's by default. */
+      cli?: string;
+    } = {},
   ): Promise<BridgeProcess> {
     killChildrenOnExit();
     if (!existsSync(join(repoRoot, "packages/cli/dist/main.js"))) {
       throw new Error("acapy-bridge is not built: run `npm run build` (npm test does)");
     }
-    const bridge = new BridgeProcess(mode, args, options.env ?? {});
+    const bridge = new BridgeProcess(mode, args, options.env ?? {}, options.cli ?? CLI);
     await bridge.launch(options.readyTimeoutMs ?? 30_000);
     return bridge;
   }
@@ -89,7 +95,7 @@ export class BridgeProcess {
   private async launch(readyTimeoutMs: number): Promise<void> {
     // BENCH_BRIDGE_NODE_ARGS: Node flags for the bridge under a bench, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, CLI, this.mode, ...this.args], {
+    const child = spawn(process.execPath, [...nodeArgs, this.cli, this.mode, ...this.args], {
       env: { ...process.env, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
