@@ -217,6 +217,38 @@ for (const mode of ["standalone", "cluster"] as const) {
       expect(handledBy).toEqual(["slow"]);
     });
 
+    it("ordered: two instances split the partitions; each ordering key's events are handled in order across them, also when one stops mid-stream and the other takes its partitions over", async () => {
+      const { prefix, keyspace } = await deployment();
+      const handled: { who: string; key: string; i: number }[] = [];
+      const record = (who: string) => async (event: ControllerEvent) => {
+        await new Promise((r) => setTimeout(r, 2));
+        handled.push({ who, key: event.orderingKey, i: (event.payload as { i: number }).i });
+      };
+      const fast = { ordered: true, leaseTtlMs: 1_000, heartbeatMs: 100, deadAfterMs: 1_000 };
+      const a = await started({ prefix, consumer: "a", handler: record("a"), ...fast });
+      const b = await started({ prefix, consumer: "b", handler: record("b"), ...fast });
+      await waitFor(
+        () => `partitions split (a ${a.handledPartitions}, b ${b.handledPartitions})`,
+        () => a.handledPartitions.length === 2 && b.handledPartitions.length === 2,
+      );
+      const total = 200;
+      const producing = (async () => {
+        for (let i = 0; i < total; i++) {
+          await appendEvent(client, keyspace, { orderingKey: `webhook:conn-${i % 12}`, payload: { i } });
+        }
+      })();
+      await waitFor("a handled some", () => handled.filter((h) => h.who === "a").length >= 20);
+      await a.stop();
+      running.splice(running.indexOf(a), 1);
+      await producing;
+      await waitFor(`${total} handled (${handled.length})`, () => handled.length >= total);
+      await waitFor("b owns every partition", () => b.handledPartitions.length === EVENT_PARTITIONS);
+      expect(new Set(handled.map((h) => h.i)).size).toBe(total);
+      const byKey = new Map<string, number[]>();
+      for (const h of handled) byKey.set(h.key, [...(byKey.get(h.key) ?? []), h.i]);
+      for (const [key, sequence] of byKey) expect(sequence, key).toEqual([...sequence].sort((x, y) => x - y));
+    });
+
     it("hands the handler only events matching the filter (topic, webhook topic, wallet id) and acknowledges the rest", async () => {
       const { prefix, keyspace } = await deployment();
       const handled: string[] = [];

@@ -6,6 +6,8 @@ import {
   autoClaim,
   closeRedisClient,
   createRedisClient,
+  DEFAULT_DEAD_AFTER_MS,
+  DEFAULT_HEARTBEAT_MS,
   deliveryCounts,
   GroupReader,
   type Keyspace,
@@ -18,6 +20,7 @@ import { type ControllerEvent, decodeAgentEvent, toControllerEvent } from "./con
 import { readDeploymentKeyspace } from "./deployment-keyspace.js";
 import { type EventFilter, matchesFilter } from "./event-filter.js";
 import { createEventsMetrics, type EventsMetrics } from "./events-metrics.js";
+import { PartitionLeases } from "./partition-leases.js";
 
 export interface EventsConsumerOptions {
   redis: RedisConnectionConfig;
@@ -42,6 +45,17 @@ export interface EventsConsumerOptions {
   blockMs?: number;
   /** Entries read from a partition at once. Default 16. */
   batchSize?: number;
+  /**
+   * Keep each ordering key's events in order across instances: each partition is
+   * handled by one live instance of the group at a time (a lease), instead of by
+   * whichever instance reads next. Default false.
+   */
+  ordered?: boolean;
+  /** ordered: the partition lease's TTL; a dead owner's partitions move on after about this long. Default 10 s. */
+  leaseTtlMs?: number;
+  /** ordered: how often an instance says it is alive, and after how long without it counts as dead. Defaults 2 s, 10 s. */
+  heartbeatMs?: number;
+  deadAfterMs?: number;
   logger?: Logger;
   /** Registry for the acapy_bridge_controller_* counters. */
   metrics?: Registry;
@@ -66,6 +80,8 @@ interface Partition {
   readonly reader: GroupReader;
   /** Batches of this partition run one after the other: the order in which the group handed them out. */
   queue: Promise<void>;
+  /** This instance no longer handles the partition (stopping, or its lease moved on). */
+  stopped: boolean;
 }
 
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -82,6 +98,8 @@ export function defaultConsumerName(): string {
  * after its handler resolved. Events left pending by a silent instance are
  * taken over (XAUTOCLAIM) after `claimIdleMs`; while a handler runs, this
  * instance keeps its event's idle time low so nobody takes it over meanwhile.
+ * `ordered` gives each partition to one instance at a time instead, so one
+ * ordering key's events keep their order across instances too.
  */
 export class EventsConsumer {
   readonly consumer: string;
@@ -91,7 +109,8 @@ export class EventsConsumer {
   private readonly logger: Logger;
   private readonly metrics: EventsMetrics;
   private client: RedisClient | undefined;
-  private partitions: Partition[] = [];
+  private readonly partitions = new Map<number, Partition>();
+  private leases: PartitionLeases | undefined;
   private claimTimer: NodeJS.Timeout | undefined;
   private claiming: Promise<void> | undefined;
   private stopping = false;
@@ -126,43 +145,112 @@ export class EventsConsumer {
     this.entryField = keyspace.spec("events").entryField;
     const count = keyspace.partitionCount("events");
     for (let index = 0; index < count; index++) {
-      const stream = keyspace.key("events", { partition: index });
-      await this.createGroup(client, stream);
-      const reading = createRedisClient(
-        { ...this.options.redis, connectionName: `controller-${this.consumer}-e${index}` },
-        "blocking",
-      );
-      const partition: Partition = {
-        index,
-        stream,
-        reading,
-        queue: Promise.resolve(),
-        reader: new GroupReader({
-          client: reading,
-          stream,
-          group: this.options.group,
-          consumer: this.consumer,
-          entryField: this.entryField,
-          count: this.o.batchSize,
-          blockMs: this.o.blockMs,
-          onBatch: (entries) => this.enqueue(partition, entries, false),
-          onError: (error) =>
-            this.logger.warn({ event: "controller.read_failed", stream, err: error.message }, "reading events failed"),
-        }),
-      };
-      this.partitions.push(partition);
+      await this.createGroup(client, keyspace.key("events", { partition: index }));
     }
-    for (const partition of this.partitions) partition.reader.start();
-    const claimEveryMs = Math.max(50, Math.floor(this.o.claimIdleMs / 2));
-    this.claimTimer = setInterval(() => {
-      this.claiming ??= this.claimSilentConsumersEvents().finally(() => {
-        this.claiming = undefined;
+    if (this.options.ordered) {
+      this.leases = new PartitionLeases({
+        client,
+        keyspace,
+        group: this.options.group,
+        consumer: this.consumer,
+        leaseTtlMs: this.options.leaseTtlMs ?? 10_000,
+        heartbeatMs: this.options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+        deadAfterMs: this.options.deadAfterMs ?? DEFAULT_DEAD_AFTER_MS,
+        logger: this.logger,
+        acquired: (index) => this.takeOverPartition(keyspace, index),
+        released: (index) => this.stopPartition(index),
       });
-    }, claimEveryMs);
+      await this.leases.start();
+    } else {
+      for (let index = 0; index < count; index++) this.startPartition(keyspace, index).reader.start();
+      const claimEveryMs = Math.max(50, Math.floor(this.o.claimIdleMs / 2));
+      this.claimTimer = setInterval(() => {
+        this.claiming ??= this.claimSilentConsumersEvents().finally(() => {
+          this.claiming = undefined;
+        });
+      }, claimEveryMs);
+    }
     this.logger.info(
-      { event: "controller.events_started", partitions: count, startAt: this.o.startAt },
+      {
+        event: "controller.events_started",
+        partitions: count,
+        startAt: this.o.startAt,
+        ordered: !!this.options.ordered,
+      },
       `consuming events from ${count} partitions`,
     );
+  }
+
+  /** The partitions this instance handles now (all of them unless `ordered`). */
+  get handledPartitions(): number[] {
+    return [...this.partitions.keys()].sort((a, b) => a - b);
+  }
+
+  private startPartition(keyspace: Keyspace, index: number): Partition {
+    const stream = keyspace.key("events", { partition: index });
+    const reading = createRedisClient(
+      { ...this.options.redis, connectionName: `controller-${this.consumer}-e${index}` },
+      "blocking",
+    );
+    const partition: Partition = {
+      index,
+      stream,
+      reading,
+      queue: Promise.resolve(),
+      stopped: false,
+      reader: new GroupReader({
+        client: reading,
+        stream,
+        group: this.options.group,
+        consumer: this.consumer,
+        entryField: this.entryField,
+        count: this.o.batchSize,
+        blockMs: this.o.blockMs,
+        onBatch: (entries) => this.enqueue(partition, entries, false),
+        onError: (error) =>
+          this.logger.warn({ event: "controller.read_failed", stream, err: error.message }, "reading events failed"),
+      }),
+    };
+    this.partitions.set(index, partition);
+    return partition;
+  }
+
+  /**
+   * ordered: a partition this instance now owns. The previous owner has stopped
+   * (it released the lease after its last event, or the lease expired), so its
+   * pending events are taken over at once and handled first, oldest first.
+   */
+  private async takeOverPartition(keyspace: Keyspace, index: number): Promise<void> {
+    const partition = this.startPartition(keyspace, index);
+    let cursor = "0-0";
+    do {
+      const result = await autoClaim(this.commands, {
+        stream: partition.stream,
+        group: this.options.group,
+        consumer: this.consumer,
+        minIdleMs: 0,
+        cursor,
+        count: this.o.batchSize,
+        entryField: this.entryField,
+      });
+      cursor = result.cursor;
+      this.reportTrimmed(partition, result.deletedIds);
+      if (result.entries.length > 0) {
+        this.metrics.claimed(result.entries.length);
+        await this.enqueue(partition, result.entries, true);
+      }
+    } while (cursor !== "0-0" && !partition.stopped);
+    if (!partition.stopped) partition.reader.start();
+  }
+
+  private async stopPartition(index: number): Promise<void> {
+    const partition = this.partitions.get(index);
+    if (!partition) return;
+    partition.stopped = true;
+    await partition.reader.stop();
+    await partition.queue;
+    await closeRedisClient(partition.reading);
+    this.partitions.delete(index);
   }
 
   /**
@@ -173,11 +261,9 @@ export class EventsConsumer {
     this.stopping = true;
     if (this.claimTimer) clearInterval(this.claimTimer);
     await this.claiming;
-    await Promise.all(this.partitions.map((p) => p.reader.stop()));
-    await Promise.all(this.partitions.map((p) => p.queue));
-    await Promise.all(this.partitions.map((p) => closeRedisClient(p.reading)));
+    await this.leases?.stop();
+    await Promise.all(this.handledPartitions.map((index) => this.stopPartition(index)));
     if (this.client) await closeRedisClient(this.client);
-    this.partitions = [];
   }
 
   private async createGroup(client: RedisClient, stream: string): Promise<void> {
@@ -196,7 +282,7 @@ export class EventsConsumer {
   private async handleBatch(partition: Partition, entries: StreamEntry[], claimed: boolean): Promise<void> {
     const deliveries = claimed ? await this.deliveriesOf(partition, entries) : undefined;
     for (const entry of entries) {
-      if (this.stopping) return;
+      if (this.stopping || partition.stopped) return;
       try {
         await this.handleEntry(partition, entry, deliveries?.get(entry.id) ?? 1);
       } catch (error) {
@@ -323,10 +409,10 @@ export class EventsConsumer {
     const deadline = Date.now() + ms;
     try {
       while (Date.now() < deadline) {
-        if (this.stopping) return false;
+        if (this.stopping || partition.stopped) return false;
         await new Promise((resolve) => setTimeout(resolve, Math.min(50, deadline - Date.now())));
       }
-      return !this.stopping;
+      return !this.stopping && !partition.stopped;
     } finally {
       clearInterval(keepalive);
     }
@@ -370,9 +456,18 @@ export class EventsConsumer {
     await this.commands.xack(partition.stream, this.options.group, entryId);
   }
 
+  private reportTrimmed(partition: Partition, entryIds: string[]): void {
+    if (entryIds.length === 0) return;
+    this.metrics.outcome("trimmed", entryIds.length);
+    this.logger.error(
+      { event: "controller.events_trimmed", stream: partition.stream, entryIds },
+      "pending events were trimmed from the stream before they were handled: raise events.stream_max_length",
+    );
+  }
+
   /** Takes over events pending under consumers silent for claimIdleMs, partition by partition. */
   private async claimSilentConsumersEvents(): Promise<void> {
-    for (const partition of this.partitions) {
+    for (const partition of this.partitions.values()) {
       if (this.stopping) return;
       let cursor = "0-0";
       try {
@@ -387,13 +482,7 @@ export class EventsConsumer {
             entryField: this.entryField,
           });
           cursor = result.cursor;
-          if (result.deletedIds.length > 0) {
-            this.metrics.outcome("trimmed", result.deletedIds.length);
-            this.logger.error(
-              { event: "controller.events_trimmed", stream: partition.stream, entryIds: result.deletedIds },
-              "pending events were trimmed from the stream before they were handled: raise events.stream_max_length",
-            );
-          }
+          this.reportTrimmed(partition, result.deletedIds);
           if (result.entries.length > 0) {
             this.metrics.claimed(result.entries.length);
             this.logger.info(
