@@ -222,24 +222,7 @@ export class EventsConsumer {
    */
   private async takeOverPartition(keyspace: Keyspace, index: number): Promise<void> {
     const partition = this.startPartition(keyspace, index);
-    let cursor = "0-0";
-    do {
-      const result = await autoClaim(this.commands, {
-        stream: partition.stream,
-        group: this.options.group,
-        consumer: this.consumer,
-        minIdleMs: 0,
-        cursor,
-        count: this.o.batchSize,
-        entryField: this.entryField,
-      });
-      cursor = result.cursor;
-      this.reportTrimmed(partition, result.deletedIds);
-      if (result.entries.length > 0) {
-        this.metrics.claimed(result.entries.length);
-        await this.enqueue(partition, result.entries, true);
-      }
-    } while (cursor !== "0-0" && !partition.stopped);
+    await this.claimAndHandle(partition, 0);
     if (!partition.stopped) partition.reader.start();
   }
 
@@ -469,32 +452,37 @@ export class EventsConsumer {
   private async claimSilentConsumersEvents(): Promise<void> {
     for (const partition of this.partitions.values()) {
       if (this.stopping) return;
-      let cursor = "0-0";
       try {
-        do {
-          const result = await autoClaim(this.commands, {
-            stream: partition.stream,
-            group: this.options.group,
-            consumer: this.consumer,
-            minIdleMs: this.o.claimIdleMs,
-            cursor,
-            count: this.o.batchSize,
-            entryField: this.entryField,
-          });
-          cursor = result.cursor;
-          this.reportTrimmed(partition, result.deletedIds);
-          if (result.entries.length > 0) {
-            this.metrics.claimed(result.entries.length);
-            this.logger.info(
-              { event: "controller.events_claimed", stream: partition.stream, count: result.entries.length },
-              "took over events of a silent consumer",
-            );
-            await this.enqueue(partition, result.entries, true);
-          }
-        } while (cursor !== "0-0" && !this.stopping);
+        await this.claimAndHandle(partition, this.o.claimIdleMs);
       } catch (error) {
         this.logger.warn({ event: "controller.claim_failed", stream: partition.stream, err: (error as Error).message });
       }
     }
+  }
+
+  /** Claims (XAUTOCLAIM) the partition's entries pending at least minIdleMs under any consumer, and handles them. */
+  private async claimAndHandle(partition: Partition, minIdleMs: number): Promise<void> {
+    let cursor = "0-0";
+    do {
+      const result = await autoClaim(this.commands, {
+        stream: partition.stream,
+        group: this.options.group,
+        consumer: this.consumer,
+        minIdleMs,
+        cursor,
+        count: this.o.batchSize,
+        entryField: this.entryField,
+      });
+      cursor = result.cursor;
+      this.reportTrimmed(partition, result.deletedIds);
+      if (result.entries.length > 0) {
+        this.metrics.claimed(result.entries.length);
+        this.logger.info(
+          { event: "controller.events_claimed", stream: partition.stream, count: result.entries.length, minIdleMs },
+          "took over pending events",
+        );
+        await this.enqueue(partition, result.entries, true);
+      }
+    } while (cursor !== "0-0" && !this.stopping && !partition.stopped);
   }
 }
