@@ -50,6 +50,8 @@ export class RedisController {
       group: o.group,
       consumer: o.name,
       filter: { webhookTopics: ["connections", "basicmessages"] },
+      // `ordered: true` would keep each connection's events in order across the instances
+      // (one instance per events partition at a time); answering messages needs no order.
       handler: (event) => this.handle(event),
     });
   }

@@ -249,6 +249,16 @@ for (const mode of ["standalone", "cluster"] as const) {
       for (const [key, sequence] of byKey) expect(sequence, key).toEqual([...sequence].sort((x, y) => x - y));
     });
 
+    it("refuses to start, naming the key, when the deployment has written no topology yet", async () => {
+      const consumer = new EventsConsumer({
+        redis: redis(),
+        prefix: uniquePrefix("nothing"),
+        group: "app",
+        handler: async () => undefined,
+      });
+      await expect(consumer.start()).rejects.toThrow(/no topology at .*:\{ctl\}:topology/);
+    });
+
     it("hands the handler only events matching the filter (topic, webhook topic, wallet id) and acknowledges the rest", async () => {
       const { prefix, keyspace } = await deployment();
       const handled: string[] = [];

@@ -140,8 +140,15 @@ export class EventsConsumer {
       "commands",
     );
     this.client = client;
-    await waitUntilReady(client);
-    const keyspace: Keyspace = await readDeploymentKeyspace(client, this.options.prefix);
+    let keyspace: Keyspace;
+    try {
+      await waitUntilReady(client);
+      keyspace = await readDeploymentKeyspace(client, this.options.prefix);
+    } catch (error) {
+      this.client = undefined;
+      await closeRedisClient(client);
+      throw error;
+    }
     this.entryField = keyspace.spec("events").entryField;
     const count = keyspace.partitionCount("events");
     for (let index = 0; index < count; index++) {
