@@ -259,6 +259,18 @@ for (const mode of ["standalone", "cluster"] as const) {
       await expect(consumer.start()).rejects.toThrow(/no topology at .*:\{ctl\}:topology/);
     });
 
+    it("ordered: refuses at start a group name that cannot be part of a key", async () => {
+      const { prefix } = await deployment();
+      const consumer = new EventsConsumer({
+        redis: redis(),
+        prefix,
+        group: "my app",
+        ordered: true,
+        handler: async () => undefined,
+      });
+      await expect(consumer.start()).rejects.toThrow(/role/);
+    });
+
     it("hands the handler only events matching the filter (topic, webhook topic, wallet id) and acknowledges the rest", async () => {
       const { prefix, keyspace } = await deployment();
       const handled: string[] = [];

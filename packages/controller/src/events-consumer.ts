@@ -144,6 +144,8 @@ export class EventsConsumer {
     try {
       await waitUntilReady(client);
       keyspace = await readDeploymentKeyspace(client, this.options.prefix);
+      // ordered: the group names the lease keys; a name a key cannot hold fails here, not at every lease attempt.
+      if (this.options.ordered) keyspace.key("eventsLease", { partition: 0, role: this.options.group });
     } catch (error) {
       this.client = undefined;
       await closeRedisClient(client);
