@@ -267,7 +267,16 @@ export class EventsConsumer {
   }
 
   private enqueue(partition: Partition, entries: StreamEntry[], claimed: boolean): Promise<void> {
-    partition.queue = partition.queue.then(() => this.handleBatch(partition, entries, claimed));
+    // The chain never rejects, or every later batch of the partition would be skipped.
+    partition.queue = partition.queue
+      .then(() => this.handleBatch(partition, entries, claimed))
+      .catch((error: Error) => {
+        this.logger.warn(
+          { event: "controller.batch_failed", stream: partition.stream, err: error.message },
+          "events left pending; they are read again",
+        );
+        partition.reader.rereadPending();
+      });
     return partition.queue;
   }
 
