@@ -3,12 +3,15 @@
 // basic messages Bob -> Alice -> Bob (Alice auto-replies) and prints progress
 // and a latency summary. `npm start` runs it; `-- --messages 200` for more,
 // `-- --keep-running` to leave everything up for your own curl/admin calls.
+// BRIDGE_CLI and ACAPY_BIN run an installed acapy-bridge and aca-py instead of
+// this repository's (scripts/test-packages.sh runs it from the packed packages).
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   AcaPyAdmin,
   AcaPyProcess,
+  acapyBinary,
   BridgeProcess,
   connectAgents,
   freePort,
@@ -48,6 +51,9 @@ function progress(done: number, total: number): void {
 }
 
 async function main(): Promise<void> {
+  console.log(
+    `      acapy-bridge: ${process.env.BRIDGE_CLI ?? "this repository's build (packages/cli)"}; aca-py: ${acapyBinary()}`,
+  );
   const redis = await RedisServer.start({
     args: readFileSync(join(here, "redis.conf"), "utf8")
       .split("\n")
