@@ -169,7 +169,7 @@ deployment_runs_from_the_packages() {
   local log=$work/deployment.out
   # What `npm start` (scripts/start.sh) runs, without its set-up and build: both are done by now.
   BRIDGE_CLI=$work/app/node_modules/.bin/acapy-bridge ACAPY_BIN=$work/venv/bin/aca-py \
-    node --conditions=@acapy-bridge/source --import tsx examples/local-deployment/run-demo.ts --messages "$MESSAGES" \
+    node --conditions=@acapy-bridge/source --import tsx examples/local-deployment/run-demo.ts --messages "$MESSAGES" --free-ports \
     | tee "$log" || return 1
   grep -q "acapy-bridge: $work/app/node_modules/.bin/acapy-bridge" "$log" || { echo "not the installed acapy-bridge"; return 1; }
   grep -q "aca-py: $work/venv/bin/aca-py" "$log" || { echo "not the venv's aca-py"; return 1; }
