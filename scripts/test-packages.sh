@@ -124,6 +124,21 @@ libraries_import() {
   done
 }
 
+# Every type a package's declarations name resolves from what the install brought (skipLibCheck off):
+# a type from a devDependency (say @types/ws) would not. The compiler is the repo's TypeScript.
+typescript_consumer_type_checks() {
+  local name module
+  : >"$work/app/consumer.ts"
+  for name in "${PUBLISHABLE[@]}"; do
+    module=@acapy-bridge/$name
+    [ "$name" = cli ] && module=acapy-bridge
+    echo "export * as ${name//-/_} from \"$module\";" >>"$work/app/consumer.ts"
+  done
+  cat "$work/app/consumer.ts"
+  (cd "$work/app" && node "$repo/node_modules/typescript/bin/tsc" --noEmit --strict --skipLibCheck false \
+    --target es2023 --lib es2023 --module nodenext --moduleResolution nodenext --types node consumer.ts)
+}
+
 build_wheel() {
   local py
   py=$(find_python) || { echo "Python 3.13 not found (set PYTHON313=/path/to/python3.13)"; return 1; }
@@ -181,6 +196,7 @@ check "the tarballs hold a README, the LICENSE and the build of src/, and no tes
 check "all the tarballs install into an empty folder" install_tarballs
 check "acapy-bridge --version runs from node_modules/.bin" cli_reports_its_version
 check "every library package imports from the install" libraries_import
+check "a TypeScript consumer type-checks against the packages' declarations" typescript_consumer_type_checks
 check "the shim builds as a wheel" build_wheel
 check "the wheel holds the generated contract and the Lua scripts, and no tests" wheel_holds_the_contract_and_no_tests
 check "the wheel installs with ACA-Py into an empty venv (constraints.txt)" install_wheel_with_acapy
