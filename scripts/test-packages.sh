@@ -46,8 +46,8 @@ finish() {
   write_report
   if [ "${1:-}" = "--keep" ]; then say "kept $work"; else rm -rf "$work"; fi
 }
-trap 'finish "${KEEP:-}"' EXIT
-[ "${1:-}" = "--keep" ] && KEEP=--keep
+keep=${1:-}
+trap 'finish "$keep"' EXIT
 
 # check NAME FUNCTION: runs one check (errexit on) with its output in a log; a
 # failure prints the log's tail and stops the run (later checks need what it makes).
