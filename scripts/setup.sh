@@ -29,15 +29,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-find_python() {
-  for candidate in "${PYTHON313:-}" python3.13 "$(command -v pyenv >/dev/null && pyenv root)"/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 /usr/bin/python3.13; do
-    [ -n "$candidate" ] || continue
-    if "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
-      echo "$candidate"; return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=scripts/find-python.sh
+source scripts/find-python.sh
 
 # venv_with_acapy DIR CONSTRAINTS EXTRAS: a venv with ACA-Py and the shim (editable), rebuilt only when
 # pyproject.toml or the constraints change (a stamp file names their hash).

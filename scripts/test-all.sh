@@ -2,8 +2,9 @@
 # Every check and every test, from a fresh clone: setup, build, the type-check
 # of tests and benches, lint, the import-cycle check, the shim's type-check (mypy),
 # the stale-generated-code check, the TypeScript suites and the Python suite, under
-# the newest and the oldest ACA-Py the shim supports.
-# Ends with one line "N passed, N failed, N skipped" over both suites.
+# the newest and the oldest ACA-Py the shim supports, and the install from the packed
+# packages (scripts/test-packages.sh).
+# Ends with one line "N passed, N failed, N skipped" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +44,9 @@ bash scripts/test-py.sh || failed_steps+=("pytest")
 
 step "Python tests (pytest, oldest ACA-Py claimed)"
 VENV=.venv-acapy-oldest REPORT=pytest-acapy-oldest bash scripts/test-py.sh || failed_steps+=("pytest:acapy-oldest")
+
+step "installed from the packages (npm tarballs, the shim's wheel), the local deployment runs"
+bash scripts/test-packages.sh || failed_steps+=("test-packages")
 
 step "summary"
 node scripts/test-summary.mjs

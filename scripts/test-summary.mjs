@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Prints the combined result of the vitest run (.test-results/vitest.json) and of every pytest run
-// (.test-results/pytest*.xml: there may be several, e.g. one per ACA-Py version) as one plain last
-// line, "N passed, N failed, N skipped".
+// Prints the combined result of the vitest run (.test-results/vitest.json) and of every JUnit XML
+// report (.test-results/*.xml: the pytest runs, pytest*.xml, one per ACA-Py version, and other
+// checks such as scripts/test-packages.sh's packages.xml) as one plain last line,
+// "N passed, N failed, N skipped".
 //
 // Exits non-zero if nothing ran, anything failed, or anything was skipped: a skipped test proves
 // nothing, and a run that skips (say, because a tool was not found) must not look green.
@@ -35,18 +36,18 @@ if (existsSync(vitestReport)) {
   failed += 1;
 }
 
-const pytestReports = existsSync(resultsDir)
+const junitReports = existsSync(resultsDir)
   ? readdirSync(resultsDir)
-      .filter((name) => /^pytest.*\.xml$/.test(name))
+      .filter((name) => name.endsWith(".xml"))
       .sort()
   : [];
-if (pytestReports.length === 0) {
+if (!junitReports.some((name) => name.startsWith("pytest"))) {
   console.log("pytest: no report");
   failed += 1;
 }
-for (const name of pytestReports) {
+for (const name of junitReports) {
   const xml = readFileSync(join(resultsDir, name), "utf8");
-  // pytest writes <testsuites><testsuite …>; sum over every <testsuite> in case there are several.
+  // JUnit XML (pytest's too): <testsuites><testsuite …>; sum over every <testsuite> in case there are several.
   const suites = xml.match(/<testsuite\s[^>]*>/g) ?? [];
   let total = 0;
   let pyFailed = 0;

@@ -101,6 +101,26 @@ describe("scripts/test-summary.mjs", () => {
     expect(result.status).toBe(1);
   });
 
+  it("counts another JUnit report (scripts/test-packages.sh's packages.xml) beside the pytest ones", () => {
+    const result = summarize({
+      "vitest.json": vitestReport({ passed: 10 }),
+      "pytest.xml": pytestReport({ tests: 5 }),
+      "packages.xml": pytestReport({ tests: 9, failures: 1 }),
+    });
+    expect(result.lines).toContain("packages: 8 passed, 1 failed, 0 skipped");
+    expect(result.last).toBe("23 passed, 1 failed, 0 skipped");
+    expect(result.status).toBe(1);
+  });
+
+  it("still fails without a pytest report when another JUnit report is there", () => {
+    const result = summarize({
+      "vitest.json": vitestReport({ passed: 10 }),
+      "packages.xml": pytestReport({ tests: 9 }),
+    });
+    expect(result.lines).toContain("pytest: no report");
+    expect(result.status).toBe(1);
+  });
+
   it("fails when a report is missing or a suite broke before its tests ran", () => {
     expect(summarize({ "vitest.json": vitestReport({ passed: 10 }) }).status).toBe(1);
     expect(summarize({ "pytest.xml": pytestReport({ tests: 5 }) }).status).toBe(1);

@@ -2,13 +2,18 @@
 // entirely behind the bridge, and a plain ACA-Py Bob. It connects them, sends
 // basic messages Bob -> Alice -> Bob (Alice auto-replies) and prints progress
 // and a latency summary. `npm start` runs it; `-- --messages 200` for more,
-// `-- --keep-running` to leave everything up for your own curl/admin calls.
+// `-- --keep-running` to leave everything up for your own curl/admin calls,
+// `-- --free-ports` to put acapy-bridge's listeners on free ports instead of
+// bridge.json's 8020/9464/9465 (beside a deployment that holds them).
+// BRIDGE_CLI and ACAPY_BIN run an installed acapy-bridge and aca-py instead of
+// this repository's (scripts/test-packages.sh runs it from the packed packages).
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   AcaPyAdmin,
   AcaPyProcess,
+  acapyBinary,
   BridgeProcess,
   connectAgents,
   freePort,
@@ -21,6 +26,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
 const messages = Number(args[args.indexOf("--messages") + 1]) || 50;
 const keepRunning = args.includes("--keep-running");
+const freePortFlags = args.includes("--free-ports") ? ["--http-port", "0", "--ops-port", "0", "--grpc-port", "0"] : [];
 
 const started = Date.now();
 let step = 0;
@@ -48,6 +54,9 @@ function progress(done: number, total: number): void {
 }
 
 async function main(): Promise<void> {
+  console.log(
+    `      acapy-bridge: ${process.env.BRIDGE_CLI ?? "this repository's build (packages/cli)"}; aca-py: ${acapyBinary()}`,
+  );
   const redis = await RedisServer.start({
     args: readFileSync(join(here, "redis.conf"), "utf8")
       .split("\n")
@@ -61,7 +70,13 @@ async function main(): Promise<void> {
     `Redis ${await redis.cli("info", "server").then((i) => i.match(/redis_version:(\S+)/)?.[1])} on ${redis.url} (AOF on)`,
   );
 
-  const bridge = await BridgeProcess.start("all", ["--config", join(here, "bridge.json"), "--redis-url", redis.url]);
+  const bridge = await BridgeProcess.start("all", [
+    "--config",
+    join(here, "bridge.json"),
+    "--redis-url",
+    redis.url,
+    ...freePortFlags,
+  ]);
   const relayUrl = `http://${bridge.address("http")}`;
   say(
     `acapy-bridge all: DIDComm ${relayUrl}, metrics http://${bridge.address("ops")}/metrics, control ${bridge.address("grpc")}`,

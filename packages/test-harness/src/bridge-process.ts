@@ -5,7 +5,27 @@ import { fileURLToPath } from "node:url";
 import { exited, killChildrenOnExit, trackChild } from "./child-processes.js";
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
-const CLI = join(repoRoot, "packages/cli/bin/acapy-bridge.js");
+const REPO_CLI = join(repoRoot, "packages/cli/bin/acapy-bridge.js");
+
+/**
+ * The acapy-bridge command to start: $BRIDGE_CLI when set, an installed command run as a user runs
+ * it (e.g. node_modules/.bin/acapy-bridge from the packed packages: scripts/test-packages.sh); else
+ * the repo's built CLI under this Node, with $BENCH_BRIDGE_NODE_ARGS, Node flags for a bench
+ * (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). Throws when the command is not there.
+ */
+function bridgeCommand(binScript?: string): { file: string; args: string[] } {
+  const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  if (binScript) return { file: process.execPath, args: [...nodeArgs, binScript] };
+  const installed = process.env.BRIDGE_CLI;
+  if (installed) {
+    if (!existsSync(installed)) throw new Error(`BRIDGE_CLI=${installed} does not exist`);
+    return { file: installed, args: [] };
+  }
+  if (!existsSync(join(repoRoot, "packages/cli/dist/main.js"))) {
+    throw new Error("acapy-bridge is not built: run `npm run build` (npm test does)");
+  }
+  return { file: process.execPath, args: [...nodeArgs, REPO_CLI] };
+}
 
 /** The deliverer's endpoints in tests (sinks, ACA-Py agents) listen on loopback: the target policy must allow it. */
 export const LOOPBACK_OUTBOUND_ALLOW_CIDRS = "127.0.0.0/8,::1/128";
@@ -55,7 +75,7 @@ export class BridgeProcess {
     readonly mode: string,
     private readonly args: string[],
     private readonly env: Record<string, string>,
-    private readonly cli: string,
+    private readonly command: { file: string; args: string[] },
   ) {}
 
   static async start(
@@ -69,10 +89,7 @@ export class BridgeProcess {
     } = {},
   ): Promise<BridgeProcess> {
     killChildrenOnExit();
-    if (!existsSync(join(repoRoot, "packages/cli/dist/main.js"))) {
-      throw new Error("acapy-bridge is not built: run `npm run build` (npm test does)");
-    }
-    const bridge = new BridgeProcess(mode, args, options.env ?? {}, options.cli ?? CLI);
+    const bridge = new BridgeProcess(mode, args, options.env ?? {}, bridgeCommand(options.cli));
     await bridge.launch(options.readyTimeoutMs ?? 30_000);
     return bridge;
   }
@@ -93,9 +110,7 @@ export class BridgeProcess {
   }
 
   private async launch(readyTimeoutMs: number): Promise<void> {
-    // BENCH_BRIDGE_NODE_ARGS: Node flags for the bridge under a bench, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-    const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-    const child = spawn(process.execPath, [...nodeArgs, this.cli, this.mode, ...this.args], {
+    const child = spawn(this.command.file, [...this.command.args, this.mode, ...this.args], {
       env: { ...process.env, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,

@@ -1,9 +1,9 @@
 import { fuzzSeed, seededRandom } from "@acapy-bridge/test-harness";
 import { type DescMessage, fromJson, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
+import { loadTestVectors } from "../../test-fixtures/test-vectors.js";
 import { file_acapy_bridge_v1_envelopes } from "../gen/acapy_bridge/v1/envelopes_pb.js";
 import { decodeEnvelope, EnvelopeDecodeError, encodeEnvelope } from "./envelope-codec.js";
-import { loadTestVectors } from "./test-vectors.js";
 
 const vectors = loadTestVectors();
 const schemas = new Map<string, DescMessage>(file_acapy_bridge_v1_envelopes.messages.map((m) => [m.typeName, m]));

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { loadTestVectors } from "../../test-fixtures/test-vectors.js";
 import { KeyspaceSchema } from "../gen/acapy_bridge/v1/keyspace_pb.js";
 import { KeyError, type KeyName, Keyspace, keySpecs, partitionCountsOf, RedisType } from "./keyspace.js";
 import { hashSlot } from "./partitioning.js";
-import { loadTestVectors } from "./test-vectors.js";
 
 const vectors = loadTestVectors();
 const keyspace = new Keyspace(vectors.prefix, partitionCountsOf(vectors.topology));

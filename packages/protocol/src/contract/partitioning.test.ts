@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { loadTestVectors } from "../../test-fixtures/test-vectors.js";
 import { crc16, hashSlot, partitionOf, partitionTag } from "./partitioning.js";
-import { loadTestVectors } from "./test-vectors.js";
 
 const vectors = loadTestVectors();
 

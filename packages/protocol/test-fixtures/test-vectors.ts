@@ -16,6 +16,6 @@ export interface TestVectors {
 }
 
 export function loadTestVectors(): TestVectors {
-  const path = resolve(dirname(fileURLToPath(import.meta.url)), "../../../../proto/testdata/vectors.json");
+  const path = resolve(dirname(fileURLToPath(import.meta.url)), "../../../proto/testdata/vectors.json");
   return JSON.parse(readFileSync(path, "utf8")) as TestVectors;
 }
