@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { OptionSpec, OptionValue, ParsedOptions } from "@acapy-bridge/operability";
+import { type OptionSpec, OptionsError, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
 
 /**
  * Push notifications to wallets' devices (docs/mediator.md, "Push notifications"): where each
@@ -154,6 +154,15 @@ export const pushOptionSpecs: OptionSpec[] = [
   ),
 ];
 
+/** A credential file's content; an unreadable one names the option and the file, nothing of its content. */
+function readCredential(option: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new OptionsError(`--${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? "unreadable"}`);
+  }
+}
+
 function text(parsed: ParsedOptions, name: string): string | undefined {
   const value: OptionValue | undefined = parsed[name];
   return typeof value === "string" && value.length > 0 ? value : undefined;
@@ -164,15 +173,16 @@ function readServiceAccount(parsed: ParsedOptions): ServiceAccount | undefined {
   const inline = text(parsed, O.fcmServiceAccountJson);
   if (!file && !inline) return undefined;
   const source = file ? `--${O.fcmServiceAccountFile} ${file}` : `--${O.fcmServiceAccountJson}`;
+  const raw = file ? readCredential(O.fcmServiceAccountFile, file) : (inline as string);
   let account: ServiceAccount;
   try {
-    account = JSON.parse(file ? readFileSync(file, "utf8") : (inline as string)) as ServiceAccount;
+    account = JSON.parse(raw) as ServiceAccount;
   } catch (error) {
     // The message names the source, never the content (a private key).
-    throw new Error(`${source}: not a readable JSON service account (${(error as Error).name})`);
+    throw new OptionsError(`${source}: not a readable JSON service account (${(error as Error).name})`);
   }
   if (typeof account.client_email !== "string" || typeof account.private_key !== "string") {
-    throw new Error(`${source}: the service account needs client_email and private_key`);
+    throw new OptionsError(`${source}: the service account needs client_email and private_key`);
   }
   return account;
 }
@@ -189,18 +199,18 @@ export function pushConfigFromOptions(parsed: ParsedOptions): PushConfig {
   const account = readServiceAccount(parsed);
   if (account) {
     const projectId = text(parsed, O.fcmProjectId) ?? account.project_id;
-    if (!projectId) throw new Error(`--${O.fcmProjectId} is needed: the service account names no project_id`);
+    if (!projectId) throw new OptionsError(`--${O.fcmProjectId} is needed: the service account names no project_id`);
     config.fcm = { serviceAccount: account, projectId, baseUrl: text(parsed, O.fcmUrl) ?? FCM_BASE_URL };
   }
 
   const keyFile = text(parsed, O.apnsKeyFile);
-  const key = keyFile ? readFileSync(keyFile, "utf8") : text(parsed, O.apnsKey);
+  const key = keyFile ? readCredential(O.apnsKeyFile, keyFile) : text(parsed, O.apnsKey);
   if (key) {
     const keyId = text(parsed, O.apnsKeyId);
     const teamId = text(parsed, O.apnsTeamId);
     const topic = text(parsed, O.apnsTopic);
     if (!keyId || !teamId || !topic) {
-      throw new Error(`an APNs provider key needs --${O.apnsKeyId}, --${O.apnsTeamId} and --${O.apnsTopic}`);
+      throw new OptionsError(`an APNs provider key needs --${O.apnsKeyId}, --${O.apnsTeamId} and --${O.apnsTopic}`);
     }
     const caFile = text(parsed, O.apnsCaFile);
     config.apns = {
@@ -209,7 +219,7 @@ export function pushConfigFromOptions(parsed: ParsedOptions): PushConfig {
       teamId,
       topic,
       baseUrl: text(parsed, O.apnsUrl) ?? APNS_PRODUCTION_URL,
-      ca: caFile ? readFileSync(caFile, "utf8") : undefined,
+      ca: caFile ? readCredential(O.apnsCaFile, caFile) : undefined,
     };
   }
   return config;
