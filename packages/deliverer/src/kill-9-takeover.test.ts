@@ -12,7 +12,7 @@ import {
   pendingBodiesOf,
   RecordingSink,
 } from "../test-fixtures/deliverer-harness.js";
-import { killed, spawnDeliverer } from "../test-fixtures/spawn-deliverer.js";
+import { killAll, killed, spawnDeliverer } from "../test-fixtures/spawn-deliverer.js";
 
 // Issue 4, "Done when" 4: kill -9 of one of two deliverers while 1,000 messages
 // are queued: all 1,000 arrive, none lost; duplicates counted and reported.
@@ -20,12 +20,7 @@ describe("kill -9 of a deliverer", () => {
   const children: ChildProcess[] = [];
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await killed(child);
-      }
-    }
+    await killAll(children);
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   });
 

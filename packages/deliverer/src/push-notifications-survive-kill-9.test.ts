@@ -9,7 +9,7 @@ import {
   outboundResidue,
 } from "../test-fixtures/deliverer-harness.js";
 import { pushConfigFor, pushJob, registerDevice } from "../test-fixtures/push-jobs.js";
-import { killed, spawnDeliverer } from "../test-fixtures/spawn-deliverer.js";
+import { killAll, killed, spawnDeliverer } from "../test-fixtures/spawn-deliverer.js";
 
 // Issue 17, "Done when" 5: kill -9 of the notifier (the deliverer process) with notifications
 // queued and in its hands: each is sent after another instance takes over, none lost.
@@ -17,12 +17,7 @@ describe("kill -9 of the notifier", () => {
   const children: ChildProcess[] = [];
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await killed(child);
-      }
-    }
+    await killAll(children);
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   });
 

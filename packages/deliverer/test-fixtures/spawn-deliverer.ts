@@ -37,3 +37,13 @@ export function killed(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((r) => child.once("exit", () => r()));
 }
+
+/** `kill -9` of every process still running, for a test's afterAll. */
+export async function killAll(children: readonly ChildProcess[]): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await killed(child);
+    }
+  }
+}

@@ -8,7 +8,7 @@ for the other service).
 
 import logging
 
-from acapy_agent.messaging.base_handler import BaseHandler, BaseResponder, HandlerException, RequestContext
+from acapy_agent.messaging.base_handler import BaseHandler, BaseResponder, RequestContext
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
 from acapy_bridge_shim.push.devices import PushDevices
@@ -20,26 +20,19 @@ from acapy_bridge_shim.push.messages import (
     FcmGetDeviceInfo,
     FcmSetDeviceInfo,
 )
+from acapy_bridge_shim.wallet_protocols import connected_runtime, reply_in_thread, sender_wallet_key
 
 LOGGER = logging.getLogger(__name__)
 
 
 async def _devices(context: RequestContext) -> PushDevices:
-    from acapy_bridge_shim.runtime import BridgeRuntime
-
-    runtime = context.inject_or(BridgeRuntime)
-    if runtime is None:
-        raise HandlerException("acapy-bridge: no BridgeRuntime (is --plugin acapy_bridge_shim loaded?)")
-    await runtime.connect()
+    runtime = await connected_runtime(context)
     assert runtime.push_devices is not None  # set by connect()
     return runtime.push_devices
 
 
 def _wallet_key(context: RequestContext) -> str:
-    sender = context.message_receipt.sender_verkey if context.message_receipt else None
-    if not sender:
-        raise HandlerException(f"{context.message._type}: not authcrypted; no wallet to register a device for")
-    return sender
+    return sender_wallet_key(context, "register a device for")
 
 
 def _connection_id(context: RequestContext) -> str:
@@ -71,11 +64,6 @@ async def _device_for(context: RequestContext, platform: pb.PushPlatform) -> pb.
     return device if device is not None and device.platform == platform else None
 
 
-async def _reply(context: RequestContext, responder: BaseResponder, reply) -> None:
-    reply.assign_thread_from(context.message)
-    await responder.send_reply(reply)
-
-
 class FcmSetDeviceInfoHandler(BaseHandler):
     async def handle(self, context: RequestContext, responder: BaseResponder):
         assert isinstance(context.message, FcmSetDeviceInfo)
@@ -90,7 +78,7 @@ class FcmGetDeviceInfoHandler(BaseHandler):
             device_token=device.token if device else None,
             device_platform=(device.device_platform or None) if device else None,
         )
-        await _reply(context, responder, reply)
+        await reply_in_thread(context, responder, reply)
 
 
 class ApnsSetDeviceInfoHandler(BaseHandler):
@@ -103,4 +91,4 @@ class ApnsGetDeviceInfoHandler(BaseHandler):
     async def handle(self, context: RequestContext, responder: BaseResponder):
         assert isinstance(context.message, ApnsGetDeviceInfo)
         device = await _device_for(context, pb.PUSH_PLATFORM_APNS)
-        await _reply(context, responder, ApnsDeviceInfo(device_token=device.token if device else None))
+        await reply_in_thread(context, responder, ApnsDeviceInfo(device_token=device.token if device else None))

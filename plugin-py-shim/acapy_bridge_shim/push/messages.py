@@ -4,24 +4,16 @@
 the wallet's notifications off, a `device-info` with none says none is registered.
 """
 
-from acapy_agent.messaging.agent_message import AgentMessage, AgentMessageSchema
-from marshmallow import EXCLUDE, fields
+from functools import partial
+
+from acapy_agent.messaging.agent_message import AgentMessage
+from marshmallow import fields
 
 from acapy_bridge_shim.push import message_types as types
+from acapy_bridge_shim.wallet_protocols import LenientSchema as _PushSchema
+from acapy_bridge_shim.wallet_protocols import message_meta
 
-HANDLERS = "acapy_bridge_shim.push.handlers"
-
-
-def _meta(name: str, message_type: str, handler: str | None = None):
-    attributes = {"message_type": message_type, "schema_class": f"{name}Schema"}
-    if handler:
-        attributes["handler_class"] = f"{HANDLERS}.{handler}"
-    return type("Meta", (), attributes)
-
-
-class _PushSchema(AgentMessageSchema):
-    class Meta:
-        unknown = EXCLUDE
+_meta = partial(message_meta, "acapy_bridge_shim.push.handlers")
 
 
 class _DeviceMessage(AgentMessage):
