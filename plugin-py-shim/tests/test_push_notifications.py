@@ -259,3 +259,14 @@ async def test_a_zero_window_turns_notifications_off(redis_server, profile):
         assert await off.push_jobs(wallet) == []
     finally:
         await off.runtime.close()
+
+
+async def test_a_wallet_that_collects_with_pickup_2_is_notified_too_when_offline(instances):
+    a, _ = instances
+    wallet = wallet_key()
+    await a.handle(FcmSetDeviceInfoHandler, FcmSetDeviceInfo(device_token="fcm-8"), sender=wallet)
+    pickup = pb.WalletPickup(version=2, updated_at_ms=int(time.time() * 1000))
+    await a.runtime.client.set(a.runtime.keyspace.key("wallet_pickup", recipient=wallet), pickup.SerializeToString())
+    assert [await a.offer(wallet, n) for n in range(2)] == ["mailbox", "mailbox"]
+    [job] = await a.push_jobs(wallet)
+    assert decode_envelope(pb.PushNotification, job.body).mailbox_depth == 1
