@@ -1,5 +1,4 @@
 import { JWT } from "google-auth-library";
-import type { AttemptOutcome } from "./failure-policy.js";
 import type { HttpDelivery } from "./http-delivery.js";
 import { GOOGLE_TOKEN_URI, type PushConfig } from "./push-options.js";
 import {
@@ -27,31 +26,16 @@ type FcmConfig = NonNullable<PushConfig["fcm"]>;
  */
 export class FcmSender implements PushSender {
   readonly via = "fcm";
-  private readonly auth: JWT;
+  private auth: JWT;
   private readonly origin: string;
   private readonly path: string;
 
   constructor(
-    config: FcmConfig,
+    private readonly config: FcmConfig,
     private readonly content: PushContent,
     private readonly http: HttpDelivery,
   ) {
-    const account = config.serviceAccount;
-    this.auth = new JWT({
-      email: account.client_email,
-      key: account.private_key,
-      keyId: account.private_key_id,
-      scopes: [FCM_SCOPE],
-    });
-    const tokenUri = account.token_uri ?? GOOGLE_TOKEN_URI;
-    if (tokenUri !== GOOGLE_TOKEN_URI) {
-      this.auth.transporter.interceptors.request.add({
-        resolved: async (options) => {
-          if (String(options.url) === GOOGLE_TOKEN_URI) options.url = new URL(tokenUri);
-          return options;
-        },
-      });
-    }
+    this.auth = this.authClient();
     const base = new URL(config.baseUrl);
     this.origin = base.origin;
     this.path = `${base.pathname.replace(/\/$/, "")}/v1/projects/${encodeURIComponent(config.projectId)}/messages:send`;
@@ -73,7 +57,33 @@ export class FcmSender implements PushSender {
       body: Buffer.from(JSON.stringify(this.message(target))),
       headers: { authorization: `Bearer ${accessToken}` },
     });
-    return { outcome: withRetriedAuth(outcome), unregistered: !outcome.ok && outcome.status === UNREGISTERED_STATUS };
+    if (!outcome.ok && outcome.status === 401) {
+      // The access token was refused (revoked, or expired early): the next attempt makes a new grant.
+      this.auth = this.authClient();
+      return { outcome: { ...outcome, retryable: true }, unregistered: false };
+    }
+    return { outcome, unregistered: !outcome.ok && outcome.status === UNREGISTERED_STATUS };
+  }
+
+  /** A client with no token yet: the first getAccessToken makes the grant. */
+  private authClient(): JWT {
+    const account = this.config.serviceAccount;
+    const auth = new JWT({
+      email: account.client_email,
+      key: account.private_key,
+      keyId: account.private_key_id,
+      scopes: [FCM_SCOPE],
+    });
+    const tokenUri = account.token_uri ?? GOOGLE_TOKEN_URI;
+    if (tokenUri !== GOOGLE_TOKEN_URI) {
+      auth.transporter.interceptors.request.add({
+        resolved: async (options) => {
+          if (String(options.url) === GOOGLE_TOKEN_URI) options.url = new URL(tokenUri);
+          return options;
+        },
+      });
+    }
+    return auth;
   }
 
   /** The v1 message: a visible notification, high priority, and the wake-up data. */
@@ -90,10 +100,4 @@ export class FcmSender implements PushSender {
   }
 
   async close(): Promise<void> {}
-}
-
-/** A 401 means the access token was refused (revoked, expired early): a fresh one may pass. */
-function withRetriedAuth(outcome: AttemptOutcome): AttemptOutcome {
-  if (!outcome.ok && outcome.status === 401) return { ...outcome, retryable: true };
-  return outcome;
 }

@@ -86,6 +86,20 @@ describe("push notifications from the deliverer", () => {
     expect(fcm.sentTo("fcm-token-1")).toHaveLength(1);
   });
 
+  it("makes a new OAuth2 grant when FCM refuses the access token (401), and sends", async () => {
+    const { client, keyspace, notify } = await bed("push-fcm-401", pushConfigFor({ fcm }));
+    await notify("wallet-401-a", "fcm", "fcm-401-a");
+    await waitFor("the first send", () => fcm.sentTo("fcm-401-a").length === 1);
+    const grants = fcm.issued.size;
+    fcm.issued.clear(); // every token issued so far is revoked
+    await notify("wallet-401-b", "fcm", "fcm-401-b");
+    await waitFor("the send after a new grant", () => fcm.sentTo("fcm-401-b").length === 1);
+    expect(fcm.issued.size).toBe(1);
+    expect(grants).toBeGreaterThanOrEqual(1);
+    await settled(client, keyspace);
+    expect(await readOutboundDeadLetters(client, keyspace)).toEqual([]);
+  });
+
   it("sends APNs over HTTP/2 with an ES256 provider token and the apns-topic, push type and priority headers", async () => {
     const { client, keyspace, notify } = await bed("push-apns", pushConfigFor({ apns }));
     await notify("wallet-apns-1", "apns", "a1b2c3");
