@@ -233,7 +233,8 @@ class WalletRouter:
             if await self.liveness.alive(route.relay_id) and await self.push(route, message):
                 self.stats["pushed_live"] += 1
                 return "live"
-            offered = await self._offer(key, encoded, live=False)
+            # The session's relay is gone: for a push notification the wallet is offline.
+            offered = await self._offer(key, encoded, live=False, route_dead=True)
             if offered[0] in ("MBOX", "PICKUP") and offered[-1]:
                 await self._notify(key, offered[-1], offered[1])
         if offered[0] == "FULL":
@@ -250,7 +251,7 @@ class WalletRouter:
                 self._spawn_drain(key, route)
         return "mailbox"
 
-    async def _offer(self, key: str, encoded: bytes, *, live: bool) -> MailboxOfferReply:
+    async def _offer(self, key: str, encoded: bytes, *, live: bool, route_dead: bool = False) -> MailboxOfferReply:
         return await self._scripts.mailbox_offer(
             route=self.route_key(key),
             mailbox=self.mailbox_key(key),
@@ -259,7 +260,7 @@ class WalletRouter:
             pickup=self._keyspace.key("wallet_pickup", recipient=key),
             message=encoded,
             cap=self._settings.max_messages,
-            live="1" if live else "0",
+            live="1" if live else ("dead" if route_dead else "0"),
             push_window_ms=self._push_window_ms,
         )
 

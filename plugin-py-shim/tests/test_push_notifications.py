@@ -270,3 +270,13 @@ async def test_a_wallet_that_collects_with_pickup_2_is_notified_too_when_offline
     assert [await a.offer(wallet, n) for n in range(2)] == ["mailbox", "mailbox"]
     [job] = await a.push_jobs(wallet)
     assert decode_envelope(pb.PushNotification, job.body).mailbox_depth == 1
+
+
+async def test_a_wallet_whose_session_relay_died_counts_as_offline(instances):
+    a, _ = instances
+    wallet = wallet_key()
+    await a.handle(FcmSetDeviceInfoHandler, FcmSetDeviceInfo(device_token="fcm-9"), sender=wallet)
+    await a.runtime.wallets.register_route(wallet, "relay-without-heartbeat", "s-1", 1_000)
+    assert await a.offer(wallet, 1) == "mailbox"
+    [job] = await a.push_jobs(wallet)
+    assert decode_envelope(pb.PushNotification, job.body).wallet_key == wallet

@@ -6,7 +6,7 @@
 --! key pickup?  the wallet's `wallet_pickup` key (same slot)
 --! arg message bytes  encoded WalletMessage
 --! arg cap int  mailbox cap (0 = none)
---! arg live string  "1" = the caller may deliver live (route present and the mailbox empty), "0" = mailbox only
+--! arg live string  "1" = the caller may deliver live (route present and the mailbox empty), "0" = mailbox only, "dead" = mailbox only and the route names a dead relay
 --! arg push_window_ms int?  coalescing window of push notifications; absent or 0 = decide on none
 --! reply LIVE route:bytes  nothing written: the caller pushes to the relay
 --! reply MBOX depth:int route:bytes push:bytes  appended; route is empty without a session
@@ -16,7 +16,8 @@
 -- always appended (never LIVE) and the answer carries the pickup state for the caller's
 -- decision on a live `delivery`.
 -- `push` is the wallet's device (the `wallet_push_device` value) when the caller is to send it a
--- push notification: the message was appended, the wallet has no session (no route), it
+-- push notification: the message was appended, the wallet has no session (no route, or one the
+-- caller found dead: `live` = "dead"), it
 -- registered a device, and no notification was decided within the window (which this starts).
 -- Otherwise it is empty. On the online path it costs nothing: a route present skips the reads.
 local route = redis.call("GET", KEYS[1])
@@ -32,7 +33,7 @@ end
 depth = redis.call("RPUSH", KEYS[2], ARGV[1])
 local push = ""
 local window_ms = tonumber(ARGV[4] or "0")
-if not route and window_ms > 0 then
+if (not route or ARGV[3] == "dead") and window_ms > 0 then
   local device = redis.call("GET", KEYS[3])
   if device and redis.call("SET", KEYS[4], "1", "NX", "PX", window_ms) then
     push = device
