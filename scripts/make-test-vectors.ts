@@ -24,6 +24,8 @@ import {
   keySpecs,
   OutboundJobSchema,
   ParkedJobSchema,
+  PushNotificationSchema,
+  PushPlatform,
   partitionCountsOf,
   partitionOf,
   partitionTag,
@@ -33,6 +35,7 @@ import {
   Transport,
   WalletMessageSchema,
   WalletPickupSchema,
+  WalletPushDeviceSchema,
   WalletRouteSchema,
 } from "../packages/protocol/src/index.js";
 
@@ -109,6 +112,24 @@ const samples: [DescMessage, unknown][] = [
       liveDelivery: true,
       liveSession: { relayId: "relay-a", socketId: "s-9", epoch: 17n, registeredAtMs: 1732780800000n },
       updatedAtMs: 1732780800000n,
+    }),
+  ],
+  [
+    WalletPushDeviceSchema,
+    create(WalletPushDeviceSchema, {
+      platform: PushPlatform.FCM,
+      token: "fcm-token-1",
+      devicePlatform: "android",
+      connectionId: "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+      setAtMs: 1732780800000n,
+    }),
+  ],
+  [
+    PushNotificationSchema,
+    create(PushNotificationSchema, {
+      walletKey: "8HH5gYEeNc3z7PYXmd54d4x6qAfCNrqQqEB3nS7Zfu7K",
+      device: new Uint8Array([8, 1, 18, 1, 116]),
+      mailboxDepth: 3n,
     }),
   ],
   [OutboundJobSchema, outboundJob],

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs Credo-ts 0.5.19, the framework most mobile wallets run on, for the interop tests in
-# interop/credo (its own package, outside the npm workspaces):
+# interop/credo (its own package, outside the npm workspaces), with @credo-ts/push-notifications
+# 0.7.1 (its peer range is @credo-ts/core ^0.5.0: the push-notifications-fcm/apns modules wallets on
+# Credo 0.5 register their device token with):
 #   1. npm ci --ignore-scripts: the Askar wrapper's install script downloads its native library
 #      from outside the package registries, which fails offline;
 #   2. @2060.io/ref-napi and @2060.io/ffi-napi built with npm's bundled node-gyp against the

@@ -42,3 +42,7 @@ async def setup(context) -> None:
         from acapy_bridge_shim.pickup import register_pickup_protocols
 
         register_pickup_protocols(context)
+        if runtime.config.mailbox.push_window_s > 0:
+            from acapy_bridge_shim.push import register_push_protocols
+
+            register_push_protocols(context)

@@ -75,6 +75,10 @@ class MailboxSettings:
     relay_liveness_cache_s: float = 2.0
     # Mailbox messages moved to the relay per drain step (the contract's, as the relays').
     drain_batch: int = keyspace_pb2.MAILBOX_DRAIN_BATCH
+    # Push notifications (push-notifications-fcm/apns device info, docs/mediator.md): at most one per
+    # wallet within this window, for a message that lands in the mailbox of a wallet without a
+    # session. 0 = off (the device-info protocols are not offered either).
+    push_window_s: int = 30
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,7 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
             "mailbox.", mailbox_raw, "relay_liveness_cache_s", d_mb.relay_liveness_cache_s
         ),
         drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
+        push_window_s=_positive_int("mailbox.", mailbox_raw, "push_window_s", d_mb.push_window_s, allow_zero=True),
     )
     return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
 

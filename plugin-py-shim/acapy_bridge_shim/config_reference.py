@@ -57,6 +57,9 @@ MEANINGS: dict[str, str] = {
     "mailbox.ttl_s": "a mailbox message older than this becomes a dead letter `EXPIRED` instead of being delivered",
     "mailbox.relay_liveness_cache_s": "how long a relay's liveness answer is reused when routing to a wallet's session",
     "mailbox.drain_batch": "mailbox messages moved to the relay per drain step",
+    "mailbox.push_window_s": "push notifications to wallets without a session: at most one per wallet within this"
+    " window; 0 = off, and the push-notifications-fcm/apns device-info protocols are not offered"
+    " ([docs/mediator.md](../docs/mediator.md#push-notifications))",
 }
 
 # Defaults that are no single value.

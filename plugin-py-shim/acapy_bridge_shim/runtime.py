@@ -15,6 +15,8 @@ from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
 from acapy_bridge_shim.inbound_consumer import InboundConsumer
 from acapy_bridge_shim.pickup.mailbox import PickupMailbox
+from acapy_bridge_shim.push.devices import PushDevices
+from acapy_bridge_shim.push.notifications import PushJobs
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
@@ -32,6 +34,7 @@ class BridgeRuntime:
         self.membership: Membership | None = None
         self.wallets: WalletRouter | None = None
         self.pickup: PickupMailbox | None = None  # Message Pickup's view of the wallet mailboxes
+        self.push_devices: PushDevices | None = None  # wallets' push devices (device-info protocols)
         # The inbound transport's consumer, stopped before the heartbeat member goes (see stop_inbound).
         self.inbound: InboundConsumer | None = None
         self._lock = asyncio.Lock()
@@ -68,8 +71,14 @@ class BridgeRuntime:
                 keyspace=keyspace,
                 settings=self.config.mailbox,
                 instance_id=self.instance_id,
+                push=PushJobs(
+                    scripts=scripts, keyspace=keyspace, settings=self.config.outbound, instance_id=self.instance_id
+                )
+                if self.config.mailbox.push_window_s > 0
+                else None,
             )
             self.pickup = self.wallets.pickup
+            self.push_devices = PushDevices(client=client, keyspace=keyspace)
             LOGGER.info(
                 "acapy-bridge shim %s connected to %s (prefix %s)",
                 self.instance_id,

@@ -39,6 +39,7 @@ from acapy_bridge.v1 import keyspace_pb2
 from acapy_bridge.v1.lua_scripts import MailboxOfferReply
 from acapy_bridge_shim.config import MailboxSettings
 from acapy_bridge_shim.pickup.mailbox import PickupMailbox
+from acapy_bridge_shim.push.notifications import PushJobs
 
 LOGGER = logging.getLogger(__name__)
 
@@ -87,8 +88,20 @@ class RelayLiveness:
 
 
 class WalletRouter:
-    def __init__(self, *, client, scripts: Scripts, keyspace: Keyspace, settings: MailboxSettings, instance_id: str):
+    def __init__(
+        self,
+        *,
+        client,
+        scripts: Scripts,
+        keyspace: Keyspace,
+        settings: MailboxSettings,
+        instance_id: str,
+        push: PushJobs | None = None,
+    ):
         self._client = client
+        # Where the notifications `mailbox_offer` decides on go; None (or a 0 window): decide on none.
+        self._push = push
+        self._push_window_ms = settings.push_window_s * 1000 if push is not None else 0
         self._scripts = scripts
         self._keyspace = keyspace
         self._settings = settings
@@ -113,6 +126,7 @@ class WalletRouter:
             "pickup_pushed_live": 0,
             "pickup_live_already_sent": 0,
             "pickup_drains_skipped": 0,
+            "push_notifications": 0,
         }
         # Message Pickup 2.0's view of the same mailboxes (acknowledged in place, live deliveries).
         self.pickup = PickupMailbox(self, client=client, scripts=scripts, keyspace=keyspace)
@@ -204,6 +218,8 @@ class WalletRouter:
         key = message.recipient_key
         encoded = encode_envelope(message)
         offered = await self._offer(key, encoded, live=True)
+        if offered[0] in ("MBOX", "PICKUP") and offered[-1]:
+            await self._notify(key, offered[-1], offered[1])
         if offered[0] == "PICKUP":
             self.stats["mailbox_pushed"] += 1
             await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
@@ -217,7 +233,10 @@ class WalletRouter:
             if await self.liveness.alive(route.relay_id) and await self.push(route, message):
                 self.stats["pushed_live"] += 1
                 return "live"
-            offered = await self._offer(key, encoded, live=False)
+            # The session's relay is gone: for a push notification the wallet is offline.
+            offered = await self._offer(key, encoded, live=False, route_dead=True)
+            if offered[0] in ("MBOX", "PICKUP") and offered[-1]:
+                await self._notify(key, offered[-1], offered[1])
         if offered[0] == "FULL":
             await self.dead_letter(message, pb.DEAD_LETTER_REASON_MAILBOX_FULL, f"mailbox holds {offered[1]} messages")
             return "dead_letter"
@@ -232,15 +251,24 @@ class WalletRouter:
                 self._spawn_drain(key, route)
         return "mailbox"
 
-    async def _offer(self, key: str, encoded: bytes, *, live: bool) -> MailboxOfferReply:
+    async def _offer(self, key: str, encoded: bytes, *, live: bool, route_dead: bool = False) -> MailboxOfferReply:
         return await self._scripts.mailbox_offer(
             route=self.route_key(key),
             mailbox=self.mailbox_key(key),
+            push_device=self._keyspace.key("wallet_push_device", recipient=key),
+            push_window=self._keyspace.key("wallet_push_window", recipient=key),
             pickup=self._keyspace.key("wallet_pickup", recipient=key),
             message=encoded,
             cap=self._settings.max_messages,
-            live="1" if live else "0",
+            live="1" if live else ("dead" if route_dead else "0"),
+            push_window_ms=self._push_window_ms,
         )
+
+    async def _notify(self, key: str, device: bytes, depth: int) -> None:
+        """The offer decided on a push notification (the wallet has no session): queue it; never raises."""
+        if self._push is not None:
+            self.stats["push_notifications"] += 1
+            await self._push.notify(key, device, depth)
 
     async def push(self, route: pb.WalletRoute, message: pb.WalletMessage, hop: int = 0) -> bool:
         """SocketPush to the route's relay inbox; False if that inbox is gone (relay dead and cleaned up)."""

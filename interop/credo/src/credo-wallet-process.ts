@@ -20,6 +20,12 @@ import {
   WsOutboundTransport,
 } from "@credo-ts/core";
 import { agentDependencies } from "@credo-ts/node";
+import {
+  type PushNotificationsApnsApi,
+  PushNotificationsApnsModule,
+  type PushNotificationsFcmApi,
+  PushNotificationsFcmModule,
+} from "@credo-ts/push-notifications";
 import { ariesAskar } from "@hyperledger/aries-askar-nodejs";
 
 export interface WalletSettings {
@@ -37,6 +43,7 @@ export type WalletCommand =
   | { command: "acceptInvitation"; invitationUrl: string }
   | { command: "pickupMessages"; timeoutMs: number }
   | { command: "mediatorConnection" }
+  | { command: "setPushDevice"; service: "fcm" | "apns"; token: string | null; devicePlatform?: string }
   | { command: "holdReceipts" }
   | { command: "releaseReceipts" }
   | { command: "stop" };
@@ -96,6 +103,9 @@ function buildAgent(s: WalletSettings): Agent {
         mediatorPickupStrategy: MediatorPickupStrategy[s.pickupStrategy],
         mediatorPollingInterval: s.pollingIntervalMs ?? 1_000,
       }),
+      // Aries RFC 0734 / 0699: the device token the mediator wakes the app with.
+      pushNotificationsFcm: new PushNotificationsFcmModule(),
+      pushNotificationsApns: new PushNotificationsApnsModule(),
     },
   });
   // Sees each pickup delivery after Credo processed it; can hold back its `messages-received`, so
@@ -170,6 +180,22 @@ async function run(command: WalletCommand): Promise<unknown> {
     }
     case "mediatorConnection":
       return { connectionId: await mediatorConnectionId() };
+    case "setPushDevice": {
+      const connectionId = await mediatorConnectionId();
+      const modules = current().modules as unknown as {
+        pushNotificationsFcm: PushNotificationsFcmApi;
+        pushNotificationsApns: PushNotificationsApnsApi;
+      };
+      if (command.service === "fcm") {
+        await modules.pushNotificationsFcm.setDeviceInfo(connectionId, {
+          deviceToken: command.token,
+          devicePlatform: command.token ? (command.devicePlatform ?? "android") : null,
+        });
+      } else {
+        await modules.pushNotificationsApns.setDeviceInfo(connectionId, { deviceToken: command.token });
+      }
+      return {};
+    }
     case "holdReceipts":
       heldReceipts = [];
       return {};

@@ -148,6 +148,14 @@ export class CredoWallet {
     return completedInMs;
   }
 
+  /**
+   * Registers the app's device token with the mediator (push-notifications-fcm / -apns
+   * `set-device-info`, Credo's @credo-ts/push-notifications); null turns notifications off.
+   */
+  setPushDevice(service: "fcm" | "apns", token: string | null, devicePlatform?: string): Promise<unknown> {
+    return this.request({ command: "setPushDevice", service, token, devicePlatform });
+  }
+
   /** From now on the wallet processes deliveries but sends no `messages-received` for them. */
   holdReceipts(): Promise<unknown> {
     return this.request({ command: "holdReceipts" });

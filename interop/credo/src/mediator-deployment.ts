@@ -9,6 +9,8 @@ import {
   partitionCountsOf,
   type WalletPickup,
   WalletPickupSchema,
+  type WalletPushDevice,
+  WalletPushDeviceSchema,
   type WalletRoute,
   WalletRouteSchema,
 } from "@acapy-bridge/protocol";
@@ -155,25 +157,31 @@ export class CredoMediatorDeployment {
     );
   }
 
-  /** `relays` relay processes behind one load balancer, `mediators` ACA-Py mediators on one PostgreSQL wallet. */
+  private bridgeArgs(mode: "relay" | "deliverer", instanceId?: string, extra: string[] = []): string[] {
+    return loopbackBridgeArgs(mode, this.redisUrl, this.prefix, [
+      "--inbound-partitions",
+      String(INBOUND_PARTITIONS),
+      ...(mode === "relay" ? RELAY_FLAGS : []),
+      ...(instanceId ? ["--instance-id", instanceId] : []),
+      ...extra,
+    ]);
+  }
+
+  /**
+   * `relays` relay processes behind one load balancer, `mediators` ACA-Py mediators on one PostgreSQL
+   * wallet; `delivererArgs`: more flags for the deliverer (push notification services).
+   */
   static async start(
     redisUrl: string,
-    options: { relays: number; mediators: number },
+    options: { relays: number; mediators: number; delivererArgs?: string[] },
   ): Promise<CredoMediatorDeployment> {
     const d = new CredoMediatorDeployment(redisUrl);
     try {
       d.relayIds.push(...Array.from({ length: options.relays }, (_, i) => `relay-${i}-${randomUUID().slice(0, 8)}`));
-      const bridgeArgs = (mode: "relay" | "deliverer", instanceId?: string) =>
-        loopbackBridgeArgs(mode, redisUrl, d.prefix, [
-          "--inbound-partitions",
-          String(INBOUND_PARTITIONS),
-          ...(mode === "relay" ? RELAY_FLAGS : []),
-          ...(instanceId ? ["--instance-id", instanceId] : []),
-        ]);
       const [postgres, deliverer, ...relays] = await Promise.all([
         PostgresServer.start(),
-        BridgeProcess.start("deliverer", bridgeArgs("deliverer")),
-        ...d.relayIds.map((id) => BridgeProcess.start("relay", bridgeArgs("relay", id))),
+        BridgeProcess.start("deliverer", d.bridgeArgs("deliverer", undefined, options.delivererArgs)),
+        ...d.relayIds.map((id) => BridgeProcess.start("relay", d.bridgeArgs("relay", id))),
       ]);
       d.postgres = postgres;
       d.deliverer = deliverer;
@@ -194,6 +202,14 @@ export class CredoMediatorDeployment {
       throw error;
     }
     return d;
+  }
+
+  /** Stops the deliverer (`kill -9` when `killed`) and starts another instance with `delivererArgs`. */
+  async replaceDeliverer(delivererArgs: string[], how: "stop" | "kill" = "stop"): Promise<BridgeProcess> {
+    if (how === "kill") await this.deliverer?.kill();
+    else await this.deliverer?.stop();
+    this.deliverer = await BridgeProcess.start("deliverer", this.bridgeArgs("deliverer", undefined, delivererArgs));
+    return this.deliverer;
   }
 
   mediatorAdmin(index = 0): AcaPyAdmin {
@@ -221,6 +237,24 @@ export class CredoMediatorDeployment {
     const keys = await redis.keys(this.keyspace.key("walletPickup", { recipient: "*" }));
     const values = await Promise.all(keys.map((key) => redis.getBuffer(key)));
     return values.filter((v): v is Buffer => v !== null).map((v) => decodeEnvelope(WalletPickupSchema, v));
+  }
+
+  /** The push devices wallets registered (set-device-info), by wallet key. */
+  async pushDevices(redis: Redis): Promise<Map<string, WalletPushDevice>> {
+    const pattern = this.keyspace.key("walletPushDevice", { recipient: "*" });
+    const keys = await redis.keys(pattern);
+    const devices = new Map<string, WalletPushDevice>();
+    for (const key of keys) {
+      const value = await redis.getBuffer(key);
+      const wallet = /\{w:(.*)\}/.exec(key)?.[1];
+      if (value && wallet) devices.set(wallet, decodeEnvelope(WalletPushDeviceSchema, value));
+    }
+    return devices;
+  }
+
+  /** Messages waiting in one wallet's mailbox. */
+  mailboxDepth(redis: Redis, walletKey: string): Promise<number> {
+    return redis.llen(this.keyspace.key("walletMailbox", { recipient: walletKey }));
   }
 
   /** The live routes of all wallets: which relay holds each wallet's socket. */

@@ -27,6 +27,8 @@ export interface DelivererMetrics {
    * partition waits meanwhile, usually behind one slow but answering endpoint.
    */
   readingPausedSeconds: Counter<"partition">;
+  /** Push notification attempts by platform (fcm, apns), where they went (fcm, apns, webhook) and result. */
+  pushNotifications: Counter<"platform" | "via" | "result">;
 }
 
 export function createDelivererMetrics(registry: Registry): DelivererMetrics {
@@ -108,6 +110,12 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
       name: "acapy_bridge_deliverer_reading_paused_seconds_total",
       help: "Seconds an owned outbound partition's reading waited for room in its buffer (--delivery-partition-buffer)",
       labelNames: ["partition"],
+      registers,
+    }),
+    pushNotifications: new Counter({
+      name: "acapy_bridge_push_notifications_total",
+      help: "Push notification attempts by platform, by what they went through (fcm, apns, webhook, none) and result (sent, failed, unregistered, not_configured, platform_off)",
+      labelNames: ["platform", "via", "result"],
       registers,
     }),
   };

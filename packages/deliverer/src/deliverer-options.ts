@@ -1,5 +1,6 @@
 import { check, type OptionSpec, type OptionValue, type ParsedOptions } from "@acapy-bridge/operability";
 import { keySpecs } from "@acapy-bridge/protocol";
+import { DEFAULT_PUSH_CONFIG, type PushConfig, pushConfigFromOptions, pushOptionSpecs } from "./push-options.js";
 import { cidrProblem } from "./target-policy.js";
 
 function rule<T extends OptionValue>(validate: (value: T) => string | undefined): OptionSpec["validate"] {
@@ -49,6 +50,8 @@ export interface DelivererConfig {
    * (loopback, private, link-local, ...: see target-policy.ts). Empty: public addresses only.
    */
   outboundAllowCidrs: string[];
+  /** Push notifications to wallets' devices (push-options.ts). */
+  push: PushConfig;
 }
 
 export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
@@ -71,6 +74,7 @@ export const DEFAULT_DELIVERER_CONFIG: DelivererConfig = {
   wsIdleMs: 30_000,
   ackLingerMs: 20,
   outboundAllowCidrs: [],
+  push: DEFAULT_PUSH_CONFIG,
 };
 
 const d = DEFAULT_DELIVERER_CONFIG;
@@ -185,6 +189,7 @@ export const delivererOptionSpecs: OptionSpec[] = [
       return undefined;
     }),
   },
+  ...pushOptionSpecs,
 ];
 
 /** Builds the deliverer's config from parsed options; absent options take the defaults. */
@@ -196,5 +201,6 @@ export function delivererConfigFromOptions(parsed: ParsedOptions): DelivererConf
   }
   const allow = parsed[OUTBOUND_ALLOW_CIDRS];
   if (Array.isArray(allow)) config.outboundAllowCidrs = allow;
+  config.push = pushConfigFromOptions(parsed);
   return config;
 }

@@ -3,6 +3,7 @@ import { KeyedSemaphore, Semaphore } from "./concurrency-limit.js";
 import type { DelivererConfig } from "./deliverer-options.js";
 import { type AttemptOutcome, checkEndpoint, type EndpointKind, targetRefused } from "./failure-policy.js";
 import { HttpDelivery } from "./http-delivery.js";
+import type { PushDelivery } from "./push-delivery.js";
 import { type FilteringLookup, TargetPolicy } from "./target-policy.js";
 import { WebSocketDelivery } from "./websocket-delivery.js";
 
@@ -70,7 +71,11 @@ export class EndpointDelivery {
   /** Parsing a URL costs about as much as the rest of a job's bookkeeping; most jobs go to few endpoints. */
   private readonly endpoints = new Map<string, ResolvedEndpoint>();
 
-  constructor(private readonly config: DelivererConfig) {
+  constructor(
+    private readonly config: DelivererConfig,
+    /** Push notification jobs (JobKind.PUSH); without it they are dead-lettered UNSUPPORTED_SCHEME. */
+    private readonly push?: PushDelivery,
+  ) {
     this.policy = TargetPolicy.allowing(config.outboundAllowCidrs);
     this.agents = new Transports(config, this.policy.lookup);
     this.global = new Semaphore(config.concurrency);
@@ -82,6 +87,7 @@ export class EndpointDelivery {
   }
 
   deliver(job: OutboundJob): Promise<AttemptOutcome> {
+    if (job.kind === JobKind.PUSH && this.push) return this.pushWithSlot(this.push, job);
     const endpoint = this.resolve(job.endpoint);
     if (!endpoint.ok) return Promise.resolve(endpoint.outcome);
     const webhook = job.kind === JobKind.WEBHOOK;
@@ -95,6 +101,16 @@ export class EndpointDelivery {
       .take(endpoint.origin)
       .then(() => this.global.take())
       .then(() => this.send(endpoint, job));
+  }
+
+  /** A push notification holds a global slot (the push service's own connection limits the rest). */
+  private async pushWithSlot(push: PushDelivery, job: OutboundJob): Promise<AttemptOutcome> {
+    if (!this.global.tryTake()) await this.global.take();
+    try {
+      return await push.deliver(job);
+    } finally {
+      this.global.release();
+    }
   }
 
   /** Sends while holding both slots, and releases them with the outcome. */
@@ -158,6 +174,6 @@ export class EndpointDelivery {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.agents.close(), this.webhooks?.close()]);
+    await Promise.all([this.agents.close(), this.webhooks?.close(), this.push?.close()]);
   }
 }

@@ -5,6 +5,7 @@ import { maskedEndpoint } from "./masked-endpoint.js";
 import type { TargetCategory } from "./target-policy.js";
 
 function kindLabel(job: OutboundJob | undefined): string {
+  if (job?.kind === JobKind.PUSH) return "push";
   return job?.kind === JobKind.WEBHOOK ? "webhook" : "didcomm";
 }
 

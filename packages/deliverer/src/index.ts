@@ -17,4 +17,13 @@ export {
   retryDelayMs,
 } from "./failure-policy.js";
 export { rendezvousOwner } from "./partition-ownership.js";
+export {
+  APNS_PRODUCTION_URL,
+  APNS_SANDBOX_URL,
+  DEFAULT_PUSH_CONFIG,
+  type PushConfig,
+  pushConfigFromOptions,
+  pushOptionSpecs,
+  type ServiceAccount,
+} from "./push-options.js";
 export { DELIVERER_ROLE, type RunningDeliverer, startDeliverer } from "./start-deliverer.js";

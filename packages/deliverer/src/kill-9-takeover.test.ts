@@ -1,6 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
@@ -14,39 +12,7 @@ import {
   pendingBodiesOf,
   RecordingSink,
 } from "../test-fixtures/deliverer-harness.js";
-
-const here = dirname(fileURLToPath(import.meta.url));
-const fixture = join(here, "../test-fixtures/deliverer-process.ts");
-const repoRoot = resolve(here, "../../..");
-
-async function spawnDeliverer(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--conditions=@acapy-bridge/source", "--import", "tsx", fixture], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  await new Promise<void>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`deliverer not ready:\n${output}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('"process.ready"')) {
-        clearTimeout(timer);
-        resolveReady();
-      }
-    });
-    child.stderr?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.once("exit", (code) => reject(new Error(`deliverer exited ${code}:\n${output}`)));
-  });
-  return child;
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => child.once("exit", () => r()));
-}
+import { killAll, killed, spawnDeliverer } from "../test-fixtures/spawn-deliverer.js";
 
 // Issue 4, "Done when" 4: kill -9 of one of two deliverers while 1,000 messages
 // are queued: all 1,000 arrive, none lost; duplicates counted and reported.
@@ -54,12 +20,7 @@ describe("kill -9 of a deliverer", () => {
   const children: ChildProcess[] = [];
   const cleanup: (() => Promise<unknown>)[] = [];
   afterAll(async () => {
-    for (const child of children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGKILL");
-        await killed(child);
-      }
-    }
+    await killAll(children);
     for (const step of cleanup.reverse()) await step().catch(() => undefined);
   });
 

@@ -17,6 +17,7 @@ import { EndpointDelivery } from "./endpoint-delivery.js";
 import { PartitionWorker } from "./outbound-consumer.js";
 import { PartitionOwnership } from "./partition-ownership.js";
 import { PartitionScripts } from "./partition-scripts.js";
+import { PushDelivery } from "./push-delivery.js";
 
 export const DELIVERER_ROLE = "deliverer";
 
@@ -71,7 +72,10 @@ export async function startDeliverer(
     onError: (error) => logger.warn({ event: "deliverer.heartbeat_failed", err: error.message }),
   });
   await membership.start();
-  const delivery = new EndpointDelivery(config);
+  const delivery = new EndpointDelivery(
+    config,
+    new PushDelivery(config.push, config, { client: commands, keyspace, logger, metrics }),
+  );
   const acks = new AckBatcher(
     commands,
     (error, partition, delayMs) =>

@@ -244,6 +244,10 @@ export class WalletPushes {
     const reply = await lua.mailboxOffer(this.client, {
       route: this.keyspace.key("walletRoute", { recipient: key }),
       mailbox: this.keyspace.key("walletMailbox", { recipient: key }),
+      // No push_window_ms: a message handed back after its socket went away decides on no push
+      // notification (docs/mediator.md, "Push notifications").
+      pushDevice: this.keyspace.key("walletPushDevice", { recipient: key }),
+      pushWindow: this.keyspace.key("walletPushWindow", { recipient: key }),
       message: encodeEnvelope(WalletMessageSchema, message),
       cap: 0,
       live: "0",

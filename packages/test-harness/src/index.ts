@@ -1,8 +1,10 @@
 export { AcaPyAdmin, connectAgents } from "./acapy-admin.js";
 export { type AcaPyOptions, AcaPyProcess, acapyBinary, venvPython } from "./acapy-process.js";
+export { type ApnsSend, ApnsTestServer, type TestApnsKey } from "./apns-test-server.js";
 export { aliceBehindBridgeArgs, BridgeDeployment, type DeploymentOptions } from "./bridge-deployment.js";
 export { type BridgeLogLine, BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
+export { type FcmSend, FcmTestServer, GOOGLE_TOKEN_AUDIENCE, type TestServiceAccount } from "./fcm-test-server.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";
 export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";

@@ -25,6 +25,13 @@ class JobKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     JOB_KIND_UNSPECIFIED: _ClassVar[JobKind]
     JOB_KIND_DIDCOMM: _ClassVar[JobKind]
     JOB_KIND_WEBHOOK: _ClassVar[JobKind]
+    JOB_KIND_PUSH: _ClassVar[JobKind]
+
+class PushPlatform(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PUSH_PLATFORM_UNSPECIFIED: _ClassVar[PushPlatform]
+    PUSH_PLATFORM_FCM: _ClassVar[PushPlatform]
+    PUSH_PLATFORM_APNS: _ClassVar[PushPlatform]
 
 class DeadLetterReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -47,6 +54,10 @@ INBOUND_KIND_SOCKET_CLOSED: InboundKind
 JOB_KIND_UNSPECIFIED: JobKind
 JOB_KIND_DIDCOMM: JobKind
 JOB_KIND_WEBHOOK: JobKind
+JOB_KIND_PUSH: JobKind
+PUSH_PLATFORM_UNSPECIFIED: PushPlatform
+PUSH_PLATFORM_FCM: PushPlatform
+PUSH_PLATFORM_APNS: PushPlatform
 DEAD_LETTER_REASON_UNSPECIFIED: DeadLetterReason
 DEAD_LETTER_REASON_MALFORMED: DeadLetterReason
 DEAD_LETTER_REASON_EXPIRED: DeadLetterReason
@@ -186,6 +197,30 @@ class WalletPickup(_message.Message):
     live_session: WalletRoute
     updated_at_ms: int
     def __init__(self, version: _Optional[int] = ..., live_delivery: _Optional[bool] = ..., live_session: _Optional[_Union[WalletRoute, _Mapping]] = ..., updated_at_ms: _Optional[int] = ...) -> None: ...
+
+class WalletPushDevice(_message.Message):
+    __slots__ = ("platform", "token", "device_platform", "connection_id", "set_at_ms")
+    PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_PLATFORM_FIELD_NUMBER: _ClassVar[int]
+    CONNECTION_ID_FIELD_NUMBER: _ClassVar[int]
+    SET_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    platform: PushPlatform
+    token: str
+    device_platform: str
+    connection_id: str
+    set_at_ms: int
+    def __init__(self, platform: _Optional[_Union[PushPlatform, str]] = ..., token: _Optional[str] = ..., device_platform: _Optional[str] = ..., connection_id: _Optional[str] = ..., set_at_ms: _Optional[int] = ...) -> None: ...
+
+class PushNotification(_message.Message):
+    __slots__ = ("wallet_key", "device", "mailbox_depth")
+    WALLET_KEY_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    MAILBOX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    wallet_key: str
+    device: bytes
+    mailbox_depth: int
+    def __init__(self, wallet_key: _Optional[str] = ..., device: _Optional[bytes] = ..., mailbox_depth: _Optional[int] = ...) -> None: ...
 
 class OutboundJob(_message.Message):
     __slots__ = ("mid", "kind", "recipient_key", "endpoint", "content_type", "body", "headers", "created_at_ms", "expires_at_ms", "wallet_id", "connection_id", "recipient_keys", "routing_keys", "producer_id")

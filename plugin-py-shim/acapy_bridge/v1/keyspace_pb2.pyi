@@ -48,7 +48,7 @@ class Text(_message.Message):
     def __init__(self) -> None: ...
 
 class Keyspace(_message.Message):
-    __slots__ = ("inbound_queue", "inbound_seen", "inbound_recipient_count", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "events_lease", "admin_requests", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "wallet_mailbox_and_route_counts", "wallet_pickup", "wallet_pickup_sent", "members", "instance", "topology", "janitor_lease")
+    __slots__ = ("inbound_queue", "inbound_seen", "inbound_recipient_count", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "events_lease", "admin_requests", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "wallet_mailbox_and_route_counts", "wallet_pickup", "wallet_pickup_sent", "wallet_push_device", "wallet_push_window", "members", "instance", "topology", "janitor_lease")
     INBOUND_QUEUE_FIELD_NUMBER: _ClassVar[int]
     INBOUND_SEEN_FIELD_NUMBER: _ClassVar[int]
     INBOUND_RECIPIENT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +69,8 @@ class Keyspace(_message.Message):
     WALLET_MAILBOX_AND_ROUTE_COUNTS_FIELD_NUMBER: _ClassVar[int]
     WALLET_PICKUP_FIELD_NUMBER: _ClassVar[int]
     WALLET_PICKUP_SENT_FIELD_NUMBER: _ClassVar[int]
+    WALLET_PUSH_DEVICE_FIELD_NUMBER: _ClassVar[int]
+    WALLET_PUSH_WINDOW_FIELD_NUMBER: _ClassVar[int]
     MEMBERS_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     TOPOLOGY_FIELD_NUMBER: _ClassVar[int]
@@ -93,8 +95,10 @@ class Keyspace(_message.Message):
     wallet_mailbox_and_route_counts: Text
     wallet_pickup: _envelopes_pb2.WalletPickup
     wallet_pickup_sent: Text
+    wallet_push_device: _envelopes_pb2.WalletPushDevice
+    wallet_push_window: Marker
     members: Text
     instance: _envelopes_pb2.InstanceInfo
     topology: _envelopes_pb2.Topology
     janitor_lease: Text
-    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_recipient_count: _Optional[_Union[Text, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., events_lease: _Optional[_Union[Text, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_mailbox_and_route_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_pickup: _Optional[_Union[_envelopes_pb2.WalletPickup, _Mapping]] = ..., wallet_pickup_sent: _Optional[_Union[Text, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...
+    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_recipient_count: _Optional[_Union[Text, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., events_lease: _Optional[_Union[Text, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_mailbox_and_route_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_pickup: _Optional[_Union[_envelopes_pb2.WalletPickup, _Mapping]] = ..., wallet_pickup_sent: _Optional[_Union[Text, _Mapping]] = ..., wallet_push_device: _Optional[_Union[_envelopes_pb2.WalletPushDevice, _Mapping]] = ..., wallet_push_window: _Optional[_Union[Marker, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...

@@ -5,7 +5,7 @@ kept under (docs/mediator.md). Replies go back with `send_reply`: on the wallet'
 asked for return route `all` (it does on a WebSocket), else like any message to the wallet.
 """
 
-from acapy_agent.messaging.base_handler import BaseHandler, BaseResponder, HandlerException, RequestContext
+from acapy_agent.messaging.base_handler import BaseHandler, BaseResponder, RequestContext
 from acapy_agent.protocols.coordinate_mediation.v1_0.normalization import normalize_from_did_key
 from acapy_agent.protocols.problem_report.v1_0.message import ProblemReport
 
@@ -24,26 +24,18 @@ from acapy_bridge_shim.pickup.messages import (
     V1StatusRequest,
 )
 from acapy_bridge_shim.pickup.sessions import session_of
+from acapy_bridge_shim.wallet_protocols import connected_runtime, reply_in_thread, sender_wallet_key
 
 LIVE_MODE_UNSUPPORTED = "e.m.live-mode-not-supported"
 MAX_DELIVERY_LIMIT = 100  # messages per delivery, whatever the wallet asks for
 
 
 async def _mailbox(context: RequestContext) -> PickupMailbox:
-    from acapy_bridge_shim.runtime import BridgeRuntime
-
-    runtime = context.inject_or(BridgeRuntime)
-    if runtime is None:
-        raise HandlerException("acapy-bridge: no BridgeRuntime (is --plugin acapy_bridge_shim loaded?)")
-    await runtime.connect()
-    return runtime.pickup
+    return (await connected_runtime(context)).pickup
 
 
 def _wallet_key(context: RequestContext) -> str:
-    sender = context.message_receipt.sender_verkey if context.message_receipt else None
-    if not sender:
-        raise HandlerException(f"{context.message._type}: not authcrypted; no wallet to collect for")
-    return sender
+    return sender_wallet_key(context, "collect for")
 
 
 def _recipient_filter(recipient_key: str | None) -> str | None:
@@ -68,9 +60,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-async def _reply(context: RequestContext, responder: BaseResponder, reply) -> None:
-    reply.assign_thread_from(context.message)
-    await responder.send_reply(reply)
+_reply = reply_in_thread
 
 
 class StatusRequestHandler(BaseHandler):

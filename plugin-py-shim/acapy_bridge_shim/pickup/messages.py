@@ -1,24 +1,16 @@
 """The messages of Message Pickup 2.0 (RFC 0685) and 1.0 (RFC 0212), on ACA-Py's AgentMessage."""
 
-from acapy_agent.messaging.agent_message import AgentMessage, AgentMessageSchema
+from functools import partial
+
+from acapy_agent.messaging.agent_message import AgentMessage
 from acapy_agent.messaging.decorators.attach_decorator import AttachDecorator, AttachDecoratorSchema
-from marshmallow import EXCLUDE, fields
+from marshmallow import fields
 
 from acapy_bridge_shim.pickup import message_types as types
+from acapy_bridge_shim.wallet_protocols import LenientSchema as _PickupSchema
+from acapy_bridge_shim.wallet_protocols import message_meta
 
-HANDLERS = "acapy_bridge_shim.pickup.handlers"
-
-
-def _meta(name: str, message_type: str, handler: str | None = None):
-    attributes = {"message_type": message_type, "schema_class": f"{name}Schema"}
-    if handler:
-        attributes["handler_class"] = f"{HANDLERS}.{handler}"
-    return type("Meta", (), attributes)
-
-
-class _PickupSchema(AgentMessageSchema):
-    class Meta:
-        unknown = EXCLUDE
+_meta = partial(message_meta, "acapy_bridge_shim.pickup.handlers")
 
 
 # ---- 2.0 ----

@@ -275,19 +275,23 @@ function leaseRenew(client: RedisClient, call: LeaseRenewCall): Promise<LeaseRen
 export interface MailboxOfferCall {
   route: string;
   mailbox: string;
+  pushDevice: string;
+  pushWindow: string;
   pickup?: string | undefined;
   message: Uint8Array;
   cap: number | bigint;
   live: string;
+  pushWindowMs?: number | bigint | undefined;
 }
-export type MailboxOfferReply = ["LIVE", route: Buffer] | ["MBOX", depth: number, route: Buffer] | ["FULL", depth: number] | ["PICKUP", depth: number, route: Buffer, pickup: Buffer];
+export type MailboxOfferReply = ["LIVE", route: Buffer] | ["MBOX", depth: number, route: Buffer, push: Buffer] | ["FULL", depth: number] | ["PICKUP", depth: number, route: Buffer, pickup: Buffer, push: Buffer];
 function mailboxOfferArgv(call: MailboxOfferCall): ScriptValue[] {
-  const argv: ScriptValue[] = [call.pickup === undefined ? 2 : 3, call.route, call.mailbox];
+  const argv: ScriptValue[] = [call.pickup === undefined ? 4 : 5, call.route, call.mailbox, call.pushDevice, call.pushWindow];
   if (call.pickup !== undefined) argv.push(call.pickup);
   argv.push(scriptBytes(call.message), scriptInt(call.cap), call.live);
+  if (call.pushWindowMs !== undefined) argv.push(scriptInt(call.pushWindowMs));
   return argv;
 }
-/** mailbox_offer.lua: KEYS route, mailbox, pickup?; ARGV message, cap, live */
+/** mailbox_offer.lua: KEYS route, mailbox, push_device, push_window, pickup?; ARGV message, cap, live, push_window_ms? */
 async function mailboxOffer(client: RedisClient, call: MailboxOfferCall): Promise<MailboxOfferReply> {
   return replyAsText((await callScript(client, "mailbox_offer", mailboxOfferArgv(call), true)) as unknown[], []) as MailboxOfferReply;
 }
@@ -343,6 +347,21 @@ function pickupClaimArgv(call: PickupClaimCall): ScriptValue[] {
 /** pickup_claim.lua: KEYS mailbox, sent; ARGV epoch, ttl_ms, from_tail, mids... */
 function pickupClaim(client: RedisClient, call: PickupClaimCall): Promise<PickupClaimReply> {
   return callScript(client, "pickup_claim", pickupClaimArgv(call), false) as Promise<PickupClaimReply>;
+}
+
+/** Keys and arguments of push_device_clear.lua. */
+export interface PushDeviceClearCall {
+  pushDevice: string;
+  device: Uint8Array;
+}
+export type PushDeviceClearReply = number;
+function pushDeviceClearArgv(call: PushDeviceClearCall): ScriptValue[] {
+  const argv: ScriptValue[] = [1, call.pushDevice, scriptBytes(call.device)];
+  return argv;
+}
+/** push_device_clear.lua: KEYS push_device; ARGV device */
+function pushDeviceClear(client: RedisClient, call: PushDeviceClearCall): Promise<PushDeviceClearReply> {
+  return callScript(client, "push_device_clear", pushDeviceClearArgv(call), false) as Promise<PushDeviceClearReply>;
 }
 
 /** Keys and arguments of retry_fail.lua. */
@@ -442,6 +461,7 @@ export const lua = {
   mailboxTake,
   pickupAck,
   pickupClaim,
+  pushDeviceClear,
   retryFail,
   retryOk,
   routeClear,
@@ -464,10 +484,11 @@ export const luaKeys = {
   leaseAcquire: ["lease"],
   leaseRelease: ["lease"],
   leaseRenew: ["lease"],
-  mailboxOffer: ["route", "mailbox", "pickup"],
+  mailboxOffer: ["route", "mailbox", "pushDevice", "pushWindow", "pickup"],
   mailboxTake: ["mailbox"],
   pickupAck: ["mailbox", "sent"],
   pickupClaim: ["mailbox", "sent"],
+  pushDeviceClear: ["pushDevice"],
   retryFail: ["lease", "park", "retry"],
   retryOk: ["lease", "park", "retry"],
   routeClear: ["route"],
@@ -512,6 +533,8 @@ export const luaPipeline = {
     queueScriptCall(pipeline, "pickup_ack", pickupAckArgv(call)),
   pickupClaim: (pipeline: ChainableCommander, call: PickupClaimCall): ChainableCommander =>
     queueScriptCall(pipeline, "pickup_claim", pickupClaimArgv(call)),
+  pushDeviceClear: (pipeline: ChainableCommander, call: PushDeviceClearCall): ChainableCommander =>
+    queueScriptCall(pipeline, "push_device_clear", pushDeviceClearArgv(call)),
   retryFail: (pipeline: ChainableCommander, call: RetryFailCall): ChainableCommander =>
     queueScriptCall(pipeline, "retry_fail", retryFailArgv(call)),
   retryOk: (pipeline: ChainableCommander, call: RetryOkCall): ChainableCommander =>

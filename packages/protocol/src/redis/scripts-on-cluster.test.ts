@@ -120,6 +120,8 @@ function calls(k: Keyspace, owner: string): Calls {
     mailboxOffer: {
       route,
       mailbox,
+      pushDevice: k.key("walletPushDevice", { recipient: "wallet1" }),
+      pushWindow: k.key("walletPushWindow", { recipient: "wallet1" }),
       message: encodeEnvelope(WalletMessageSchema, create(WalletMessageSchema, { mid: "w1", recipientKey: "wallet1" })),
       cap: 10,
       live: "0",
@@ -135,6 +137,7 @@ function calls(k: Keyspace, owner: string): Calls {
       mids: ["w1"],
     },
     routeClear: { route, relayId: "r", socketId: "s" },
+    pushDeviceClear: { pushDevice: k.key("walletPushDevice", { recipient: "wallet1" }), device: Buffer.from("d") },
     inboxPush: {
       inbox: k.key("relayInbox", { relay: "relay-x" }),
       entryField: "e",

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acapy_bridge/v1/envelopes.proto.
  */
 export const file_acapy_bridge_v1_envelopes: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKeAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMSFwoPaGVsZF9pbl9tYWlsYm94GAcgASgIInIKClNvY2tldFB1c2gSEQoJc29ja2V0X2lkGAEgASgJEhMKC3JvdXRlX2Vwb2NoGAIgASgDEgsKA2hvcBgDIAEoDRIvCgdtZXNzYWdlGAQgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2UiPgoLQ2xvc2VTb2NrZXQSEQoJc29ja2V0X2lkGAEgASgJEgwKBGNvZGUYAiABKA0SDgoGcmVhc29uGAMgASgJIqQBCgxSZWxheUNvbW1hbmQSLQoFcmVwbHkYASABKAsyHC5hY2FweV9icmlkZ2UudjEuRGlyZWN0UmVwbHlIABIrCgRwdXNoGAIgASgLMhsuYWNhcHlfYnJpZGdlLnYxLlNvY2tldFB1c2hIABItCgVjbG9zZRgDIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5DbG9zZVNvY2tldEgAQgkKB2NvbW1hbmQiWwoLV2FsbGV0Um91dGUSEAoIcmVsYXlfaWQYASABKAkSEQoJc29ja2V0X2lkGAIgASgJEg0KBWVwb2NoGAMgASgDEhgKEHJlZ2lzdGVyZWRfYXRfbXMYBCABKAMigQEKDFdhbGxldFBpY2t1cBIPCgd2ZXJzaW9uGAEgASgNEhUKDWxpdmVfZGVsaXZlcnkYAiABKAgSMgoMbGl2ZV9zZXNzaW9uGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLldhbGxldFJvdXRlEhUKDXVwZGF0ZWRfYXRfbXMYBCABKAMilgMKC091dGJvdW5kSm9iEgsKA21pZBgBIAEoCRImCgRraW5kGAIgASgOMhguYWNhcHlfYnJpZGdlLnYxLkpvYktpbmQSFQoNcmVjaXBpZW50X2tleRgDIAEoCRIQCghlbmRwb2ludBgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEYm9keRgGIAEoDBI6CgdoZWFkZXJzGAcgAygLMikuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iLkhlYWRlcnNFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMSEQoJd2FsbGV0X2lkGAogASgJEhUKDWNvbm5lY3Rpb25faWQYCyABKAkSFgoOcmVjaXBpZW50X2tleXMYDCADKAkSFAoMcm91dGluZ19rZXlzGA0gAygJEhMKC3Byb2R1Y2VyX2lkGA4gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInkKCVBhcmtlZEpvYhIQCghhdHRlbXB0cxgBIAEoDRISCgpsYXN0X2Vycm9yGAIgASgJEhsKE2ZpcnN0X2F0dGVtcHRfYXRfbXMYAyABKAMSKQoDam9iGAQgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iIvYCCgpEZWFkTGV0dGVyEgsKA21pZBgBIAEoCRIxCgZyZWFzb24YAiABKA4yIS5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlclJlYXNvbhIOCgZkZXRhaWwYAyABKAkSEAoIYXR0ZW1wdHMYBCABKA0SEgoKZGVhZF9hdF9tcxgFIAEoAxISCgpzb3VyY2Vfa2V5GAYgASgJEhMKC2luc3RhbmNlX2lkGAcgASgJEjYKDWFnZW50X21lc3NhZ2UYCiABKAsyHS5hY2FweV9icmlkZ2UudjEuQWdlbnRNZXNzYWdlSAASNAoMb3V0Ym91bmRfam9iGAsgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iSAASOAoOd2FsbGV0X21lc3NhZ2UYDCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZUgAEhUKC3VuZGVjb2RhYmxlGA0gASgMSABCCgoIb3JpZ2luYWwilQEKCkFnZW50RXZlbnQSCwoDbWlkGAEgASgJEg0KBXRvcGljGAIgASgJEhUKDXdlYmhvb2tfdG9waWMYAyABKAkSEQoJd2FsbGV0X2lkGAQgASgJEhQKDHBheWxvYWRfanNvbhgFIAEoDBIVCg1jcmVhdGVkX2F0X21zGAYgASgDEhQKDG9yZGVyaW5nX2tleRgHIAEoCSKEAgoMQWRtaW5SZXF1ZXN0EgsKA21pZBgBIAEoCRIOCgZtZXRob2QYAiABKAkSDAoEcGF0aBgDIAEoCRI7CgdoZWFkZXJzGAQgAygLMiouYWNhcHlfYnJpZGdlLnYxLkFkbWluUmVxdWVzdC5IZWFkZXJzRW50cnkSDAoEYm9keRgFIAEoDBIRCgl3YWxsZXRfaWQYBiABKAkSEAoIcmVsYXlfaWQYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCRIVCg1leHBpcmVzX2F0X21zGAkgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIusBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIQCghob3N0bmFtZRgDIAEoCRILCgNwaWQYBCABKA0SFQoNc3RhcnRlZF9hdF9tcxgFIAEoAxIPCgd2ZXJzaW9uGAYgASgJEj8KCWxpc3RlbmVycxgHIAMoCzIsLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm8uTGlzdGVuZXJzRW50cnkaMAoOTGlzdGVuZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKOAQoIVG9wb2xvZ3kSGgoSaW5ib3VuZF9wYXJ0aXRpb25zGAEgASgNEhsKE291dGJvdW5kX3BhcnRpdGlvbnMYAiABKA0SGAoQZXZlbnRfcGFydGl0aW9ucxgDIAEoDRIYChBhZG1pbl9wYXJ0aXRpb25zGAQgASgNEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMqUwoJVHJhbnNwb3J0EhkKFVRSQU5TUE9SVF9VTlNQRUNJRklFRBAAEhIKDlRSQU5TUE9SVF9IVFRQEAESFwoTVFJBTlNQT1JUX1dFQlNPQ0tFVBACKowBCgtJbmJvdW5kS2luZBIcChhJTkJPVU5EX0tJTkRfVU5TUEVDSUZJRUQQABIeChpJTkJPVU5EX0tJTkRfQUdFTlRfTUVTU0FHRRABEh8KG0lOQk9VTkRfS0lORF9SRVRVUk5FRF9SRVBMWRACEh4KGklOQk9VTkRfS0lORF9TT0NLRVRfQ0xPU0VEEAMqTwoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhQKEEpPQl9LSU5EX0RJRENPTU0QARIUChBKT0JfS0lORF9XRUJIT09LEAIq3AIKEERlYWRMZXR0ZXJSZWFzb24SIgoeREVBRF9MRVRURVJfUkVBU09OX1VOU1BFQ0lGSUVEEAASIAocREVBRF9MRVRURVJfUkVBU09OX01BTEZPUk1FRBABEh4KGkRFQURfTEVUVEVSX1JFQVNPTl9FWFBJUkVEEAISKQolREVBRF9MRVRURVJfUkVBU09OX0FUVEVNUFRTX0VYSEFVU1RFRBADEh8KG0RFQURfTEVUVEVSX1JFQVNPTl9SRUpFQ1RFRBAEEicKI0RFQURfTEVUVEVSX1JFQVNPTl9JTlZBTElEX0VORFBPSU5UEAUSKQolREVBRF9MRVRURVJfUkVBU09OX1VOU1VQUE9SVEVEX1NDSEVNRRAGEh0KGURFQURfTEVUVEVSX1JFQVNPTl9QT0lTT04QBxIjCh9ERUFEX0xFVFRFUl9SRUFTT05fTUFJTEJPWF9GVUxMEAhiBnByb3RvMw");
+  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKeAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMSFwoPaGVsZF9pbl9tYWlsYm94GAcgASgIInIKClNvY2tldFB1c2gSEQoJc29ja2V0X2lkGAEgASgJEhMKC3JvdXRlX2Vwb2NoGAIgASgDEgsKA2hvcBgDIAEoDRIvCgdtZXNzYWdlGAQgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2UiPgoLQ2xvc2VTb2NrZXQSEQoJc29ja2V0X2lkGAEgASgJEgwKBGNvZGUYAiABKA0SDgoGcmVhc29uGAMgASgJIqQBCgxSZWxheUNvbW1hbmQSLQoFcmVwbHkYASABKAsyHC5hY2FweV9icmlkZ2UudjEuRGlyZWN0UmVwbHlIABIrCgRwdXNoGAIgASgLMhsuYWNhcHlfYnJpZGdlLnYxLlNvY2tldFB1c2hIABItCgVjbG9zZRgDIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5DbG9zZVNvY2tldEgAQgkKB2NvbW1hbmQiWwoLV2FsbGV0Um91dGUSEAoIcmVsYXlfaWQYASABKAkSEQoJc29ja2V0X2lkGAIgASgJEg0KBWVwb2NoGAMgASgDEhgKEHJlZ2lzdGVyZWRfYXRfbXMYBCABKAMigQEKDFdhbGxldFBpY2t1cBIPCgd2ZXJzaW9uGAEgASgNEhUKDWxpdmVfZGVsaXZlcnkYAiABKAgSMgoMbGl2ZV9zZXNzaW9uGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLldhbGxldFJvdXRlEhUKDXVwZGF0ZWRfYXRfbXMYBCABKAMilQEKEFdhbGxldFB1c2hEZXZpY2USLwoIcGxhdGZvcm0YASABKA4yHS5hY2FweV9icmlkZ2UudjEuUHVzaFBsYXRmb3JtEg0KBXRva2VuGAIgASgJEhcKD2RldmljZV9wbGF0Zm9ybRgDIAEoCRIVCg1jb25uZWN0aW9uX2lkGAQgASgJEhEKCXNldF9hdF9tcxgFIAEoAyJNChBQdXNoTm90aWZpY2F0aW9uEhIKCndhbGxldF9rZXkYASABKAkSDgoGZGV2aWNlGAIgASgMEhUKDW1haWxib3hfZGVwdGgYAyABKAMilgMKC091dGJvdW5kSm9iEgsKA21pZBgBIAEoCRImCgRraW5kGAIgASgOMhguYWNhcHlfYnJpZGdlLnYxLkpvYktpbmQSFQoNcmVjaXBpZW50X2tleRgDIAEoCRIQCghlbmRwb2ludBgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEYm9keRgGIAEoDBI6CgdoZWFkZXJzGAcgAygLMikuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iLkhlYWRlcnNFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMSEQoJd2FsbGV0X2lkGAogASgJEhUKDWNvbm5lY3Rpb25faWQYCyABKAkSFgoOcmVjaXBpZW50X2tleXMYDCADKAkSFAoMcm91dGluZ19rZXlzGA0gAygJEhMKC3Byb2R1Y2VyX2lkGA4gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInkKCVBhcmtlZEpvYhIQCghhdHRlbXB0cxgBIAEoDRISCgpsYXN0X2Vycm9yGAIgASgJEhsKE2ZpcnN0X2F0dGVtcHRfYXRfbXMYAyABKAMSKQoDam9iGAQgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iIvYCCgpEZWFkTGV0dGVyEgsKA21pZBgBIAEoCRIxCgZyZWFzb24YAiABKA4yIS5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlclJlYXNvbhIOCgZkZXRhaWwYAyABKAkSEAoIYXR0ZW1wdHMYBCABKA0SEgoKZGVhZF9hdF9tcxgFIAEoAxISCgpzb3VyY2Vfa2V5GAYgASgJEhMKC2luc3RhbmNlX2lkGAcgASgJEjYKDWFnZW50X21lc3NhZ2UYCiABKAsyHS5hY2FweV9icmlkZ2UudjEuQWdlbnRNZXNzYWdlSAASNAoMb3V0Ym91bmRfam9iGAsgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iSAASOAoOd2FsbGV0X21lc3NhZ2UYDCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZUgAEhUKC3VuZGVjb2RhYmxlGA0gASgMSABCCgoIb3JpZ2luYWwilQEKCkFnZW50RXZlbnQSCwoDbWlkGAEgASgJEg0KBXRvcGljGAIgASgJEhUKDXdlYmhvb2tfdG9waWMYAyABKAkSEQoJd2FsbGV0X2lkGAQgASgJEhQKDHBheWxvYWRfanNvbhgFIAEoDBIVCg1jcmVhdGVkX2F0X21zGAYgASgDEhQKDG9yZGVyaW5nX2tleRgHIAEoCSKEAgoMQWRtaW5SZXF1ZXN0EgsKA21pZBgBIAEoCRIOCgZtZXRob2QYAiABKAkSDAoEcGF0aBgDIAEoCRI7CgdoZWFkZXJzGAQgAygLMiouYWNhcHlfYnJpZGdlLnYxLkFkbWluUmVxdWVzdC5IZWFkZXJzRW50cnkSDAoEYm9keRgFIAEoDBIRCgl3YWxsZXRfaWQYBiABKAkSEAoIcmVsYXlfaWQYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCRIVCg1leHBpcmVzX2F0X21zGAkgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIusBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIQCghob3N0bmFtZRgDIAEoCRILCgNwaWQYBCABKA0SFQoNc3RhcnRlZF9hdF9tcxgFIAEoAxIPCgd2ZXJzaW9uGAYgASgJEj8KCWxpc3RlbmVycxgHIAMoCzIsLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm8uTGlzdGVuZXJzRW50cnkaMAoOTGlzdGVuZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKOAQoIVG9wb2xvZ3kSGgoSaW5ib3VuZF9wYXJ0aXRpb25zGAEgASgNEhsKE291dGJvdW5kX3BhcnRpdGlvbnMYAiABKA0SGAoQZXZlbnRfcGFydGl0aW9ucxgDIAEoDRIYChBhZG1pbl9wYXJ0aXRpb25zGAQgASgNEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMqUwoJVHJhbnNwb3J0EhkKFVRSQU5TUE9SVF9VTlNQRUNJRklFRBAAEhIKDlRSQU5TUE9SVF9IVFRQEAESFwoTVFJBTlNQT1JUX1dFQlNPQ0tFVBACKowBCgtJbmJvdW5kS2luZBIcChhJTkJPVU5EX0tJTkRfVU5TUEVDSUZJRUQQABIeChpJTkJPVU5EX0tJTkRfQUdFTlRfTUVTU0FHRRABEh8KG0lOQk9VTkRfS0lORF9SRVRVUk5FRF9SRVBMWRACEh4KGklOQk9VTkRfS0lORF9TT0NLRVRfQ0xPU0VEEAMqYgoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhQKEEpPQl9LSU5EX0RJRENPTU0QARIUChBKT0JfS0lORF9XRUJIT09LEAISEQoNSk9CX0tJTkRfUFVTSBADKlwKDFB1c2hQbGF0Zm9ybRIdChlQVVNIX1BMQVRGT1JNX1VOU1BFQ0lGSUVEEAASFQoRUFVTSF9QTEFURk9STV9GQ00QARIWChJQVVNIX1BMQVRGT1JNX0FQTlMQAircAgoQRGVhZExldHRlclJlYXNvbhIiCh5ERUFEX0xFVFRFUl9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxERUFEX0xFVFRFUl9SRUFTT05fTUFMRk9STUVEEAESHgoaREVBRF9MRVRURVJfUkVBU09OX0VYUElSRUQQAhIpCiVERUFEX0xFVFRFUl9SRUFTT05fQVRURU1QVFNfRVhIQVVTVEVEEAMSHwobREVBRF9MRVRURVJfUkVBU09OX1JFSkVDVEVEEAQSJwojREVBRF9MRVRURVJfUkVBU09OX0lOVkFMSURfRU5EUE9JTlQQBRIpCiVERUFEX0xFVFRFUl9SRUFTT05fVU5TVVBQT1JURURfU0NIRU1FEAYSHQoZREVBRF9MRVRURVJfUkVBU09OX1BPSVNPThAHEiMKH0RFQURfTEVUVEVSX1JFQVNPTl9NQUlMQk9YX0ZVTEwQCGIGcHJvdG8z");
 
 /**
  * relay -> inbound partition -> shim.
@@ -435,6 +435,86 @@ export const WalletPickupSchema: GenMessage<WalletPickup> = /*@__PURE__*/
   messageDesc(file_acapy_bridge_v1_envelopes, 7);
 
 /**
+ * Value of `wallet_push_device`: the device a mediated wallet registered with `set-device-info`
+ * (one per wallet key; a later set replaces it, an empty token removes it).
+ *
+ * @generated from message acapy_bridge.v1.WalletPushDevice
+ */
+export type WalletPushDevice = Message<"acapy_bridge.v1.WalletPushDevice"> & {
+  /**
+   * @generated from field: acapy_bridge.v1.PushPlatform platform = 1;
+   */
+  platform: PushPlatform;
+
+  /**
+   * @generated from field: string token = 2;
+   */
+  token: string;
+
+  /**
+   * FCM's `device_platform` as the wallet sent it ("android", "ios", ...); empty for APNs.
+   *
+   * @generated from field: string device_platform = 3;
+   */
+  devicePlatform: string;
+
+  /**
+   * The mediator's ACA-Py connection with the wallet.
+   *
+   * @generated from field: string connection_id = 4;
+   */
+  connectionId: string;
+
+  /**
+   * @generated from field: int64 set_at_ms = 5;
+   */
+  setAtMs: bigint;
+};
+
+/**
+ * Describes the message acapy_bridge.v1.WalletPushDevice.
+ * Use `create(WalletPushDeviceSchema)` to create a new message.
+ */
+export const WalletPushDeviceSchema: GenMessage<WalletPushDevice> = /*@__PURE__*/
+  messageDesc(file_acapy_bridge_v1_envelopes, 8);
+
+/**
+ * Body of a JOB_KIND_PUSH job: which wallet to wake, on which device. No message content.
+ *
+ * @generated from message acapy_bridge.v1.PushNotification
+ */
+export type PushNotification = Message<"acapy_bridge.v1.PushNotification"> & {
+  /**
+   * The wallet key (its connection key with the mediator, the key of its mailbox).
+   *
+   * @generated from field: string wallet_key = 1;
+   */
+  walletKey: string;
+
+  /**
+   * The `wallet_push_device` value verbatim, as `mailbox_offer` read it: the notifier clears the
+   * token (`push_device_clear`) only while the key still holds these bytes.
+   *
+   * @generated from field: bytes device = 2;
+   */
+  device: Uint8Array;
+
+  /**
+   * Mailbox depth when the notification was decided.
+   *
+   * @generated from field: int64 mailbox_depth = 3;
+   */
+  mailboxDepth: bigint;
+};
+
+/**
+ * Describes the message acapy_bridge.v1.PushNotification.
+ * Use `create(PushNotificationSchema)` to create a new message.
+ */
+export const PushNotificationSchema: GenMessage<PushNotification> = /*@__PURE__*/
+  messageDesc(file_acapy_bridge_v1_envelopes, 9);
+
+/**
  * shim -> outbound partition -> deliverer.
  *
  * @generated from message acapy_bridge.v1.OutboundJob
@@ -528,7 +608,7 @@ export type OutboundJob = Message<"acapy_bridge.v1.OutboundJob"> & {
  * Use `create(OutboundJobSchema)` to create a new message.
  */
 export const OutboundJobSchema: GenMessage<OutboundJob> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 8);
+  messageDesc(file_acapy_bridge_v1_envelopes, 10);
 
 /**
  * A job waiting in a recipient's park list (in backoff, or queued behind one
@@ -563,7 +643,7 @@ export type ParkedJob = Message<"acapy_bridge.v1.ParkedJob"> & {
  * Use `create(ParkedJobSchema)` to create a new message.
  */
 export const ParkedJobSchema: GenMessage<ParkedJob> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 9);
+  messageDesc(file_acapy_bridge_v1_envelopes, 11);
 
 /**
  * One entry of a dead-letter stream. Requeueing puts `original` back on the
@@ -648,7 +728,7 @@ export type DeadLetter = Message<"acapy_bridge.v1.DeadLetter"> & {
  * Use `create(DeadLetterSchema)` to create a new message.
  */
 export const DeadLetterSchema: GenMessage<DeadLetter> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 10);
+  messageDesc(file_acapy_bridge_v1_envelopes, 12);
 
 /**
  * shim -> event stream: one ACA-Py event, for controllers that read Redis.
@@ -705,7 +785,7 @@ export type AgentEvent = Message<"acapy_bridge.v1.AgentEvent"> & {
  * Use `create(AgentEventSchema)` to create a new message.
  */
 export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 11);
+  messageDesc(file_acapy_bridge_v1_envelopes, 13);
 
 /**
  * controller side -> admin partition -> shim: an admin API call carried
@@ -769,7 +849,7 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
  * Use `create(AdminRequestSchema)` to create a new message.
  */
 export const AdminRequestSchema: GenMessage<AdminRequest> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 12);
+  messageDesc(file_acapy_bridge_v1_envelopes, 14);
 
 /**
  * Liveness record of one bridge process (relay, deliverer, shim).
@@ -820,7 +900,7 @@ export type InstanceInfo = Message<"acapy_bridge.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 13);
+  messageDesc(file_acapy_bridge_v1_envelopes, 15);
 
 /**
  * The deployment's fixed shape, written once by the first process and checked
@@ -860,7 +940,7 @@ export type Topology = Message<"acapy_bridge.v1.Topology"> & {
  * Use `create(TopologySchema)` to create a new message.
  */
 export const TopologySchema: GenMessage<Topology> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 14);
+  messageDesc(file_acapy_bridge_v1_envelopes, 16);
 
 /**
  * How an agent reached the relay.
@@ -954,6 +1034,15 @@ export enum JobKind {
    * @generated from enum value: JOB_KIND_WEBHOOK = 2;
    */
   WEBHOOK = 2,
+
+  /**
+   * A push notification that wakes an offline wallet's app: `body` is an encoded
+   * PushNotification, `endpoint` is "push:" + the platform (the push service's URL is the
+   * deliverer's configuration, not the job's), `recipient_key` is "push:" + the wallet key.
+   *
+   * @generated from enum value: JOB_KIND_PUSH = 3;
+   */
+  PUSH = 3,
 }
 
 /**
@@ -961,6 +1050,38 @@ export enum JobKind {
  */
 export const JobKindSchema: GenEnum<JobKind> = /*@__PURE__*/
   enumDesc(file_acapy_bridge_v1_envelopes, 2);
+
+/**
+ * The push service a wallet's device token belongs to.
+ *
+ * @generated from enum acapy_bridge.v1.PushPlatform
+ */
+export enum PushPlatform {
+  /**
+   * @generated from enum value: PUSH_PLATFORM_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Firebase Cloud Messaging (Aries RFC 0734, push-notifications-fcm/1.0).
+   *
+   * @generated from enum value: PUSH_PLATFORM_FCM = 1;
+   */
+  FCM = 1,
+
+  /**
+   * Apple Push Notification service (Aries RFC 0699, push-notifications-apns/1.0).
+   *
+   * @generated from enum value: PUSH_PLATFORM_APNS = 2;
+   */
+  APNS = 2,
+}
+
+/**
+ * Describes the enum acapy_bridge.v1.PushPlatform.
+ */
+export const PushPlatformSchema: GenEnum<PushPlatform> = /*@__PURE__*/
+  enumDesc(file_acapy_bridge_v1_envelopes, 3);
 
 /**
  * Why a message was given up.
@@ -1024,5 +1145,5 @@ export enum DeadLetterReason {
  * Describes the enum acapy_bridge.v1.DeadLetterReason.
  */
 export const DeadLetterReasonSchema: GenEnum<DeadLetterReason> = /*@__PURE__*/
-  enumDesc(file_acapy_bridge_v1_envelopes, 3);
+  enumDesc(file_acapy_bridge_v1_envelopes, 4);
 
