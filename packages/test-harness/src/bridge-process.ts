@@ -60,14 +60,19 @@ export class BridgeProcess {
   static async start(
     mode: "relay" | "deliverer" | "all",
     args: string[],
-    options: { env?: Record<string, string>; readyTimeoutMs?: number } = {},
+    options: {
+      env?: Record<string, string>;
+      readyTimeoutMs?: number;
+      /** The log event to wait for, with its `listeners` (default `process.ready`; `ops.listening` comes before Redis). */
+      until?: string;
+    } = {},
   ): Promise<BridgeProcess> {
     killChildrenOnExit();
     if (!existsSync(join(repoRoot, "packages/cli/dist/main.js"))) {
       throw new Error("acapy-bridge is not built: run `npm run build` (npm test does)");
     }
     const bridge = new BridgeProcess(mode, args, options.env ?? {});
-    await bridge.launch(options.readyTimeoutMs ?? 30_000);
+    await bridge.launch(options.readyTimeoutMs ?? 30_000, options.until ?? "process.ready");
     return bridge;
   }
 
@@ -86,7 +91,7 @@ export class BridgeProcess {
     return value;
   }
 
-  private async launch(readyTimeoutMs: number): Promise<void> {
+  private async launch(readyTimeoutMs: number, until: string): Promise<void> {
     // BENCH_BRIDGE_NODE_ARGS: Node flags for the bridge under a bench, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
     const nodeArgs = (process.env.BENCH_BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
     const child = spawn(process.execPath, [...nodeArgs, CLI, this.mode, ...this.args], {
@@ -114,8 +119,8 @@ export class BridgeProcess {
             const parsed = JSON.parse(line) as BridgeLogLine;
             this.lines.push(parsed);
             if (this.lines.length > 5000) this.lines.splice(0, 1000);
-            if (parsed.event === "process.ready") {
-              this.listeners = parsed.listeners as Record<string, string>;
+            if (parsed.event === until || parsed.event === "process.ready") {
+              this.listeners = { ...this.listeners, ...(parsed.listeners as Record<string, string>) };
               clearTimeout(timer);
               resolveReady();
             }
@@ -172,6 +177,6 @@ export class BridgeProcess {
   async restart(readyTimeoutMs = 30_000): Promise<void> {
     await this.kill();
     this.listeners = {};
-    await this.launch(readyTimeoutMs);
+    await this.launch(readyTimeoutMs, "process.ready");
   }
 }
