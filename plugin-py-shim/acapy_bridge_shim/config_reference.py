@@ -12,6 +12,7 @@ from acapy_bridge_shim.config import (
     EventSettings,
     InboundSettings,
     MailboxSettings,
+    MetricsSettings,
     OutboundSettings,
     known_keys,
 )
@@ -57,6 +58,9 @@ MEANINGS: dict[str, str] = {
     "mailbox.ttl_s": "a mailbox message older than this becomes a dead letter `EXPIRED` instead of being delivered",
     "mailbox.relay_liveness_cache_s": "how long a relay's liveness answer is reused when routing to a wallet's session",
     "mailbox.drain_batch": "mailbox messages moved to the relay per drain step",
+    "metrics.port": "port of the shim's own `/metrics` (Prometheus text) and `/health/live`, `/health/ready`"
+    " listener; `0` = off (ACA-Py's `/status/ready` reflects the shim's Redis health either way)",
+    "metrics.host": "listen address of that listener (loopback: for a local scraper or sidecar)",
 }
 
 # Defaults that are no single value.
@@ -73,6 +77,7 @@ _SECTION_DEFAULTS = {
     "outbound": OutboundSettings(),
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
+    "metrics": MetricsSettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 
