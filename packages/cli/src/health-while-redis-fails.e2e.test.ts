@@ -2,6 +2,7 @@ import {
   BridgeProcess,
   freePort,
   loopbackBridgeArgs,
+  makeTestCertificates,
   RedisServer,
   uniquePrefix,
   waitFor,
@@ -67,6 +68,41 @@ describe("ops endpoints while Redis fails", () => {
     expect(notReady.status).toBe(503);
     expect(notReady.body.reasons?.redis).toMatch(/^auth: /);
     expect((await fetch(`http://${bridge.address("ops")}/health/live`)).status).toBe(200);
+  }, 60_000);
+
+  it("logs a Redis certificate signed by a CA it does not trust at warn as a TLS failure", async () => {
+    const certificates = await makeTestCertificates();
+    const tlsPort = await freePort();
+    const redis = await RedisServer.start({
+      args: [
+        "--tls-port",
+        String(tlsPort),
+        "--tls-cert-file",
+        certificates.server.certFile,
+        "--tls-key-file",
+        certificates.server.keyFile,
+        "--tls-ca-cert-file",
+        certificates.ca.certFile,
+        "--tls-auth-clients",
+        "no",
+      ],
+    });
+    cleanup.push(() => redis.stop());
+    const bridge = await BridgeProcess.start(
+      "all",
+      loopbackBridgeArgs("all", `rediss://127.0.0.1:${tlsPort}`, uniquePrefix("untrusted-ca"), [
+        "--redis-tls-ca-file",
+        certificates.otherCa.certFile,
+      ]),
+      { until: "ops.listening" },
+    );
+    cleanup.push(() => bridge.stop());
+
+    const warned = await waitFor("a warn about the TLS handshake", () =>
+      bridge.events("redis.unreachable").find((l) => l.level === "warn" && l.reason === "tls"),
+    );
+    expect(warned.err).toMatch(/TLS handshake failed/);
+    expect((await readiness(bridge)).body.reasons?.redis).toMatch(/^tls: /);
   }, 60_000);
 
   it("turns not ready within 2 s of a hung Redis (SIGSTOP) and ready again after SIGCONT", async () => {
