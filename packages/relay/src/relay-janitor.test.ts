@@ -65,7 +65,7 @@ describe("relay janitor", () => {
       config: DEFAULT_RELAY_CONFIG,
       logger,
       rejections: new SampledLog(logger),
-      metrics: createRelayMetrics(createMetricsRegistry({ instance: relayId }), {
+      metrics: createRelayMetrics(createMetricsRegistry(), {
         openSockets: () => 0,
         framesInFlight: () => 0,
         pendingRequests: () => 0,
