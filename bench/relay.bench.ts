@@ -151,7 +151,7 @@ export async function main(args: string[]): Promise<void> {
       contentType: "application/didcomm-envelope-enc",
       body: Buffer.from('{"protected":"reply"}'),
     }));
-    echo.start();
+    await echo.start();
     await load(relayUrl, 1, 500, "Authcrypt", kids);
     const rt1 = await load(relayUrl, 1, durationMs, "Authcrypt", kids);
     const rt64 = await load(relayUrl, 64, durationMs, "Authcrypt", kids);

@@ -82,6 +82,16 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    """The shim's own /metrics and /health/ready listener (ACA-Py's /status/ready reflects Redis either way)."""
+
+    # 0 = off: one more port on the ACA-Py host only when asked for (and no clash between two ACA-Py processes).
+    port: int = 0
+    # Loopback unless told otherwise: metrics are for a local scraper or sidecar.
+    host: str = "127.0.0.1"
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -90,6 +100,7 @@ class ShimConfig:
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     events: EventSettings = field(default_factory=EventSettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 # Settings outside any section.
@@ -108,6 +119,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "outbound": tuple(f.name for f in fields(OutboundSettings)),
     "events": tuple(f.name for f in fields(EventSettings)),
     "mailbox": tuple(f.name for f in fields(MailboxSettings)),
+    "metrics": tuple(f.name for f in fields(MetricsSettings)),
 }
 
 
@@ -252,7 +264,16 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
         push_window_s=_positive_int("mailbox.", mailbox_raw, "push_window_s", d_mb.push_window_s, allow_zero=True),
     )
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
+    metrics_raw = _section(raw, "metrics")
+    d_mt = MetricsSettings()
+    port = _positive_int("metrics.", metrics_raw, "port", d_mt.port, allow_zero=True)
+    if port > 65535:
+        raise ShimConfigError(f"{PLUGIN_NAME}.metrics.port must be a TCP port (1-65535, 0 = off), got {port}")
+    host = metrics_raw.get("host", d_mt.host)
+    if not isinstance(host, str) or not host or any(c.isspace() for c in host):
+        raise ShimConfigError(f"{PLUGIN_NAME}.metrics.host must be a host name or address, got {host!r}")
+    metrics = MetricsSettings(port=port, host=host)
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, metrics)
 
 
 def load_config(settings) -> ShimConfig:

@@ -12,6 +12,7 @@ from acapy_bridge_shim.config import (
     EventSettings,
     InboundSettings,
     MailboxSettings,
+    MetricsSettings,
     OutboundSettings,
     known_keys,
 )
@@ -60,6 +61,9 @@ MEANINGS: dict[str, str] = {
     "mailbox.push_window_s": "push notifications to wallets without a session: at most one per wallet within this"
     " window; 0 = off, and the push-notifications-fcm/apns device-info protocols are not offered"
     " ([docs/mediator.md](../docs/mediator.md#push-notifications))",
+    "metrics.port": "port of the shim's own `/metrics` (Prometheus text) and `/health/live`, `/health/ready`"
+    " listener; `0` = off (ACA-Py's `/status/ready` reflects the shim's Redis health either way)",
+    "metrics.host": "listen address of that listener (loopback: for a local scraper or sidecar)",
 }
 
 # Defaults that are no single value.
@@ -76,6 +80,7 @@ _SECTION_DEFAULTS = {
     "outbound": OutboundSettings(),
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
+    "metrics": MetricsSettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 

@@ -241,10 +241,13 @@ class EventPublisher:
         while True:
             try:
                 await asyncio.wait_for(write(), WRITE_TIMEOUT_S)
+                self._runtime.metrics.events_written += 1
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - Redis away or partition full: keep the order, retry
+                if not isinstance(error, OutboundBusyError):
+                    self._runtime.metrics.count_redis_error("event")
                 level = logging.INFO if isinstance(error, OutboundBusyError) else logging.WARNING
                 LOGGER.log(level, "acapy-bridge: event %s not written yet (%s); retrying", topic, error)
                 await asyncio.sleep(delay)

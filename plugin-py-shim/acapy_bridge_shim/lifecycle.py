@@ -14,6 +14,7 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
     bus = context.inject(EventBus)
 
     async def on_startup(profile, event) -> None:
+        await runtime.start_monitoring()
         await runtime.connect()
         if profile.settings.get("mediation.open"):
             from acapy_bridge_shim.mediator_setup import ensure_routing_did

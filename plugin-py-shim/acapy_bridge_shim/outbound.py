@@ -119,12 +119,15 @@ class BridgeOutboundTransport(BaseOutboundTransport):
             # The same job (same mid) each try: `outbound_seen` makes a retried write count once.
             return await enqueue_job(runtime.scripts, runtime.keyspace, self.config.outbound, job)
 
+        metrics = runtime_for(self.root_profile.context).metrics
         try:
             partition, _ = await with_backoff(write, self.config.outbound.busy_retry_s, job.mid)
         except OutboundBusyError as error:
             raise OutboundTransportError(f"acapy-bridge: {error}") from error
         except Exception as error:  # noqa: BLE001 - any Redis failure means "not queued"
+            metrics.count_redis_error("outbound")
             raise OutboundTransportError(f"acapy-bridge: message not queued: {error}") from error
+        metrics.outbound_jobs_written += 1
         LOGGER.debug("acapy-bridge: queued %s for %s on outbound partition %d", job.mid, endpoint, partition)
 
     async def _deliver_to_wallet(self, profile, outbound_message, endpoint) -> None:

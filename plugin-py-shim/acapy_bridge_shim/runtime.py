@@ -14,9 +14,12 @@ from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
 from acapy_bridge_shim.config import ShimConfig
 from acapy_bridge_shim.inbound_consumer import InboundConsumer
+from acapy_bridge_shim.ops_endpoint import OpsEndpoint
 from acapy_bridge_shim.pickup.mailbox import PickupMailbox
 from acapy_bridge_shim.push.devices import PushDevices
 from acapy_bridge_shim.push.notifications import PushJobs
+from acapy_bridge_shim.redis_health import NotConnectedError, RedisHealth
+from acapy_bridge_shim.shim_metrics import ShimMetrics
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
@@ -37,8 +40,24 @@ class BridgeRuntime:
         self.push_devices: PushDevices | None = None  # wallets' push devices (device-info protocols)
         # The inbound transport's consumer, stopped before the heartbeat member goes (see stop_inbound).
         self.inbound: InboundConsumer | None = None
+        self.metrics = ShimMetrics()
+        self.metrics.read_inbound_from(lambda: self.inbound.stats if self.inbound is not None else {})
+        self.redis_health = RedisHealth(self._ping, self.metrics)
+        self.ops: OpsEndpoint | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+
+    async def _ping(self) -> object:
+        if self.client is None:
+            raise NotConnectedError("not connected to Redis yet")
+        return await self.client.ping()
+
+    async def start_monitoring(self) -> None:
+        """Redis health and (when configured) the metrics listener: from ACA-Py's startup, before Redis is reached."""
+        self.redis_health.start()
+        if self.config.metrics.port and self.ops is None:
+            self.ops = OpsEndpoint(self.metrics, self.redis_health)
+            await self.ops.start(self.config.metrics.host, self.config.metrics.port)
 
     async def connect(self) -> "BridgeRuntime":
         """Connects once (idempotent): checks the topology and starts the heartbeat.
@@ -105,6 +124,9 @@ class BridgeRuntime:
             if self._closed:
                 return
             self._closed = True
+            await self.redis_health.stop()
+            if self.ops is not None:
+                await self.ops.stop()
             if self.membership:
                 await self.membership.stop()
             if self.client is not None:

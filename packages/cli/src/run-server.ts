@@ -25,6 +25,7 @@ import {
 import { type CommonConfig, commonConfigFromOptions, commonOptionSpecs } from "./common-options.js";
 import { loadOptions } from "./load-options.js";
 import { partsByMode, type ServerMode } from "./parts.js";
+import { RedisHealth } from "./redis-health.js";
 
 export function serverOptionSpecs(mode: ServerMode): OptionSpec[] {
   const specs = [...commonOptionSpecs];
@@ -35,7 +36,8 @@ export function serverOptionSpecs(mode: ServerMode): OptionSpec[] {
 }
 
 async function connectWithPatience(client: RedisClient, logger: Logger, url: string): Promise<void> {
-  // Starting before Redis is normal in an orchestrated deployment: wait and say so.
+  // Starting before Redis is normal in an orchestrated deployment: wait and say so (why it fails is
+  // logged by RedisHealth, once per kind of failure).
   const started = Date.now();
   const isReady = () => (client.status as string) === "ready";
   while (!isReady()) {
@@ -71,7 +73,7 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
   const logger = createLogger({ component: mode, instance: instanceId, level: common.logLevel });
   logger.info({ event: "process.starting", options: redactOptions(specs, options) }, `acapy-bridge ${mode} starting`);
 
-  const metrics = createMetricsRegistry({ instance: instanceId, mode });
+  const metrics = createMetricsRegistry({ mode });
   const health = new Health();
   const shutdown = new ShutdownCoordinator(logger, common.shutdownTimeoutMs);
   shutdown.installSignalHandlers();
@@ -81,20 +83,32 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
     { ...common.connection.redis, connectionName: `${instanceId}-control` },
     "commands",
   );
-  control.on("error", (error: Error) =>
-    logger.debug({ event: "redis.error", err: error.message }, "redis client error"),
+  const redisHealth = new RedisHealth(control, logger);
+  redisHealth.start();
+  health.addReadinessCheck(redisHealth.readinessCheck);
+  let partsStarted = false;
+  health.addReadinessCheck({
+    name: "started",
+    check: () => partsStarted,
+    reason: () => `the ${mode} parts start once Redis is reachable`,
+  });
+  // The ops endpoints serve from the first moment: a liveness probe must not restart a process that
+  // waits for Redis, and readiness says why it is not ready yet.
+  const ops = new OpsServer(health, [metrics]);
+  const opsAddress = await ops.listen(common.opsHost, common.opsPort);
+  logger.info(
+    { event: "ops.listening", listeners: { ops: `${opsAddress.address}:${opsAddress.port}` } },
+    "ops endpoints listening",
   );
+
   await connectWithPatience(control, logger, common.connection.redis.url);
   const keyspace: Keyspace = await ensureTopology(control, common.connection.prefix, common.connection.partitions);
-  health.addReadinessCheck({ name: "redis", check: () => control.status === "ready" });
 
   const running: RunningPart[] = [];
   for (const start of starters) {
     running.push(await start(common.connection, services));
   }
-
-  const ops = new OpsServer(health, [metrics]);
-  const opsAddress = await ops.listen(common.opsHost, common.opsPort);
+  partsStarted = true;
   const grpcServer = new ControlServer({
     client: control,
     keyspace,
@@ -111,7 +125,10 @@ export async function runServer(mode: ServerMode, argv: string[]): Promise<numbe
   });
   shutdown.add("control api", () => grpcServer.close());
   shutdown.add("ops endpoints", () => ops.close());
-  shutdown.add("redis", () => closeRedisClient(control));
+  shutdown.add("redis", async () => {
+    redisHealth.stop();
+    await closeRedisClient(control);
+  });
 
   const listeners = Object.assign(
     { ops: `${opsAddress.address}:${opsAddress.port}`, grpc: `${common.grpcHost}:${grpcPort}` },

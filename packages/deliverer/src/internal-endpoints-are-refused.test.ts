@@ -34,7 +34,7 @@ describe("outbound target policy, end to end", () => {
     wss.on("connection", (socket) => socket.on("message", (frame: Buffer) => wsFrames.push(frame)));
     cleanup.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
     // Stands in for the deliverer's own ops port: its listener on loopback (metrics, health).
-    const ops = new OpsServer(new Health(), [createMetricsRegistry({ instance: "ops-target" })]);
+    const ops = new OpsServer(new Health(), [createMetricsRegistry()]);
     const opsAddress = await ops.listen("127.0.0.1", 0);
     cleanup.push(() => ops.close());
     return { sinkV6, wsFrames, wsPort: (wss.address() as AddressInfo).port, opsPort: opsAddress.port };

@@ -9,7 +9,7 @@ function backpressure(buffer: number) {
   const warnings: Record<string, unknown>[] = [];
   const logger = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line)) });
   const lanes = new RecipientLanes(() => {});
-  const metrics = createDelivererMetrics(createMetricsRegistry({ instance: "read-backpressure-test" }));
+  const metrics = createDelivererMetrics(createMetricsRegistry());
   return { held: new ReadBackpressure({ partition: 3, buffer, lanes, logger, metrics }), lanes, warnings };
 }
 

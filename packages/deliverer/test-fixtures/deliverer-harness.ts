@@ -78,7 +78,7 @@ export function testServices(instanceId: string, level: LogLevel = "silent"): Pr
   return {
     instanceId,
     logger,
-    metrics: createMetricsRegistry({ instance: instanceId }),
+    metrics: createMetricsRegistry(),
     health: new Health(),
     shutdown: new ShutdownCoordinator(logger),
   };

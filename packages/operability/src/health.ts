@@ -2,6 +2,15 @@
 export interface ReadinessCheck {
   name: string;
   check: () => boolean;
+  /** Why the check fails, in words for the operator (shown by /health/ready while it fails). */
+  reason?: () => string | undefined;
+}
+
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, boolean>;
+  /** Present only while a failing check says why. */
+  reasons?: Record<string, string>;
 }
 
 /**
@@ -24,8 +33,16 @@ export class Health {
     return this.shuttingDown;
   }
 
-  readiness(): { ready: boolean; checks: Record<string, boolean> } {
-    const checks = Object.fromEntries(this.checks.map((c) => [c.name, c.check()]));
-    return { ready: !this.shuttingDown && Object.values(checks).every(Boolean), checks };
+  readiness(): Readiness {
+    const results = this.checks.map((c) => ({ check: c, ok: c.check() }));
+    const checks = Object.fromEntries(results.map(({ check, ok }) => [check.name, ok]));
+    const readiness: Readiness = { ready: !this.shuttingDown && results.every(({ ok }) => ok), checks };
+    const reasons: Record<string, string> = {};
+    for (const { check, ok } of results) {
+      const reason = ok ? undefined : check.reason?.();
+      if (reason) reasons[check.name] = reason;
+    }
+    if (Object.keys(reasons).length > 0) readiness.reasons = reasons;
+    return readiness;
   }
 }

@@ -1,6 +1,14 @@
-export { Health, type ReadinessCheck } from "./health.js";
+export { Health, type Readiness, type ReadinessCheck } from "./health.js";
 export { createLogger, type Logger, type LogLevel, silentLogger } from "./logger.js";
-export { Counter, createMetricsRegistry, Gauge, Histogram, LATENCY_BUCKETS, Registry } from "./metrics.js";
+export {
+  BRIDGE_VERSION,
+  Counter,
+  createMetricsRegistry,
+  Gauge,
+  Histogram,
+  LATENCY_BUCKETS,
+  Registry,
+} from "./metrics.js";
 export { OpsServer } from "./ops-server.js";
 export {
   check,

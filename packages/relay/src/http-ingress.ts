@@ -162,8 +162,11 @@ async function handleMessage(
   const mid = newMessageId();
   const now = Date.now();
   // The relay cannot see ~transport.return_route inside the JWE, so it waits
-  // for ACA-Py's answer, unless no direct response is possible at all.
-  const waitForReply = inspection.mayGetDirectResponse;
+  // for ACA-Py's answer, unless no direct response is possible at all, or no ACA-Py is alive to give
+  // one: then the message is still written (a shim takes it when one starts; its reply goes back to
+  // ACA-Py as a returned reply, as after a reply timeout) and answered 202 at once.
+  const noLiveShim = inspection.mayGetDirectResponse && !ctx.shims.assumedLive && !(await ctx.shims.anyLive());
+  const waitForReply = inspection.mayGetDirectResponse && !noLiveShim;
   const message = agentMessage({
     mid,
     kind: InboundKind.AGENT_MESSAGE,
@@ -174,7 +177,7 @@ async function handleMessage(
     expiresAtMs: ctx.config.inboundTtlMs > 0 ? BigInt(now + ctx.config.inboundTtlMs) : 0n,
     transport: Transport.HTTP,
     relayId: ctx.relayId,
-    requestId: waitForReply ? mid : "",
+    requestId: inspection.mayGetDirectResponse ? mid : "",
     remoteAddress: remote,
   });
   // Wait before writing: a fast reply must find its request.
@@ -226,6 +229,16 @@ async function handleMessage(
     { event: "relay.queued", transport: "http", mid, partition: written.partition, entry: outcome.entryId },
     "message queued",
   );
+  if (noLiveShim) {
+    ctx.rejections.warn(
+      "http:no_live_shim",
+      { event: "relay.no_live_shim", transport: "http", mid, partition: written.partition },
+      "no live ACA-Py (shim) to answer; answered 202 at once (the message stays queued)",
+    );
+    respond(202, {});
+    count("no_live_shim");
+    return;
+  }
   if (!reply) {
     respond(200, {});
     count("accepted");

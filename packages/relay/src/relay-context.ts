@@ -4,6 +4,7 @@ import type { PendingReplies } from "./pending-replies.js";
 import type { RelayLimits } from "./relay-limits.js";
 import type { RelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
+import type { ShimPresence } from "./shim-presence.js";
 import type { SocketRegistry } from "./socket-registry.js";
 
 /** What the ingress paths and the inbox reader of one relay share. */
@@ -18,6 +19,8 @@ export interface RelayContext {
   pending: PendingReplies;
   sockets: SocketRegistry;
   limits: RelayLimits;
+  /** Whether any ACA-Py is alive to answer a request directly. */
+  shims: ShimPresence;
   /** Set once shutdown begins: new messages get 503 / close 1001. */
   draining: boolean;
 }

@@ -30,6 +30,7 @@ import { RelayJanitor } from "./relay-janitor.js";
 import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import { DEFAULT_RELAY_CONFIG } from "./relay-options.js";
+import { ShimPresence } from "./shim-presence.js";
 import { SocketRegistry } from "./socket-registry.js";
 import { WalletPushes } from "./wallet-pushes.js";
 
@@ -64,10 +65,11 @@ describe("relay janitor", () => {
       config: DEFAULT_RELAY_CONFIG,
       logger,
       rejections: new SampledLog(logger),
-      metrics: createRelayMetrics(createMetricsRegistry({ instance: relayId }), {
+      metrics: createRelayMetrics(createMetricsRegistry(), {
         openSockets: () => 0,
         framesInFlight: () => 0,
         pendingRequests: () => 0,
+        liveShims: () => 0,
         openConnections: () => 0,
         bodyBytesInFlight: () => 0,
         inboundBacklog: async () => [],
@@ -80,6 +82,7 @@ describe("relay janitor", () => {
       pending: new PendingReplies(),
       sockets: new SocketRegistry(),
       limits: new RelayLimits(DEFAULT_RELAY_CONFIG, DEFAULT_RELAY_CONFIG.maxConnections, () => {}),
+      shims: new ShimPresence(client, keyspace),
       draining: false,
     };
     const pushes = new WalletPushes(ctx, client, keyspace);

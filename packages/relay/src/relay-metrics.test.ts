@@ -11,6 +11,7 @@ function metricsWith(walletDeadLetters: HashRead, walletCounts: HashRead = async
     openSockets: () => 0,
     framesInFlight: () => 0,
     pendingRequests: () => 0,
+    liveShims: () => 0,
     openConnections: () => 0,
     bodyBytesInFlight: () => 0,
     inboundBacklog: async () => [],

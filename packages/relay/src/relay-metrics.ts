@@ -89,6 +89,7 @@ function walletCountCounter<L extends string>(
 export type RequestOutcome =
   | "answered" // HTTP: ACA-Py's reply (200 with or without body, 400, 500) went back
   | "accepted" // HTTP: written, answered without waiting (anoncrypt) or 202 after the reply timeout
+  | "no_live_shim" // HTTP: written, answered 202 at once: no ACA-Py (shim) alive to give a direct response
   | "queued" // WebSocket frame written
   | "duplicate"
   | "bad_request"
@@ -120,6 +121,7 @@ export interface RelayMetrics {
   walletMailboxMessages: Gauge;
   walletMailboxMoves: Counter<"direction">;
   walletRouteChanges: Counter<"change">;
+  liveShims: Gauge;
   pendingRequests: Gauge;
   inboundBacklog: Gauge<"partition">;
   inboundDeadLetters: Gauge<"partition">;
@@ -143,6 +145,8 @@ export function createRelayMetrics(
     /** Frames of all sockets being written to Redis right now. */
     framesInFlight: () => number;
     pendingRequests: () => number;
+    /** Shims (ACA-Py instances) whose heartbeat is live, at the last read. */
+    liveShims: () => number;
     /** DIDComm connections (HTTP and WebSocket) open now. */
     openConnections: () => number;
     /** Bytes of HTTP bodies held now (`BodyByteBudget`). */
@@ -300,6 +304,14 @@ export function createRelayMetrics(
       name: "acapy_bridge_relay_ws_late_pongs_still_receiving_total",
       help: "Heartbeat turns that kept a WebSocket whose pong was late because what was sent before the ping was still reaching the wallet (a large frame on a slow link).",
       registers: [registry],
+    }),
+    liveShims: new Gauge({
+      name: "acapy_bridge_relay_live_shims",
+      help: "ACA-Py instances (their shims) with a live heartbeat, as the relay last read it; at 0 an authcrypted POST is answered 202 at once instead of waiting for a direct response.",
+      registers: [registry],
+      collect() {
+        this.set(gauges.liveShims());
+      },
     }),
     pendingRequests: new Gauge({
       name: "acapy_bridge_relay_pending_requests",

@@ -88,7 +88,7 @@ describe("a wallet receiving a large push over a slow link", () => {
     for (let i = 0; i < 4; i++) blocking.push(createRedisClient({ url: redisUrl, cluster: false }, "blocking"));
     keyspace = new Keyspace(t.connection.prefix, partitionCountsOf(t.connection.partitions));
     echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
-    echo.start();
+    await echo.start();
   });
   afterAll(async () => {
     await echo.stop();

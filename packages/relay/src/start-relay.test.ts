@@ -40,7 +40,7 @@ describe("relay graceful stop", () => {
     keyspace = new Keyspace(prefix, partitionCountsOf(survivor.connection.partitions));
     for (let i = 0; i < 2; i++) blocking.push(createRedisClient(redis, "blocking"));
     echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
-    echo.start();
+    await echo.start();
   });
   afterAll(async () => {
     await echo.stop();
@@ -102,7 +102,7 @@ describe("relay stop with a wallet push unconfirmed", () => {
     keyspace = new Keyspace(prefix, partitionCountsOf(t.connection.partitions));
     for (let i = 0; i < 4; i++) blocking.push(createRedisClient(redis, "blocking"));
     echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
-    echo.start();
+    await echo.start();
   });
   afterAll(async () => {
     await echo.stop();

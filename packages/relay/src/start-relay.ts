@@ -22,6 +22,7 @@ import { RelayJanitor } from "./relay-janitor.js";
 import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
+import { ShimPresence } from "./shim-presence.js";
 import { SocketRegistry } from "./socket-registry.js";
 import { WalletPushes } from "./wallet-pushes.js";
 import { WebSocketIngress } from "./websocket-ingress.js";
@@ -149,6 +150,7 @@ export async function startRelay(
       bodyBytesInFlight: () => limits.bodies.bytesInUse,
       framesInFlight: () => sockets.framesInFlight,
       pendingRequests: () => pending.size,
+      liveShims: () => shims.liveCount,
       inboundBacklog: () => writer.backlog(),
       inboundDeadLetters: () =>
         Promise.all(keyspace.allPartitions("inboundDeadLetters").map((key) => commands.xlen(key))),
@@ -157,6 +159,8 @@ export async function startRelay(
       walletCounts: () => commands.hgetall(keyspace.key("walletMailboxAndRouteCounts")),
     });
     const rejections = new SampledLog(logger);
+    const shims = new ShimPresence(commands, keyspace);
+    await shims.start();
     const ctx: RelayContext = {
       relayId,
       config,
@@ -167,6 +171,7 @@ export async function startRelay(
       pending,
       sockets,
       limits,
+      shims,
       draining: false,
     };
 
@@ -224,6 +229,7 @@ export async function startRelay(
       await ws.stop();
       await pushes.settle();
       await janitor.stop().catch(() => {});
+      shims.stop();
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);

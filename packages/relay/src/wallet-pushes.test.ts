@@ -57,7 +57,7 @@ describe("wallet pushes", () => {
     for (let i = 0; i < 4; i++) blocking.push(createRedisClient({ url: redisUrl, cluster: false }, "blocking"));
     keyspace = new Keyspace(prefix, partitionCountsOf(relays[0]?.connection.partitions ?? ({} as never)));
     echo = new EchoConsumer(blocking, client, keyspace, () => undefined);
-    echo.start();
+    await echo.start();
   });
   afterAll(async () => {
     await echo.stop();

@@ -61,7 +61,7 @@ describe("relay WebSocket ingress", () => {
       if (ask.ciphertext.startsWith("slow")) await holdStill(300, "a slow ACA-Py behind the relay");
       return { status: 200, contentType: "application/didcomm-envelope-enc", body: Buffer.from(`reply-to-${m.mid}`) };
     });
-    echo.start();
+    await echo.start();
   });
   afterAll(async () => {
     await echo.stop();

@@ -1,6 +1,7 @@
-// A stand-in for the shim in relay tests and the bench: reads the inbound
-// partitions as group "acapy", hands each AgentMessage to `answer`, writes the
-// DirectReply it returns to the origin relay's inbox, then acknowledges.
+// A stand-in for the shim in relay tests and the bench: heartbeats as a live
+// shim (relays wait for direct responses only while one is live), reads the
+// inbound partitions as group "acapy", hands each AgentMessage to `answer`,
+// writes the DirectReply it returns to the origin relay's inbox, then acknowledges.
 
 import {
   type AgentMessage,
@@ -10,9 +11,12 @@ import {
   decodeEnvelope,
   encodeEnvelope,
   GroupReader,
+  instanceInfo,
   type Keyspace,
+  Membership,
   type RedisClient,
   RelayCommandSchema,
+  waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 
@@ -23,6 +27,7 @@ type ReplyFields = MessageInitShape<typeof DirectReplySchema>;
 
 export class EchoConsumer {
   private readonly readers: GroupReader[] = [];
+  private readonly membership: Membership;
   readonly seen: AgentMessage[] = [];
 
   constructor(
@@ -30,9 +35,22 @@ export class EchoConsumer {
     private readonly client: RedisClient,
     private readonly keyspace: Keyspace,
     private readonly answer: Answer,
-  ) {}
+  ) {
+    this.membership = new Membership({
+      client,
+      keyspace,
+      info: instanceInfo({
+        instanceId: `echo-shim-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+        role: "shim",
+      }),
+      onError: () => {},
+    });
+  }
 
-  start(): void {
+  /** Resolves once the heartbeat is in Redis: from then on relays wait for this stand-in's replies. */
+  async start(): Promise<void> {
+    await waitUntilReady(this.client);
+    await this.membership.start();
     const spec = this.keyspace.spec("inboundQueue");
     const keys = this.keyspace.allPartitions("inboundQueue");
     keys.forEach((stream, i) => {
@@ -85,5 +103,6 @@ export class EchoConsumer {
 
   async stop(): Promise<void> {
     await Promise.all(this.readers.map((r) => r.stop()));
+    await this.membership.stop().catch(() => {});
   }
 }

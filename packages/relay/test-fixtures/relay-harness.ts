@@ -38,7 +38,7 @@ export async function startTestRelay(options: {
   });
   const instanceId = `relay-test-${newMessageId().slice(-8)}`;
   const logger = pino({ level: "debug", formatters: { level: (label) => ({ level: label }) } }, sink);
-  const metrics = createMetricsRegistry({ instance: instanceId });
+  const metrics = createMetricsRegistry();
   const health = new Health();
   const connection: BridgeConnectionConfig = {
     redis: { url: options.redisUrl, cluster: options.redisUrl.includes(",") },

@@ -68,7 +68,7 @@ export async function startRelayWithShim(
       ? { status: 200, contentType: "application/didcomm-envelope-enc", body: Buffer.from(`reply-to-${m.mid}`) }
       : undefined,
   );
-  echo.start();
+  await echo.start();
   return {
     t,
     client,

@@ -86,11 +86,13 @@ export class BridgeProcess {
       readyTimeoutMs?: number;
       /** Another copy of the CLI's bin script (the container image's layout); the repository's by default. */
       cli?: string;
+      /** The log event to wait for, with its `listeners` (default `process.ready`; `ops.listening` comes before Redis). */
+      until?: string;
     } = {},
   ): Promise<BridgeProcess> {
     killChildrenOnExit();
     const bridge = new BridgeProcess(mode, args, options.env ?? {}, bridgeCommand(options.cli));
-    await bridge.launch(options.readyTimeoutMs ?? 30_000);
+    await bridge.launch(options.readyTimeoutMs ?? 30_000, options.until ?? "process.ready");
     return bridge;
   }
 
@@ -109,7 +111,7 @@ export class BridgeProcess {
     return value;
   }
 
-  private async launch(readyTimeoutMs: number): Promise<void> {
+  private async launch(readyTimeoutMs: number, until: string): Promise<void> {
     const child = spawn(this.command.file, [...this.command.args, this.mode, ...this.args], {
       env: { ...process.env, ...this.env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -135,8 +137,8 @@ export class BridgeProcess {
             const parsed = JSON.parse(line) as BridgeLogLine;
             this.lines.push(parsed);
             if (this.lines.length > 5000) this.lines.splice(0, 1000);
-            if (parsed.event === "process.ready") {
-              this.listeners = parsed.listeners as Record<string, string>;
+            if (parsed.event === until || parsed.event === "process.ready") {
+              this.listeners = { ...this.listeners, ...(parsed.listeners as Record<string, string>) };
               clearTimeout(timer);
               resolveReady();
             }
@@ -193,6 +195,6 @@ export class BridgeProcess {
   async restart(readyTimeoutMs = 30_000): Promise<void> {
     await this.kill();
     this.listeners = {};
-    await this.launch(readyTimeoutMs);
+    await this.launch(readyTimeoutMs, "process.ready");
   }
 }

@@ -35,7 +35,7 @@ export async function startTestRelay(
 ): Promise<TestRelay> {
   const instanceId = `relay-${newMessageId().slice(-8)}`;
   const logger = pino({ level: process.env.RELAY_TEST_LOGS ? "debug" : "warn" });
-  const metrics = createMetricsRegistry({ instance: instanceId });
+  const metrics = createMetricsRegistry();
   const relay = await startRelay(
     { ...DEFAULT_RELAY_CONFIG, httpPort: 0, wsHeartbeatMs: 1_000, janitorIntervalMs: 1_000, ...config },
     connectionOf(redisUrl, prefix),
