@@ -78,6 +78,18 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """Admin API calls carried through Redis (docs/admin-api.md)."""
+
+    # Serve admin requests from the admin partitions with ACA-Py's own admin application (only
+    # when ACA-Py runs its admin server, `--admin`; without it this instance serves none).
+    enabled: bool = True
+    # Admin requests one ACA-Py process runs at once; more wait in Redis.
+    concurrency: int = 16
+    block_ms: int = 2_000
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -86,6 +98,7 @@ class ShimConfig:
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     events: EventSettings = field(default_factory=EventSettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
 
 # Settings outside any section.
@@ -104,6 +117,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "outbound": tuple(f.name for f in fields(OutboundSettings)),
     "events": tuple(f.name for f in fields(EventSettings)),
     "mailbox": tuple(f.name for f in fields(MailboxSettings)),
+    "admin": tuple(f.name for f in fields(AdminSettings)),
 }
 
 
@@ -247,7 +261,14 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         ),
         drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
     )
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
+    admin_raw = _section(raw, "admin")
+    d_admin = AdminSettings()
+    admin = AdminSettings(
+        enabled=_bool("admin.", admin_raw, "enabled", d_admin.enabled),
+        concurrency=_positive_int("admin.", admin_raw, "concurrency", d_admin.concurrency),
+        block_ms=_positive_int("admin.", admin_raw, "block_ms", d_admin.block_ms),
+    )
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, admin)
 
 
 def load_config(settings) -> ShimConfig:

@@ -9,6 +9,7 @@ setting cannot go undocumented.
 from acapy_bridge.topology import PartitionPlan
 from acapy_bridge_shim.config import (
     PARTITION_FIELDS,
+    AdminSettings,
     EventSettings,
     InboundSettings,
     MailboxSettings,
@@ -57,6 +58,11 @@ MEANINGS: dict[str, str] = {
     "mailbox.ttl_s": "a mailbox message older than this becomes a dead letter `EXPIRED` instead of being delivered",
     "mailbox.relay_liveness_cache_s": "how long a relay's liveness answer is reused when routing to a wallet's session",
     "mailbox.drain_batch": "mailbox messages moved to the relay per drain step",
+    "admin.enabled": "serve admin API calls carried through Redis (relay admin listener, controllers) with"
+    " ACA-Py's own admin application, in-process; needs ACA-Py's `--admin`"
+    " ([docs/admin-api.md](../docs/admin-api.md))",
+    "admin.concurrency": "admin calls one ACA-Py process runs at once; more wait in Redis",
+    "admin.block_ms": "how long one read of an admin partition waits for new requests",
 }
 
 # Defaults that are no single value.
@@ -73,6 +79,7 @@ _SECTION_DEFAULTS = {
     "outbound": OutboundSettings(),
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
+    "admin": AdminSettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 
