@@ -2,9 +2,10 @@
 
 At most once (docs/admin-api.md): each admin partition is read with XREADGROUP NOACK, so
 an entry is delivered once and never pending, never reclaimed. An entry is run only by the
-reader whose XDEL of it answered 1; a requester that gave up deletes it too, so a request is
-never started after its requester stopped waiting. An expired request (`expires_at_ms`
-passed) is left alone: its requester's XDEL then answers 1 and tells it "not executed".
+reader whose `admin_claim` of the request's mid wins; a requester that gives up claims it
+too, so a request is never started after its requester stopped waiting (nor twice, even if a
+retried XADD left two entries). An expired request (`expires_at_ms` passed) is not claimed:
+its requester's claim then wins and tells it "not executed".
 
 While it serves, the executor is a member of the `admin-executor` role: requesters answer
 503 at once when that role has no live member.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from acapy_bridge.codec import EnvelopeDecodeError, decode_envelope, encode_envelope
 from acapy_bridge.keyspace import KeyError_, Keyspace
 from acapy_bridge.membership import Membership, new_instance_id
+from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import ensure_group
 from acapy_bridge.v1 import envelopes_pb2
 from acapy_bridge_shim.admin_app_call import AppResponse, UnsupportedAdminRequest, call_app
@@ -46,6 +48,7 @@ class AdminExecutor:
         clock_ms: Callable[[], int] = _now_ms,
     ):
         self._client = client
+        self._scripts = Scripts(client)
         self._keyspace = keyspace
         self._app = app
         self._settings = settings
@@ -56,6 +59,7 @@ class AdminExecutor:
         self._field = spec.entry_field.encode()
         self._streams = keyspace.all_partitions("admin_requests")
         self._reply_ttl_ms = keyspace.spec("admin_replies").default_ttl_ms
+        self._claim_ttl_ms = keyspace.spec("admin_claims").default_ttl_ms
         self._room = asyncio.Semaphore(settings.concurrency)
         self._membership = Membership(client, keyspace, self.instance_id, ADMIN_EXECUTOR_ROLE)
         self._readers: list[asyncio.Task] = []
@@ -122,6 +126,7 @@ class AdminExecutor:
             LOGGER.error("acapy-bridge admin: serving a request failed: %s", task.exception())
 
     async def _serve(self, stream: str, entry_id, payload: bytes | None) -> None:
+        partition = self._streams.index(stream)
         entry = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
         try:
             request = decode_envelope(envelopes_pb2.AdminRequest, payload or b"")
@@ -131,7 +136,7 @@ class AdminExecutor:
             LOGGER.warning("acapy-bridge admin: dropped entry %s of %s: %s", entry, stream, error)
             return
         if request.expires_at_ms and request.expires_at_ms <= self._clock_ms():
-            # Its requester gave up (or is about to): it deletes the entry and says "not executed".
+            # Its requester gave up (or is about to): its claim wins and it says "not executed".
             self.stats["expired"] += 1
             LOGGER.info(
                 "acapy-bridge admin: request %s (%s %s) expired before it was taken; not run",
@@ -140,8 +145,12 @@ class AdminExecutor:
                 request.path.split("?", 1)[0],
             )
             return
-        if await self._client.xdel(stream, entry) != 1:
-            self.stats["withdrawn"] += 1  # its requester withdrew it first
+        claim = self._keyspace.key("admin_claims", partition=partition, mid=request.mid)
+        won = await self._scripts.admin_claim(
+            stream=stream, claim=claim, entry_id=entry, claimant="run", ttl_ms=self._claim_ttl_ms
+        )
+        if won != 1:
+            self.stats["withdrawn"] += 1  # its requester gave up first (or a copy of it ran)
             return
         started = time.monotonic()
         answer = await self.execute(request)

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from acapy_bridge.codec import decode_envelope, encode_envelope
 from acapy_bridge.membership import Membership
 from acapy_bridge.redis_connection import RedisConnectionConfig, create_redis_client
+from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import PartitionPlan, ensure_topology
 from acapy_bridge.v1 import envelopes_pb2
 from acapy_bridge_shim.admin_app_call import call_app
@@ -135,6 +136,16 @@ async def add_request(client, keyspace, request, partition: int = 0) -> str:
     return entry.decode() if isinstance(entry, bytes) else entry
 
 
+async def withdraw(client, keyspace, request, entry: str, partition: int = 0) -> int:
+    return await Scripts(client).admin_claim(
+        stream=keyspace.key("admin_requests", partition=partition),
+        claim=keyspace.key("admin_claims", partition=partition, mid=request.mid),
+        entry_id=entry,
+        claimant="withdraw",
+        ttl_ms=60_000,
+    )
+
+
 async def next_reply(client, keyspace, requester: str) -> envelopes_pb2.AdminResponse:
     popped = await client.blpop([keyspace.key("admin_replies", requester=requester)], timeout=5)
     assert popped, "no answer within 5 s"
@@ -188,8 +199,8 @@ async def test_an_expired_request_is_never_run_and_stays_for_its_requester_to_wi
         await hold_still(0.3, "an expired request must not be run a little later either")
         assert calls == []
         assert await client.llen(keyspace.key("admin_replies", requester="ctl-2")) == 0
-        # The requester's XDEL finds it: it knows for sure the request was not run.
-        assert await client.xdel(keyspace.key("admin_requests", partition=0), entry) == 1
+        # The requester's claim wins: it knows for sure the request was not run.
+        assert await withdraw(client, keyspace, expired, entry) == 1
     finally:
         await executor.stop()
 
@@ -199,7 +210,9 @@ async def test_a_request_withdrawn_by_its_requester_is_not_run(deployment):
     calls: list[str] = []
     request = admin_request("ctl-3")
     entry = await add_request(client, keyspace, request)
-    assert await client.xdel(keyspace.key("admin_requests", partition=0), entry) == 1
+    # The same request twice in the stream (a retried XADD): the requester's claim covers both.
+    await add_request(client, keyspace, request)
+    assert await withdraw(client, keyspace, request, entry) == 1
     executor = AdminExecutor(client=client, keyspace=keyspace, app=stand_in_admin_app(calls), settings=AdminSettings())
     await executor.start()
     try:
@@ -207,6 +220,7 @@ async def test_a_request_withdrawn_by_its_requester_is_not_run(deployment):
         await add_request(client, keyspace, follow_up)
         assert (await next_reply(client, keyspace, "ctl-3")).mid == follow_up.mid
         assert calls == ["status"]
+        assert executor.stats["withdrawn"] == 1
     finally:
         await executor.stop()
 

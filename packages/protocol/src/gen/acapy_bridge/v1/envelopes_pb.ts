@@ -713,9 +713,9 @@ export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
  *
  * A requester is a relay's admin listener or a controller (`@acapy-bridge/admin-requests`).
  * At most once: the requester adds the entry (XADD) to one admin partition; shims read it
- * with XREADGROUP NOACK and take it by deleting it (XDEL answered 1) before running it. A
- * requester that gives up deletes it too: whoever deletes it first decides, so a request is
- * run by at most one instance, and never after its requester gave up. Nothing reclaims it.
+ * with XREADGROUP NOACK and run it only if their `admin_claim` of its mid wins. A requester
+ * that gives up claims it too: the first claim decides, so a request is run by at most one
+ * instance, and never after its requester gave up. Nothing reclaims it.
  *
  * @generated from message acapy_bridge.v1.AdminRequest
  */
