@@ -7,6 +7,7 @@ errors); the end-to-end tests in packages/relay run ACA-Py's own.
 import json
 import time
 import uuid
+from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
@@ -146,6 +147,17 @@ async def withdraw(client, keyspace, request, entry: str, partition: int = 0) ->
     )
 
 
+@asynccontextmanager
+async def serving(client, keyspace, calls: list[str]):
+    """An executor serving the stand-in app while the block runs."""
+    executor = AdminExecutor(client=client, keyspace=keyspace, app=stand_in_admin_app(calls), settings=AdminSettings())
+    await executor.start()
+    try:
+        yield executor
+    finally:
+        await executor.stop()
+
+
 async def next_reply(client, keyspace, requester: str) -> envelopes_pb2.AdminResponse:
     popped = await client.blpop([keyspace.key("admin_replies", requester=requester)], timeout=5)
     assert popped, "no answer within 5 s"
@@ -155,9 +167,7 @@ async def next_reply(client, keyspace, requester: str) -> envelopes_pb2.AdminRes
 async def test_a_request_from_redis_is_answered_with_status_headers_and_body(deployment):
     client, keyspace = deployment
     calls: list[str] = []
-    executor = AdminExecutor(client=client, keyspace=keyspace, app=stand_in_admin_app(calls), settings=AdminSettings())
-    await executor.start()
-    try:
+    async with serving(client, keyspace, calls) as executor:
         request = admin_request(
             "ctl-1",
             method="POST",
@@ -183,16 +193,12 @@ async def test_a_request_from_redis_is_answered_with_status_headers_and_body(dep
             assert await client.xlen(stream) == 0
         ttl = await client.pttl(keyspace.key("admin_replies", requester="ctl-1"))
         assert ttl == -2  # both answers read: the list is gone
-    finally:
-        await executor.stop()
 
 
 async def test_an_expired_request_is_never_run_and_stays_for_its_requester_to_withdraw(deployment):
     client, keyspace = deployment
     calls: list[str] = []
-    executor = AdminExecutor(client=client, keyspace=keyspace, app=stand_in_admin_app(calls), settings=AdminSettings())
-    await executor.start()
-    try:
+    async with serving(client, keyspace, calls) as executor:
         expired = admin_request("ctl-2", expires_in_ms=-1)
         entry = await add_request(client, keyspace, expired)
         await eventually(lambda: _stat(executor, "expired"), what="the executor saw the expired request")
@@ -201,8 +207,6 @@ async def test_an_expired_request_is_never_run_and_stays_for_its_requester_to_wi
         assert await client.llen(keyspace.key("admin_replies", requester="ctl-2")) == 0
         # The requester's claim wins: it knows for sure the request was not run.
         assert await withdraw(client, keyspace, expired, entry) == 1
-    finally:
-        await executor.stop()
 
 
 async def test_a_request_withdrawn_by_its_requester_is_not_run(deployment):
@@ -213,16 +217,12 @@ async def test_a_request_withdrawn_by_its_requester_is_not_run(deployment):
     # The same request twice in the stream (a retried XADD): the requester's claim covers both.
     await add_request(client, keyspace, request)
     assert await withdraw(client, keyspace, request, entry) == 1
-    executor = AdminExecutor(client=client, keyspace=keyspace, app=stand_in_admin_app(calls), settings=AdminSettings())
-    await executor.start()
-    try:
+    async with serving(client, keyspace, calls) as executor:
         follow_up = admin_request("ctl-3")
         await add_request(client, keyspace, follow_up)
         assert (await next_reply(client, keyspace, "ctl-3")).mid == follow_up.mid
         assert calls == ["status"]
         assert executor.stats["withdrawn"] == 1
-    finally:
-        await executor.stop()
 
 
 async def test_the_executor_is_a_live_admin_executor_only_while_it_serves(deployment):
