@@ -72,9 +72,9 @@ async function measure(url: string, calls: number, concurrency: number): Promise
 
 function medianFigures(rounds: Figures[]): Figures {
   return {
-    p50Ms: median(rounds.map((r) => r.p50Ms)),
-    p99Ms: median(rounds.map((r) => r.p99Ms)),
-    callsPerSecond: median(rounds.map((r) => r.callsPerSecond)),
+    p50Ms: Number(median(rounds.map((r) => r.p50Ms)).toFixed(2)),
+    p99Ms: Number(median(rounds.map((r) => r.p99Ms)).toFixed(2)),
+    callsPerSecond: Math.round(median(rounds.map((r) => r.callsPerSecond))),
     failures: rounds.reduce((sum, r) => sum + r.failures, 0),
   };
 }
