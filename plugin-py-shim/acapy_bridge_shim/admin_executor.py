@@ -60,7 +60,9 @@ class AdminExecutor:
         self._streams = keyspace.all_partitions("admin_requests")
         self._reply_ttl_ms = keyspace.spec("admin_replies").default_ttl_ms
         self._claim_ttl_ms = keyspace.spec("admin_claims").default_ttl_ms
-        self._room = asyncio.Semaphore(settings.concurrency)
+        # A read loop holds a slot while it blocks on its partition: one slot per partition at least,
+        # or partitions beyond the concurrency would wait for a free slot, up to a whole block each.
+        self._room = asyncio.Semaphore(max(settings.concurrency, len(self._streams)))
         self._membership = Membership(client, keyspace, self.instance_id, ADMIN_EXECUTOR_ROLE)
         self._readers: list[asyncio.Task] = []
         self._running: set[asyncio.Task] = set()

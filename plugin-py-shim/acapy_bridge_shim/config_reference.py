@@ -61,7 +61,8 @@ MEANINGS: dict[str, str] = {
     "admin.enabled": "serve admin API calls carried through Redis (relay admin listener, controllers) with"
     " ACA-Py's own admin application, in-process; needs ACA-Py's `--admin`"
     " ([docs/admin-api.md](../docs/admin-api.md))",
-    "admin.concurrency": "admin calls one ACA-Py process runs at once; more wait in Redis",
+    "admin.concurrency": "admin calls one ACA-Py process runs at once (at least one per admin partition); more"
+    " wait in Redis",
     "admin.block_ms": "how long one read of an admin partition waits for new requests",
 }
 

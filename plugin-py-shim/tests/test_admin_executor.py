@@ -238,3 +238,24 @@ async def test_the_executor_is_a_live_admin_executor_only_while_it_serves(deploy
 
 async def _stat(executor: AdminExecutor, name: str) -> bool:
     return executor.stats[name] > 0
+
+
+async def test_every_partition_is_read_even_with_a_concurrency_below_the_partition_count(deployment):
+    client, keyspace = deployment
+    calls: list[str] = []
+    executor = AdminExecutor(
+        client=client,
+        keyspace=keyspace,
+        app=stand_in_admin_app(calls),
+        settings=AdminSettings(concurrency=1, block_ms=5_000),
+    )
+    await executor.start()
+    try:
+        for partition in (0, 1, 1, 0):
+            started = time.monotonic()
+            await add_request(client, keyspace, admin_request("ctl-5"), partition=partition)
+            assert (await next_reply(client, keyspace, "ctl-5")).status == 200
+            # Not after a blocked read of the other partition ran out (5 s).
+            assert time.monotonic() - started < 2.5, f"partition {partition}"
+    finally:
+        await executor.stop()
