@@ -3,11 +3,18 @@
  * answers with, and says whether the call can have run.
  */
 
-export type NotExecutedReason = "no-live-instance" | "not-taken-in-time";
+export type NotExecutedReason = "no-live-instance" | "not-taken-in-time" | "redis-unreachable";
+
+const NOT_EXECUTED_BECAUSE: Record<NotExecutedReason, string> = {
+  "no-live-instance": "no live ACA-Py instance serves admin calls",
+  "not-taken-in-time": "no ACA-Py instance took it in time; it was withdrawn",
+  "redis-unreachable": "Redis could not be asked which ACA-Py instances are alive; nothing was queued",
+};
 
 /**
- * 503: the call did not run and never will. Either no ACA-Py instance serves admin calls now
- * (answered at once), or none took the call before its timeout (it was withdrawn): safe to retry.
+ * 503: the call did not run and never will. No ACA-Py instance serves admin calls now (answered at
+ * once), none took the call before its timeout (it was withdrawn), or Redis did not answer before
+ * anything was queued: safe to retry.
  */
 export class AdminNoLiveInstanceError extends Error {
   override name = "AdminNoLiveInstanceError";
@@ -19,11 +26,7 @@ export class AdminNoLiveInstanceError extends Error {
     readonly method: string,
     readonly path: string,
   ) {
-    super(
-      reason === "no-live-instance"
-        ? `no live ACA-Py instance serves admin calls; ${method} ${path} was not executed`
-        : `no ACA-Py instance took ${method} ${path} in time; it was withdrawn and not executed`,
-    );
+    super(`${method} ${path} was not executed: ${NOT_EXECUTED_BECAUSE[reason]}`);
   }
 }
 

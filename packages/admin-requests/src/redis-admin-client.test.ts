@@ -14,7 +14,7 @@ import {
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { AdminNoLiveInstanceError, AdminOutcomeUnknownError } from "./admin-errors.js";
@@ -176,5 +176,29 @@ describe.each(deployments)("RedisAdminClient on $name Redis", ({ name, url, clus
     expect(failure).toBeInstanceOf(AdminOutcomeUnknownError);
     expect(failure).toMatchObject({ status: 504, executed: "unknown" });
     expect(String((failure as Error).message)).toContain("outcome is unknown");
+  });
+});
+
+describe("RedisAdminClient while Redis is away", () => {
+  it("answers 503 not executed, nothing queued, when it cannot ask Redis who is alive", async () => {
+    const redis = await RedisServer.start();
+    const client = createRedisClient({ url: redis.url, cluster: false }, "commands");
+    await waitUntilReady(client);
+    const keyspace = await ensureTopology(client, uniquePrefix("admreq-away"), {
+      inboundPartitions: 1,
+      outboundPartitions: 1,
+      eventPartitions: 1,
+      adminPartitions: 1,
+    });
+    const admin = new RedisAdminClient({ client, keyspace, timeoutMs: 2_000 });
+    try {
+      await redis.stop();
+      const failure = await admin.request({ method: "POST", path: "/connections/c1/send-message" }).catch((e) => e);
+      expect(failure).toBeInstanceOf(AdminNoLiveInstanceError);
+      expect(failure).toMatchObject({ status: 503, reason: "redis-unreachable", executed: false });
+    } finally {
+      await admin.close();
+      client.disconnect();
+    }
   });
 });

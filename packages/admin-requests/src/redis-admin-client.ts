@@ -71,7 +71,7 @@ const ANSWER_WAIT_S = 1;
  * instance or none, and never after this client stopped waiting (docs/admin-api.md).
  *
  * Errors: `AdminNoLiveInstanceError` (503, not executed), `AdminOutcomeUnknownError` (504);
- * anything else is a Redis failure before the call was queued.
+ * anything else is a Redis failure while queueing the call (it may have been queued).
  */
 export class RedisAdminClient {
   readonly requesterId: string;
@@ -102,9 +102,10 @@ export class RedisAdminClient {
   async request(call: AdminCall): Promise<AdminAnswer> {
     if (this.closed) throw new Error("RedisAdminClient is closed");
     const method = call.method.toUpperCase();
-    if (!(await this.someInstanceIsAlive())) {
-      throw new AdminNoLiveInstanceError("no-live-instance", method, pathOnly(call.path));
-    }
+    const alive = await this.someInstanceIsAlive().catch(() => {
+      throw new AdminNoLiveInstanceError("redis-unreachable", method, pathOnly(call.path));
+    });
+    if (!alive) throw new AdminNoLiveInstanceError("no-live-instance", method, pathOnly(call.path));
     this.reading ??= this.readAnswers();
     const { client, keyspace } = this.options;
     const timeoutMs = call.timeoutMs ?? this.timeoutMs;

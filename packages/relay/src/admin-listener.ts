@@ -8,6 +8,12 @@ import {
 import type { Logger } from "@acapy-bridge/operability";
 import type { AdminMetrics, AdminUnansweredReason } from "./admin-metrics.js";
 
+const UNANSWERED_REASON: Record<AdminNoLiveInstanceError["reason"], AdminUnansweredReason> = {
+  "no-live-instance": "no_live_instance",
+  "not-taken-in-time": "not_taken_in_time",
+  "redis-unreachable": "redis_error",
+};
+
 export interface AdminListenerConfig {
   /** Largest request body forwarded (413 above it). */
   maxBodyBytes: number;
@@ -113,11 +119,7 @@ export function createAdminServer(
             answered(res, started, "answered");
           } catch (error) {
             if (error instanceof AdminNoLiveInstanceError) {
-              unanswered(
-                error.reason === "no-live-instance" ? "no_live_instance" : "not_taken_in_time",
-                req,
-                error.message,
-              );
+              unanswered(UNANSWERED_REASON[error.reason], req, error.message);
               sendBridgeError(
                 res,
                 503,
