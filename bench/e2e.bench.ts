@@ -32,7 +32,8 @@ import {
 } from "@acapy-bridge/test-harness";
 
 import { Redis } from "ioredis";
-import { percentile, quantileCurve } from "./latency-quantiles.js";
+import { numberOption } from "./bench-options.js";
+import { median, percentile, quantileCurve } from "./figures.js";
 import { cpuMsBetween, cpuTimeOf } from "./process-cpu.js";
 import { commandCounts } from "./redis-command-counts.js";
 
@@ -69,17 +70,6 @@ interface Pair {
   redisPid?: number | undefined;
   /** Replies seen at Bob so far. */
   seen: number;
-}
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : fallback;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 function round2(value: number | undefined): number | undefined {
@@ -224,10 +214,10 @@ async function plainAgent(label: string, hooks: WebhookSink, extra: string[] = [
 }
 
 export async function main(args: string[]): Promise<void> {
-  const roundTripCount = option(args, "round-trips", 100);
-  const burst = option(args, "burst", 300);
-  const rounds = Math.max(1, option(args, "rounds", 4));
-  const warmUp = option(args, "warm-up", 1000);
+  const roundTripCount = numberOption(args, "round-trips", 100);
+  const burst = numberOption(args, "burst", 300);
+  const rounds = Math.max(1, numberOption(args, "rounds", 4));
+  const warmUp = numberOption(args, "warm-up", 1000);
   const stops: (() => Promise<unknown>)[] = [];
   try {
     console.log(

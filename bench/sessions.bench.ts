@@ -34,7 +34,7 @@ import { BridgeProcess, loopbackBridgeArgs, RedisServer, uniquePrefix } from "@a
 import { create } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
 import { fakeJwe, randomVerkey } from "../packages/relay/test-fixtures/fake-envelopes.js";
-import { percentile, quantileCurve } from "./latency-quantiles.js";
+import { percentile, quantileCurve } from "./figures.js";
 import { ensureOpenFilesLimit } from "./open-files-limit.js";
 
 const RELAY_ID = "bench-relay";

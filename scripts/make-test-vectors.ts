@@ -6,7 +6,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create, type DescMessage, toBinary, toJson } from "@bufbuild/protobuf";
 import {
+  AdminHeaderSchema,
   AdminRequestSchema,
+  AdminResponseSchema,
   AgentEventSchema,
   AgentMessageSchema,
   CloseSocketSchema,
@@ -170,9 +172,22 @@ const samples: [DescMessage, unknown][] = [
       path: "/connections?state=active",
       headers: { "x-api-key": "k" },
       walletId: "w1",
-      relayId: "relay-a",
+      replyTo: "relay-a",
       requestId: "req-8",
       expiresAtMs: 1732780860000n,
+    }),
+  ],
+  [AdminHeaderSchema, create(AdminHeaderSchema, { name: "Content-Type", value: "application/json; charset=utf-8" })],
+  [
+    AdminResponseSchema,
+    create(AdminResponseSchema, {
+      mid: "01JD0000000000000000000006",
+      requestId: "req-8",
+      status: 200,
+      headers: [{ name: "Content-Type", value: "application/json; charset=utf-8" }],
+      body: new TextEncoder().encode('{"results":[]}'),
+      instanceId: "admin-host-1234",
+      durationMs: 3n,
     }),
   ],
   [
@@ -203,6 +218,7 @@ for (const spec of Object.values(keySpecs)) {
   if (spec.template.includes("${relay}")) base.relay = "relay-a";
   if (spec.template.includes("${instance}")) base.instance = "deliverer-1";
   if (spec.template.includes("${role}")) base.role = "relay";
+  if (spec.template.includes("${requester}")) base.requester = "relay-a";
   if (spec.template.includes("${digest}"))
     base.digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
   if (spec.template.includes("${mid}")) base.mid = "01JD0000000000000000000004";

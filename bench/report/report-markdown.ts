@@ -1,7 +1,7 @@
 // docs/benchmarks.md and its charts, from the summaries of one report run. Pure: the same input
 // gives the same files, so that a test can check the page without running a bench.
 import type { BenchSummary } from "../bench-process.js";
-import { CURVE_PERCENTILES } from "../latency-quantiles.js";
+import { CURVE_PERCENTILES } from "../figures.js";
 import type { MachineFacts } from "./machine.js";
 import { groupedBarChart, lineChart, stackedBarChart } from "./svg-charts.js";
 

@@ -5,8 +5,7 @@
 // it, the connection completes, and the controller answers each of Bob's basic
 // messages. `npm run example:redis-controller` runs it; `-- --messages 10` for
 // more, `-- --instances 1` for a single controller instance.
-import type { AdminClient } from "@acapy-bridge/controller";
-import { HttpAdminClient } from "@acapy-bridge/controller";
+import { type AdminClient, AdminThroughRedis } from "@acapy-bridge/controller";
 import { BridgeDeployment, killAllChildren, waitFor } from "@acapy-bridge/test-harness";
 import { RedisController } from "./controller.js";
 
@@ -37,9 +36,13 @@ async function main(): Promise<void> {
   if (!alice) throw new Error("the deployment started no Alice");
   say(`Redis ${deployment.redis.url}, acapy-bridge all, ACA-Py Alice behind the bridge (prefix ${deployment.prefix})`);
 
-  // The controller's only way to ACA-Py's admin API. Over HTTP to ACA-Py's admin port here; through
-  // Redis, this is the one line to change (a RedisAdminClient from @acapy-bridge/admin-requests).
-  const admin: AdminClient = new HttpAdminClient({ baseUrl: alice.adminUrl });
+  // The controller's only way to ACA-Py's admin API: through Redis, run by whichever ACA-Py instance
+  // takes it, at most once. A controller that stays on HTTP uses HttpAdminClient (ACA-Py's admin
+  // port, or the relays' --admin-port) instead: the one line to change.
+  const admin: AdminClient & { close(): Promise<void> } = await AdminThroughRedis.connect({
+    redis: { url: deployment.redis.url, cluster: false },
+    prefix: deployment.prefix,
+  });
 
   const active = new Map<string, string>();
   const answered: string[] = [];
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
   const expected = Array.from({ length: messages }, (_, i) => `you said: hello ${i}`).sort();
   const ok = expected.every((text) => contents.includes(text));
   await Promise.all(controllers.map((c) => c.stop()));
+  await admin.close();
   await deployment.stop();
   say(ok ? "done: every message answered by the controller through Redis" : "FAILED: some messages got no answer");
   console.log(

@@ -27,6 +27,8 @@ _IDENTITY_CHECKS = {
     envelopes_pb2.WalletMessage.DESCRIPTOR.full_name: _has_mid,
     envelopes_pb2.OutboundJob.DESCRIPTOR.full_name: _has_mid,
     envelopes_pb2.AgentEvent.DESCRIPTOR.full_name: _has_mid,
+    envelopes_pb2.AdminRequest.DESCRIPTOR.full_name: _has_mid,
+    envelopes_pb2.AdminResponse.DESCRIPTOR.full_name: _has_mid,
     envelopes_pb2.DeadLetter.DESCRIPTOR.full_name: _has_mid,
     envelopes_pb2.ParkedJob.DESCRIPTOR.full_name: lambda m: bool(m.job.mid),
     envelopes_pb2.RelayCommand.DESCRIPTOR.full_name: lambda m: m.WhichOneof("command") is not None,

@@ -258,3 +258,18 @@ async def retrieve_routing_did(manager: Any, session: Any) -> Any | None:
 async def create_routing_did(manager: Any, session: Any) -> Any:
     """MediationManager's own way to create (and store) the routing DID; returns its DIDInfo."""
     return await manager._create_routing_did(session)
+
+
+# ---- the admin server's application (admin API calls through Redis) ----
+
+
+def admin_application(profile: Any) -> Any | None:
+    """The aiohttp application ACA-Py's admin server serves (AdminServer.app); None without `--admin`.
+
+    The conductor binds the AdminServer as BaseAdminServer and starts it (creating `app`) before it
+    emits `acapy::core::startup`; the same in 1.6.1 and 1.7.0.
+    """
+    from acapy_agent.admin.base_server import BaseAdminServer
+
+    server = profile.inject_or(BaseAdminServer)
+    return getattr(server, "app", None) if server is not None else None

@@ -92,6 +92,18 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True)
+class AdminSettings:
+    """Admin API calls carried through Redis (docs/admin-api.md)."""
+
+    # Serve admin requests from the admin partitions with ACA-Py's own admin application (only
+    # when ACA-Py runs its admin server, `--admin`; without it this instance serves none).
+    enabled: bool = True
+    # Admin requests one ACA-Py process runs at once; more wait in Redis.
+    concurrency: int = 16
+    block_ms: int = 2_000
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -101,6 +113,7 @@ class ShimConfig:
     events: EventSettings = field(default_factory=EventSettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
 
 
 # Settings outside any section.
@@ -120,6 +133,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "events": tuple(f.name for f in fields(EventSettings)),
     "mailbox": tuple(f.name for f in fields(MailboxSettings)),
     "metrics": tuple(f.name for f in fields(MetricsSettings)),
+    "admin": tuple(f.name for f in fields(AdminSettings)),
 }
 
 
@@ -273,7 +287,14 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
     if not isinstance(host, str) or not host or any(c.isspace() for c in host):
         raise ShimConfigError(f"{PLUGIN_NAME}.metrics.host must be a host name or address, got {host!r}")
     metrics = MetricsSettings(port=port, host=host)
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, metrics)
+    admin_raw = _section(raw, "admin")
+    d_admin = AdminSettings()
+    admin = AdminSettings(
+        enabled=_bool("admin.", admin_raw, "enabled", d_admin.enabled),
+        concurrency=_positive_int("admin.", admin_raw, "concurrency", d_admin.concurrency),
+        block_ms=_positive_int("admin.", admin_raw, "block_ms", d_admin.block_ms),
+    )
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, metrics, admin)
 
 
 def load_config(settings) -> ShimConfig:

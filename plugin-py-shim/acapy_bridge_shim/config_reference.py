@@ -9,6 +9,7 @@ setting cannot go undocumented.
 from acapy_bridge.topology import PartitionPlan
 from acapy_bridge_shim.config import (
     PARTITION_FIELDS,
+    AdminSettings,
     EventSettings,
     InboundSettings,
     MailboxSettings,
@@ -64,6 +65,12 @@ MEANINGS: dict[str, str] = {
     "metrics.port": "port of the shim's own `/metrics` (Prometheus text) and `/health/live`, `/health/ready`"
     " listener; `0` = off (ACA-Py's `/status/ready` reflects the shim's Redis health either way)",
     "metrics.host": "listen address of that listener (loopback: for a local scraper or sidecar)",
+    "admin.enabled": "serve admin API calls carried through Redis (relay admin listener, controllers) with"
+    " ACA-Py's own admin application, in-process; needs ACA-Py's `--admin`"
+    " ([docs/admin-api.md](../docs/admin-api.md))",
+    "admin.concurrency": "admin calls one ACA-Py process runs at once (at least one per admin partition); more"
+    " wait in Redis",
+    "admin.block_ms": "how long one read of an admin partition waits for new requests",
 }
 
 # Defaults that are no single value.
@@ -81,6 +88,7 @@ _SECTION_DEFAULTS = {
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
     "metrics": MetricsSettings(),
+    "admin": AdminSettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 

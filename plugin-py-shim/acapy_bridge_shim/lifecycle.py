@@ -16,6 +16,8 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
     async def on_startup(profile, event) -> None:
         await runtime.start_monitoring()
         await runtime.connect()
+        if runtime.config.admin.enabled:
+            await runtime.serve_admin(profile)
         if profile.settings.get("mediation.open"):
             from acapy_bridge_shim.mediator_setup import ensure_routing_did
 
@@ -30,6 +32,7 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
         # ACA-Py stops its inbound transport at the same time; whoever is first, the messages in
         # hand finish (or are abandoned) before this instance leaves the membership below: peers
         # take the pending entries of a consumer that left, and would process them a second time.
+        await runtime.stop_admin()
         await runtime.stop_inbound()
         publisher = context.inject_or(EventPublisher)
         if publisher is not None:

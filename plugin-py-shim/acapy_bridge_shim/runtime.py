@@ -12,6 +12,7 @@ from acapy_bridge.membership import Membership, new_instance_id
 from acapy_bridge.redis_connection import create_redis_client, redact_url
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.topology import ensure_topology
+from acapy_bridge_shim.admin_executor import AdminExecutor
 from acapy_bridge_shim.config import ShimConfig
 from acapy_bridge_shim.inbound_consumer import InboundConsumer
 from acapy_bridge_shim.ops_endpoint import OpsEndpoint
@@ -44,6 +45,8 @@ class BridgeRuntime:
         self.metrics.read_inbound_from(lambda: self.inbound.stats if self.inbound is not None else {})
         self.redis_health = RedisHealth(self._ping, self.metrics)
         self.ops: OpsEndpoint | None = None
+        # Serves admin API calls from Redis while ACA-Py has an admin server (admin.enabled).
+        self.admin: AdminExecutor | None = None
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -106,6 +109,31 @@ class BridgeRuntime:
             )
             return self
 
+    async def serve_admin(self, profile) -> None:
+        """Starts serving the admin partitions with ACA-Py's admin application, if ACA-Py runs one."""
+        from acapy_bridge_shim.acapy_compat import admin_application
+
+        app = admin_application(profile)
+        if app is None:
+            LOGGER.info(
+                "acapy-bridge shim %s: ACA-Py has no admin server (--admin); serves no admin calls", self.instance_id
+            )
+            return
+        async with self._lock:
+            if self.admin is not None or self._closed:
+                return
+            self.admin = AdminExecutor(client=self.client, keyspace=self.keyspace, app=app, settings=self.config.admin)
+        await self.admin.start()
+
+    async def stop_admin(self) -> None:
+        """Stops serving admin calls first: requesters then see no executor and answer 503 at once."""
+        if self.admin is None:
+            return
+        try:
+            await self.admin.stop()
+        except Exception as error:  # noqa: BLE001 - the rest of the shutdown must still happen
+            LOGGER.warning("acapy-bridge: stopping the admin executor failed: %s", error)
+
     async def stop_inbound(self) -> None:
         """Stops this process's inbound consumer: messages in hand finish (or are abandoned).
 
@@ -119,6 +147,7 @@ class BridgeRuntime:
             LOGGER.warning("acapy-bridge: stopping the inbound consumer failed: %s", error)
 
     async def close(self) -> None:
+        await self.stop_admin()
         await self.stop_inbound()
         async with self._lock:
             if self._closed:

@@ -74,6 +74,14 @@ export interface RelayConfig {
   maxBodyBytesInFlightPerClient: number;
   /** A WebSocket that has not sent a frame within this of opening is closed (1008); 0 = never. */
   wsFirstFrameTimeoutMs: number;
+  /** Address of the admin listener (ACA-Py's admin API through Redis); keep it off the public network. */
+  adminHost: string;
+  /** Port of the admin listener; unset = no admin listener. 0 = any free port (tests). */
+  adminPort: number | undefined;
+  /** Largest admin request body forwarded (413 above it). */
+  adminMaxBodyBytes: number;
+  /** How long an admin call waits for ACA-Py's answer: 503 if no instance took it by then, 504 (outcome unknown) if one did. */
+  adminTimeoutMs: number;
 }
 
 export const DEFAULT_RELAY_CONFIG: RelayConfig = {
@@ -108,6 +116,10 @@ export const DEFAULT_RELAY_CONFIG: RelayConfig = {
   maxBodyBytesInFlight: 64 * 1024 * 1024,
   maxBodyBytesInFlightPerClient: 8 * 1024 * 1024,
   wsFirstFrameTimeoutMs: 30_000,
+  adminHost: "127.0.0.1",
+  adminPort: undefined,
+  adminMaxBodyBytes: 8 * 1024 * 1024,
+  adminTimeoutMs: 60_000,
 };
 
 const d = DEFAULT_RELAY_CONFIG;
@@ -378,6 +390,40 @@ export const relayOptionSpecs: OptionSpec[] = [
     description: "Close (1008) a WebSocket that has sent no frame within this of opening (0 = never).",
     validate: rule(check.nonNegative),
   },
+  {
+    name: "admin-host",
+    env: "ACAPY_BRIDGE_ADMIN_HOST",
+    kind: "string",
+    default: d.adminHost,
+    description:
+      "Address the admin listener binds to (ACA-Py's admin API through Redis); keep it on loopback or a private network, as ACA-Py's own admin port.",
+    validate: rule(check.nonEmpty),
+  },
+  {
+    name: "admin-port",
+    env: "ACAPY_BRIDGE_ADMIN_PORT",
+    kind: "integer",
+    description:
+      "Serve ACA-Py's admin API on this port, each call run by any live ACA-Py instance through Redis (unset: no admin listener).",
+    validate: rule(check.port),
+  },
+  {
+    name: "admin-max-body-bytes",
+    env: "ACAPY_BRIDGE_ADMIN_MAX_BODY_BYTES",
+    kind: "integer",
+    default: d.adminMaxBodyBytes,
+    description: "Largest admin request body forwarded to ACA-Py (413 above it; ACA-Py applies its own limit too).",
+    validate: rule(check.positive),
+  },
+  {
+    name: "admin-timeout-ms",
+    env: "ACAPY_BRIDGE_ADMIN_TIMEOUT_MS",
+    kind: "integer",
+    default: d.adminTimeoutMs,
+    description:
+      "How long an admin call waits for ACA-Py: not taken by any instance by then, 503 (never run); taken, 504 (outcome unknown, never run again).",
+    validate: rule(check.positive),
+  },
 ];
 
 function num(parsed: ParsedOptions, name: string, fallback: number): number {
@@ -390,6 +436,8 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
   const origins = parsed["allowed-origins"];
   const wsPort = parsed["ws-port"];
   const exempt = parsed["limit-exempt-ips"];
+  const adminHost = parsed["admin-host"];
+  const adminPort = parsed["admin-port"];
   const config: RelayConfig = {
     httpHost: typeof host === "string" ? host : d.httpHost,
     httpPort: num(parsed, "http-port", d.httpPort),
@@ -422,6 +470,10 @@ export function relayConfigFromOptions(parsed: ParsedOptions): RelayConfig {
     maxBodyBytesInFlight: num(parsed, "max-body-bytes-in-flight", d.maxBodyBytesInFlight),
     maxBodyBytesInFlightPerClient: num(parsed, "max-body-bytes-in-flight-per-ip", d.maxBodyBytesInFlightPerClient),
     wsFirstFrameTimeoutMs: num(parsed, "ws-first-frame-timeout-ms", d.wsFirstFrameTimeoutMs),
+    adminHost: typeof adminHost === "string" ? adminHost : d.adminHost,
+    adminPort: typeof adminPort === "number" ? adminPort : undefined,
+    adminMaxBodyBytes: num(parsed, "admin-max-body-bytes", d.adminMaxBodyBytes),
+    adminTimeoutMs: num(parsed, "admin-timeout-ms", d.adminTimeoutMs),
   };
   checkRelayConfig(config);
   return config;

@@ -1,6 +1,7 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { hostname } from "node:os";
+import { RedisAdminClient } from "@acapy-bridge/admin-requests";
 import { type ProcessServices, type RunningPart, SampledLog } from "@acapy-bridge/operability";
 import {
   type BridgeConnectionConfig,
@@ -12,6 +13,8 @@ import {
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
+import { createAdminServer } from "./admin-listener.js";
+import { createAdminMetrics } from "./admin-metrics.js";
 import { effectiveMaxConnections, openFilesSoftLimit } from "./descriptor-limit.js";
 import { createRequestHandler, onClientError } from "./http-ingress.js";
 import { InboundWriter } from "./inbound-writer.js";
@@ -32,6 +35,8 @@ export interface RunningRelay extends RunningPart {
   httpAddress: AddressInfo;
   /** The separate WebSocket listener, when `wsPort` is set. */
   wsAddress: AddressInfo | undefined;
+  /** The admin listener (ACA-Py's admin API through Redis), when `adminPort` is set. */
+  adminAddress: AddressInfo | undefined;
   /** For the CLI's "ready" log line. */
   listeners: Record<string, string>;
 }
@@ -194,8 +199,33 @@ export async function startRelay(
       wsAddress = await listen(wsServer, config.wsPort, config.httpHost);
     }
 
+    // ACA-Py's admin API through Redis: a listener of its own, normally on loopback or a private network.
+    let adminServer: Server | undefined;
+    let adminAddress: AddressInfo | undefined;
+    let adminClient: RedisAdminClient | undefined;
+    if (config.adminPort !== undefined) {
+      adminClient = new RedisAdminClient({
+        client: commands,
+        keyspace,
+        requesterId: relayId,
+        timeoutMs: config.adminTimeoutMs,
+      });
+      adminServer = createAdminServer(
+        adminClient,
+        {
+          maxBodyBytes: config.adminMaxBodyBytes,
+          requestTimeoutMs: config.httpRequestTimeoutMs,
+          retryAfterSeconds: config.retryAfterSeconds,
+        },
+        createAdminMetrics(services.metrics),
+        logger,
+      );
+      adminAddress = await listen(adminServer, config.adminPort, config.adminHost);
+    }
+
     const listeners: Record<string, string> = { http: `${httpAddress.address}:${httpAddress.port}` };
     if (wsAddress) listeners.ws = `${wsAddress.address}:${wsAddress.port}`;
+    if (adminAddress) listeners.admin = `${adminAddress.address}:${adminAddress.port}`;
     const membership = new Membership({
       client: commands,
       keyspace,
@@ -220,9 +250,11 @@ export async function startRelay(
       ctx.draining = true;
       logger.info({ event: "relay.stopping", waiting: pending.size, sockets: sockets.size }, "relay draining");
       // 1. Stop accepting: no new connections; idle keep-alive connections close.
-      const closed = [closeServer(httpServer), ...(wsServer ? [closeServer(wsServer)] : [])];
+      // Admin calls in flight get their answer (or their timeout) before the server closes.
+      const closed = [httpServer, wsServer, adminServer].filter((s) => s !== undefined).map(closeServer);
       httpServer.closeIdleConnections();
       wsServer?.closeIdleConnections();
+      adminServer?.closeIdleConnections();
       // 2. Requests in flight get their answer (or their timeout).
       await pending.drain();
       // 3. Sockets close with 1001 ("going away"); clients reconnect elsewhere.
@@ -233,6 +265,7 @@ export async function startRelay(
       httpServer.closeAllConnections();
       wsServer?.closeAllConnections();
       await Promise.all(closed);
+      await adminClient?.close();
       rejections.flush();
       // 4. Then the inbox reader, the heartbeat, Redis. Shims may still write replies and pushes to the
       // inbox after this, so the relay stays a member, marked dead, rather than leaving: another relay's
@@ -251,6 +284,7 @@ export async function startRelay(
       relayId,
       httpAddress,
       wsAddress,
+      adminAddress,
       listeners,
       stop: () => {
         stopping ??= stop();

@@ -13,11 +13,15 @@ export function bridgedAgent(options: {
   extraArgs?: string[];
   walletName?: string;
   walletArgs?: string[];
+  env?: Record<string, string>;
+  adminApiKey?: string;
 }): Promise<AcaPyProcess> {
   return AcaPyProcess.start({
     label: options.label,
     walletName: options.walletName,
     walletArgs: options.walletArgs,
+    env: options.env,
+    adminApiKey: options.adminApiKey,
     args: [
       "--plugin",
       "acapy_bridge_shim",

@@ -33,6 +33,8 @@ export interface AcaPyOptions {
   args: string[];
   /** Admin port; a free one when omitted. */
   adminPort?: number;
+  /** Protect the admin API with this key (`--admin-api-key`) instead of `--admin-insecure-mode`. */
+  adminApiKey?: string;
   env?: Record<string, string>;
   /** Reuse a wallet (e.g. a second instance on the same PostgreSQL wallet). */
   walletName?: string;
@@ -68,7 +70,7 @@ export class AcaPyProcess {
       "--admin",
       "127.0.0.1",
       String(adminPort),
-      "--admin-insecure-mode",
+      ...(options.adminApiKey ? ["--admin-api-key", options.adminApiKey] : ["--admin-insecure-mode"]),
       "--no-ledger",
       ...(options.walletArgs ?? [
         "--wallet-type",

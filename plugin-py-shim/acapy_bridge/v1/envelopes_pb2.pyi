@@ -318,7 +318,7 @@ class AgentEvent(_message.Message):
     def __init__(self, mid: _Optional[str] = ..., topic: _Optional[str] = ..., webhook_topic: _Optional[str] = ..., wallet_id: _Optional[str] = ..., payload_json: _Optional[bytes] = ..., created_at_ms: _Optional[int] = ..., ordering_key: _Optional[str] = ...) -> None: ...
 
 class AdminRequest(_message.Message):
-    __slots__ = ("mid", "method", "path", "headers", "body", "wallet_id", "relay_id", "request_id", "expires_at_ms")
+    __slots__ = ("mid", "method", "path", "headers", "body", "wallet_id", "reply_to", "request_id", "expires_at_ms")
     class HeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -332,7 +332,7 @@ class AdminRequest(_message.Message):
     HEADERS_FIELD_NUMBER: _ClassVar[int]
     BODY_FIELD_NUMBER: _ClassVar[int]
     WALLET_ID_FIELD_NUMBER: _ClassVar[int]
-    RELAY_ID_FIELD_NUMBER: _ClassVar[int]
+    REPLY_TO_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
     mid: str
@@ -341,10 +341,36 @@ class AdminRequest(_message.Message):
     headers: _containers.ScalarMap[str, str]
     body: bytes
     wallet_id: str
-    relay_id: str
+    reply_to: str
     request_id: str
     expires_at_ms: int
-    def __init__(self, mid: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., body: _Optional[bytes] = ..., wallet_id: _Optional[str] = ..., relay_id: _Optional[str] = ..., request_id: _Optional[str] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+    def __init__(self, mid: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., headers: _Optional[_Mapping[str, str]] = ..., body: _Optional[bytes] = ..., wallet_id: _Optional[str] = ..., reply_to: _Optional[str] = ..., request_id: _Optional[str] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+
+class AdminHeader(_message.Message):
+    __slots__ = ("name", "value")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+
+class AdminResponse(_message.Message):
+    __slots__ = ("mid", "request_id", "status", "headers", "body", "instance_id", "duration_ms")
+    MID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HEADERS_FIELD_NUMBER: _ClassVar[int]
+    BODY_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    mid: str
+    request_id: str
+    status: int
+    headers: _containers.RepeatedCompositeFieldContainer[AdminHeader]
+    body: bytes
+    instance_id: str
+    duration_ms: int
+    def __init__(self, mid: _Optional[str] = ..., request_id: _Optional[str] = ..., status: _Optional[int] = ..., headers: _Optional[_Iterable[_Union[AdminHeader, _Mapping]]] = ..., body: _Optional[bytes] = ..., instance_id: _Optional[str] = ..., duration_ms: _Optional[int] = ...) -> None: ...
 
 class InstanceInfo(_message.Message):
     __slots__ = ("instance_id", "role", "hostname", "pid", "started_at_ms", "version", "listeners")

@@ -48,7 +48,7 @@ class Text(_message.Message):
     def __init__(self) -> None: ...
 
 class Keyspace(_message.Message):
-    __slots__ = ("inbound_queue", "inbound_seen", "inbound_recipient_count", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "events_lease", "admin_requests", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "wallet_mailbox_and_route_counts", "wallet_pickup", "wallet_pickup_sent", "wallet_push_device", "wallet_push_window", "members", "instance", "topology", "janitor_lease")
+    __slots__ = ("inbound_queue", "inbound_seen", "inbound_recipient_count", "inbound_dead_letters", "outbound_queue", "outbound_seen", "outbound_lease", "outbound_parked", "outbound_retry_schedule", "outbound_dead_letters", "events", "events_lease", "admin_requests", "admin_claims", "admin_replies", "relay_inbox", "wallet_route", "wallet_mailbox", "wallet_dead_letter_counts", "wallet_mailbox_and_route_counts", "wallet_pickup", "wallet_pickup_sent", "wallet_push_device", "wallet_push_window", "members", "instance", "topology", "janitor_lease")
     INBOUND_QUEUE_FIELD_NUMBER: _ClassVar[int]
     INBOUND_SEEN_FIELD_NUMBER: _ClassVar[int]
     INBOUND_RECIPIENT_COUNT_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +62,8 @@ class Keyspace(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     EVENTS_LEASE_FIELD_NUMBER: _ClassVar[int]
     ADMIN_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_CLAIMS_FIELD_NUMBER: _ClassVar[int]
+    ADMIN_REPLIES_FIELD_NUMBER: _ClassVar[int]
     RELAY_INBOX_FIELD_NUMBER: _ClassVar[int]
     WALLET_ROUTE_FIELD_NUMBER: _ClassVar[int]
     WALLET_MAILBOX_FIELD_NUMBER: _ClassVar[int]
@@ -88,6 +90,8 @@ class Keyspace(_message.Message):
     events: _envelopes_pb2.AgentEvent
     events_lease: Text
     admin_requests: _envelopes_pb2.AdminRequest
+    admin_claims: Text
+    admin_replies: _envelopes_pb2.AdminResponse
     relay_inbox: _envelopes_pb2.RelayCommand
     wallet_route: _envelopes_pb2.WalletRoute
     wallet_mailbox: _envelopes_pb2.WalletMessage
@@ -101,4 +105,4 @@ class Keyspace(_message.Message):
     instance: _envelopes_pb2.InstanceInfo
     topology: _envelopes_pb2.Topology
     janitor_lease: Text
-    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_recipient_count: _Optional[_Union[Text, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., events_lease: _Optional[_Union[Text, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_mailbox_and_route_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_pickup: _Optional[_Union[_envelopes_pb2.WalletPickup, _Mapping]] = ..., wallet_pickup_sent: _Optional[_Union[Text, _Mapping]] = ..., wallet_push_device: _Optional[_Union[_envelopes_pb2.WalletPushDevice, _Mapping]] = ..., wallet_push_window: _Optional[_Union[Marker, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...
+    def __init__(self, inbound_queue: _Optional[_Union[_envelopes_pb2.AgentMessage, _Mapping]] = ..., inbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., inbound_recipient_count: _Optional[_Union[Text, _Mapping]] = ..., inbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., outbound_queue: _Optional[_Union[_envelopes_pb2.OutboundJob, _Mapping]] = ..., outbound_seen: _Optional[_Union[Marker, _Mapping]] = ..., outbound_lease: _Optional[_Union[Text, _Mapping]] = ..., outbound_parked: _Optional[_Union[_envelopes_pb2.ParkedJob, _Mapping]] = ..., outbound_retry_schedule: _Optional[_Union[Text, _Mapping]] = ..., outbound_dead_letters: _Optional[_Union[_envelopes_pb2.DeadLetter, _Mapping]] = ..., events: _Optional[_Union[_envelopes_pb2.AgentEvent, _Mapping]] = ..., events_lease: _Optional[_Union[Text, _Mapping]] = ..., admin_requests: _Optional[_Union[_envelopes_pb2.AdminRequest, _Mapping]] = ..., admin_claims: _Optional[_Union[Text, _Mapping]] = ..., admin_replies: _Optional[_Union[_envelopes_pb2.AdminResponse, _Mapping]] = ..., relay_inbox: _Optional[_Union[_envelopes_pb2.RelayCommand, _Mapping]] = ..., wallet_route: _Optional[_Union[_envelopes_pb2.WalletRoute, _Mapping]] = ..., wallet_mailbox: _Optional[_Union[_envelopes_pb2.WalletMessage, _Mapping]] = ..., wallet_dead_letter_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_mailbox_and_route_counts: _Optional[_Union[Text, _Mapping]] = ..., wallet_pickup: _Optional[_Union[_envelopes_pb2.WalletPickup, _Mapping]] = ..., wallet_pickup_sent: _Optional[_Union[Text, _Mapping]] = ..., wallet_push_device: _Optional[_Union[_envelopes_pb2.WalletPushDevice, _Mapping]] = ..., wallet_push_window: _Optional[_Union[Marker, _Mapping]] = ..., members: _Optional[_Union[Text, _Mapping]] = ..., instance: _Optional[_Union[_envelopes_pb2.InstanceInfo, _Mapping]] = ..., topology: _Optional[_Union[_envelopes_pb2.Topology, _Mapping]] = ..., janitor_lease: _Optional[_Union[Text, _Mapping]] = ...) -> None: ...

@@ -1,5 +1,7 @@
 import { type DescMessage, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
+  AdminRequestSchema,
+  AdminResponseSchema,
   AgentEventSchema,
   AgentMessageSchema,
   DeadLetterSchema,
@@ -32,6 +34,8 @@ const identityChecks = new Map<string, (m: never) => boolean>([
   [WalletMessageSchema.typeName, (m: { mid: string }) => m.mid !== ""],
   [OutboundJobSchema.typeName, (m: { mid: string }) => m.mid !== ""],
   [AgentEventSchema.typeName, (m: { mid: string }) => m.mid !== ""],
+  [AdminRequestSchema.typeName, (m: { mid: string }) => m.mid !== ""],
+  [AdminResponseSchema.typeName, (m: { mid: string }) => m.mid !== ""],
   [DeadLetterSchema.typeName, (m: { mid: string }) => m.mid !== ""],
   [ParkedJobSchema.typeName, (m: { job?: { mid: string } }) => (m.job?.mid ?? "") !== ""],
   [RelayCommandSchema.typeName, (m: { command: { case: string | undefined } }) => m.command.case !== undefined],

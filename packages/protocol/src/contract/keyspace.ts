@@ -13,6 +13,7 @@ export interface KeyVars {
   recipient?: string;
   relay?: string;
   instance?: string;
+  requester?: string;
   role?: string;
   digest?: string;
   mid?: string;

@@ -20,6 +20,24 @@ function ack(client: RedisClient, call: AckCall): Promise<AckReply> {
   return callScript(client, "ack", ackArgv(call), false) as Promise<AckReply>;
 }
 
+/** Keys and arguments of admin_claim.lua. */
+export interface AdminClaimCall {
+  stream: string;
+  claim: string;
+  entryId: string;
+  claimant: string;
+  ttlMs: number | bigint;
+}
+export type AdminClaimReply = number;
+function adminClaimArgv(call: AdminClaimCall): ScriptValue[] {
+  const argv: ScriptValue[] = [2, call.stream, call.claim, call.entryId, call.claimant, scriptInt(call.ttlMs)];
+  return argv;
+}
+/** admin_claim.lua: KEYS stream, claim; ARGV entry_id, claimant, ttl_ms */
+function adminClaim(client: RedisClient, call: AdminClaimCall): Promise<AdminClaimReply> {
+  return callScript(client, "admin_claim", adminClaimArgv(call), false) as Promise<AdminClaimReply>;
+}
+
 /** Keys and arguments of admit.lua. */
 export interface AdmitCall {
   lease: string;
@@ -444,6 +462,7 @@ function routeSet(client: RedisClient, call: RouteSetCall): Promise<RouteSetRepl
 /** The contract's scripts, one typed call each (EVALSHA with EVAL fallback; all keys in one slot). */
 export const lua = {
   ack,
+  adminClaim,
   admit,
   bury,
   buryParked,
@@ -471,6 +490,7 @@ export const lua = {
 /** Each script's keys (fields of its call), in KEYS order: what must share one hash slot. */
 export const luaKeys = {
   ack: ["stream"],
+  adminClaim: ["stream", "claim"],
   admit: ["lease", "stream", "park"],
   bury: ["stream", "deadLetters"],
   buryParked: ["lease", "park", "retry", "deadLetters"],
@@ -499,6 +519,8 @@ export const luaKeys = {
 export const luaPipeline = {
   ack: (pipeline: ChainableCommander, call: AckCall): ChainableCommander =>
     queueScriptCall(pipeline, "ack", ackArgv(call)),
+  adminClaim: (pipeline: ChainableCommander, call: AdminClaimCall): ChainableCommander =>
+    queueScriptCall(pipeline, "admin_claim", adminClaimArgv(call)),
   admit: (pipeline: ChainableCommander, call: AdmitCall): ChainableCommander =>
     queueScriptCall(pipeline, "admit", admitArgv(call)),
   bury: (pipeline: ChainableCommander, call: BuryCall): ChainableCommander =>

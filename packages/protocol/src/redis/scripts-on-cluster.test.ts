@@ -56,6 +56,13 @@ function calls(k: Keyspace, owner: string): Calls {
       seenTtlMs: 1000,
     },
     ack: { stream: q, group, ids: ["0-1"] },
+    adminClaim: {
+      stream: k.key("adminRequests", { partition: 0 }),
+      claim: k.key("adminClaims", { partition: 0, mid: "m" }),
+      entryId: "0-1",
+      claimant: "withdraw",
+      ttlMs: 1000,
+    },
     bury: {
       stream: q,
       deadLetters: dlq,

@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file acapy_bridge/v1/envelopes.proto.
  */
 export const file_acapy_bridge_v1_envelopes: GenFile = /*@__PURE__*/
-  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKeAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMSFwoPaGVsZF9pbl9tYWlsYm94GAcgASgIInIKClNvY2tldFB1c2gSEQoJc29ja2V0X2lkGAEgASgJEhMKC3JvdXRlX2Vwb2NoGAIgASgDEgsKA2hvcBgDIAEoDRIvCgdtZXNzYWdlGAQgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2UiPgoLQ2xvc2VTb2NrZXQSEQoJc29ja2V0X2lkGAEgASgJEgwKBGNvZGUYAiABKA0SDgoGcmVhc29uGAMgASgJIqQBCgxSZWxheUNvbW1hbmQSLQoFcmVwbHkYASABKAsyHC5hY2FweV9icmlkZ2UudjEuRGlyZWN0UmVwbHlIABIrCgRwdXNoGAIgASgLMhsuYWNhcHlfYnJpZGdlLnYxLlNvY2tldFB1c2hIABItCgVjbG9zZRgDIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5DbG9zZVNvY2tldEgAQgkKB2NvbW1hbmQiWwoLV2FsbGV0Um91dGUSEAoIcmVsYXlfaWQYASABKAkSEQoJc29ja2V0X2lkGAIgASgJEg0KBWVwb2NoGAMgASgDEhgKEHJlZ2lzdGVyZWRfYXRfbXMYBCABKAMigQEKDFdhbGxldFBpY2t1cBIPCgd2ZXJzaW9uGAEgASgNEhUKDWxpdmVfZGVsaXZlcnkYAiABKAgSMgoMbGl2ZV9zZXNzaW9uGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLldhbGxldFJvdXRlEhUKDXVwZGF0ZWRfYXRfbXMYBCABKAMilQEKEFdhbGxldFB1c2hEZXZpY2USLwoIcGxhdGZvcm0YASABKA4yHS5hY2FweV9icmlkZ2UudjEuUHVzaFBsYXRmb3JtEg0KBXRva2VuGAIgASgJEhcKD2RldmljZV9wbGF0Zm9ybRgDIAEoCRIVCg1jb25uZWN0aW9uX2lkGAQgASgJEhEKCXNldF9hdF9tcxgFIAEoAyJNChBQdXNoTm90aWZpY2F0aW9uEhIKCndhbGxldF9rZXkYASABKAkSDgoGZGV2aWNlGAIgASgMEhUKDW1haWxib3hfZGVwdGgYAyABKAMilgMKC091dGJvdW5kSm9iEgsKA21pZBgBIAEoCRImCgRraW5kGAIgASgOMhguYWNhcHlfYnJpZGdlLnYxLkpvYktpbmQSFQoNcmVjaXBpZW50X2tleRgDIAEoCRIQCghlbmRwb2ludBgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEYm9keRgGIAEoDBI6CgdoZWFkZXJzGAcgAygLMikuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iLkhlYWRlcnNFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMSEQoJd2FsbGV0X2lkGAogASgJEhUKDWNvbm5lY3Rpb25faWQYCyABKAkSFgoOcmVjaXBpZW50X2tleXMYDCADKAkSFAoMcm91dGluZ19rZXlzGA0gAygJEhMKC3Byb2R1Y2VyX2lkGA4gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInkKCVBhcmtlZEpvYhIQCghhdHRlbXB0cxgBIAEoDRISCgpsYXN0X2Vycm9yGAIgASgJEhsKE2ZpcnN0X2F0dGVtcHRfYXRfbXMYAyABKAMSKQoDam9iGAQgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iIvYCCgpEZWFkTGV0dGVyEgsKA21pZBgBIAEoCRIxCgZyZWFzb24YAiABKA4yIS5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlclJlYXNvbhIOCgZkZXRhaWwYAyABKAkSEAoIYXR0ZW1wdHMYBCABKA0SEgoKZGVhZF9hdF9tcxgFIAEoAxISCgpzb3VyY2Vfa2V5GAYgASgJEhMKC2luc3RhbmNlX2lkGAcgASgJEjYKDWFnZW50X21lc3NhZ2UYCiABKAsyHS5hY2FweV9icmlkZ2UudjEuQWdlbnRNZXNzYWdlSAASNAoMb3V0Ym91bmRfam9iGAsgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iSAASOAoOd2FsbGV0X21lc3NhZ2UYDCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZUgAEhUKC3VuZGVjb2RhYmxlGA0gASgMSABCCgoIb3JpZ2luYWwilQEKCkFnZW50RXZlbnQSCwoDbWlkGAEgASgJEg0KBXRvcGljGAIgASgJEhUKDXdlYmhvb2tfdG9waWMYAyABKAkSEQoJd2FsbGV0X2lkGAQgASgJEhQKDHBheWxvYWRfanNvbhgFIAEoDBIVCg1jcmVhdGVkX2F0X21zGAYgASgDEhQKDG9yZGVyaW5nX2tleRgHIAEoCSKEAgoMQWRtaW5SZXF1ZXN0EgsKA21pZBgBIAEoCRIOCgZtZXRob2QYAiABKAkSDAoEcGF0aBgDIAEoCRI7CgdoZWFkZXJzGAQgAygLMiouYWNhcHlfYnJpZGdlLnYxLkFkbWluUmVxdWVzdC5IZWFkZXJzRW50cnkSDAoEYm9keRgFIAEoDBIRCgl3YWxsZXRfaWQYBiABKAkSEAoIcmVsYXlfaWQYByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCRIVCg1leHBpcmVzX2F0X21zGAkgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIusBCgxJbnN0YW5jZUluZm8SEwoLaW5zdGFuY2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIQCghob3N0bmFtZRgDIAEoCRILCgNwaWQYBCABKA0SFQoNc3RhcnRlZF9hdF9tcxgFIAEoAxIPCgd2ZXJzaW9uGAYgASgJEj8KCWxpc3RlbmVycxgHIAMoCzIsLmFjYXB5X2JyaWRnZS52MS5JbnN0YW5jZUluZm8uTGlzdGVuZXJzRW50cnkaMAoOTGlzdGVuZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKOAQoIVG9wb2xvZ3kSGgoSaW5ib3VuZF9wYXJ0aXRpb25zGAEgASgNEhsKE291dGJvdW5kX3BhcnRpdGlvbnMYAiABKA0SGAoQZXZlbnRfcGFydGl0aW9ucxgDIAEoDRIYChBhZG1pbl9wYXJ0aXRpb25zGAQgASgNEhUKDWNyZWF0ZWRfYXRfbXMYBSABKAMqUwoJVHJhbnNwb3J0EhkKFVRSQU5TUE9SVF9VTlNQRUNJRklFRBAAEhIKDlRSQU5TUE9SVF9IVFRQEAESFwoTVFJBTlNQT1JUX1dFQlNPQ0tFVBACKowBCgtJbmJvdW5kS2luZBIcChhJTkJPVU5EX0tJTkRfVU5TUEVDSUZJRUQQABIeChpJTkJPVU5EX0tJTkRfQUdFTlRfTUVTU0FHRRABEh8KG0lOQk9VTkRfS0lORF9SRVRVUk5FRF9SRVBMWRACEh4KGklOQk9VTkRfS0lORF9TT0NLRVRfQ0xPU0VEEAMqYgoHSm9iS2luZBIYChRKT0JfS0lORF9VTlNQRUNJRklFRBAAEhQKEEpPQl9LSU5EX0RJRENPTU0QARIUChBKT0JfS0lORF9XRUJIT09LEAISEQoNSk9CX0tJTkRfUFVTSBADKlwKDFB1c2hQbGF0Zm9ybRIdChlQVVNIX1BMQVRGT1JNX1VOU1BFQ0lGSUVEEAASFQoRUFVTSF9QTEFURk9STV9GQ00QARIWChJQVVNIX1BMQVRGT1JNX0FQTlMQAircAgoQRGVhZExldHRlclJlYXNvbhIiCh5ERUFEX0xFVFRFUl9SRUFTT05fVU5TUEVDSUZJRUQQABIgChxERUFEX0xFVFRFUl9SRUFTT05fTUFMRk9STUVEEAESHgoaREVBRF9MRVRURVJfUkVBU09OX0VYUElSRUQQAhIpCiVERUFEX0xFVFRFUl9SRUFTT05fQVRURU1QVFNfRVhIQVVTVEVEEAMSHwobREVBRF9MRVRURVJfUkVBU09OX1JFSkVDVEVEEAQSJwojREVBRF9MRVRURVJfUkVBU09OX0lOVkFMSURfRU5EUE9JTlQQBRIpCiVERUFEX0xFVFRFUl9SRUFTT05fVU5TVVBQT1JURURfU0NIRU1FEAYSHQoZREVBRF9MRVRURVJfUkVBU09OX1BPSVNPThAHEiMKH0RFQURfTEVUVEVSX1JFQVNPTl9NQUlMQk9YX0ZVTEwQCGIGcHJvdG8z");
+  fileDesc("Ch9hY2FweV9icmlkZ2UvdjEvZW52ZWxvcGVzLnByb3RvEg9hY2FweV9icmlkZ2UudjEi/gIKDEFnZW50TWVzc2FnZRILCgNtaWQYASABKAkSKgoEa2luZBgCIAEoDjIcLmFjYXB5X2JyaWRnZS52MS5JbmJvdW5kS2luZBIVCg1yZWNpcGllbnRfa2V5GAMgASgJEhQKDGNvbnRlbnRfdHlwZRgEIAEoCRIMCgRib2R5GAUgASgMEhYKDnJlY2VpdmVkX2F0X21zGAYgASgDEhUKDWV4cGlyZXNfYXRfbXMYByABKAMSLQoJdHJhbnNwb3J0GAggASgOMhouYWNhcHlfYnJpZGdlLnYxLlRyYW5zcG9ydBIQCghyZWxheV9pZBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEhEKCXNvY2tldF9pZBgLIAEoCRIWCg5yZW1vdGVfYWRkcmVzcxgMIAEoCRI0Cg5yZXR1cm5lZF9yZXBseRgNIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5EaXJlY3RSZXBseRIVCg1zZXNzaW9uX2Vwb2NoGA4gASgDIscBCgtEaXJlY3RSZXBseRILCgNtaWQYASABKAkSEgoKcmVxdWVzdF9pZBgCIAEoCRIRCglzb2NrZXRfaWQYAyABKAkSDgoGc3RhdHVzGAQgASgNEhQKDGNvbnRlbnRfdHlwZRgFIAEoCRIMCgRib2R5GAYgASgMEhcKD3JlcGx5X3RvX3ZlcmtleRgHIAEoCRIVCg1jb25uZWN0aW9uX2lkGAggASgJEg0KBWVycm9yGAkgASgJEhEKCXdhbGxldF9pZBgKIAEoCSKeAQoNV2FsbGV0TWVzc2FnZRILCgNtaWQYASABKAkSFQoNcmVjaXBpZW50X2tleRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSDAoEYm9keRgEIAEoDBIVCg1jcmVhdGVkX2F0X21zGAUgASgDEhUKDWV4cGlyZXNfYXRfbXMYBiABKAMSFwoPaGVsZF9pbl9tYWlsYm94GAcgASgIInIKClNvY2tldFB1c2gSEQoJc29ja2V0X2lkGAEgASgJEhMKC3JvdXRlX2Vwb2NoGAIgASgDEgsKA2hvcBgDIAEoDRIvCgdtZXNzYWdlGAQgASgLMh4uYWNhcHlfYnJpZGdlLnYxLldhbGxldE1lc3NhZ2UiPgoLQ2xvc2VTb2NrZXQSEQoJc29ja2V0X2lkGAEgASgJEgwKBGNvZGUYAiABKA0SDgoGcmVhc29uGAMgASgJIqQBCgxSZWxheUNvbW1hbmQSLQoFcmVwbHkYASABKAsyHC5hY2FweV9icmlkZ2UudjEuRGlyZWN0UmVwbHlIABIrCgRwdXNoGAIgASgLMhsuYWNhcHlfYnJpZGdlLnYxLlNvY2tldFB1c2hIABItCgVjbG9zZRgDIAEoCzIcLmFjYXB5X2JyaWRnZS52MS5DbG9zZVNvY2tldEgAQgkKB2NvbW1hbmQiWwoLV2FsbGV0Um91dGUSEAoIcmVsYXlfaWQYASABKAkSEQoJc29ja2V0X2lkGAIgASgJEg0KBWVwb2NoGAMgASgDEhgKEHJlZ2lzdGVyZWRfYXRfbXMYBCABKAMigQEKDFdhbGxldFBpY2t1cBIPCgd2ZXJzaW9uGAEgASgNEhUKDWxpdmVfZGVsaXZlcnkYAiABKAgSMgoMbGl2ZV9zZXNzaW9uGAMgASgLMhwuYWNhcHlfYnJpZGdlLnYxLldhbGxldFJvdXRlEhUKDXVwZGF0ZWRfYXRfbXMYBCABKAMilQEKEFdhbGxldFB1c2hEZXZpY2USLwoIcGxhdGZvcm0YASABKA4yHS5hY2FweV9icmlkZ2UudjEuUHVzaFBsYXRmb3JtEg0KBXRva2VuGAIgASgJEhcKD2RldmljZV9wbGF0Zm9ybRgDIAEoCRIVCg1jb25uZWN0aW9uX2lkGAQgASgJEhEKCXNldF9hdF9tcxgFIAEoAyJNChBQdXNoTm90aWZpY2F0aW9uEhIKCndhbGxldF9rZXkYASABKAkSDgoGZGV2aWNlGAIgASgMEhUKDW1haWxib3hfZGVwdGgYAyABKAMilgMKC091dGJvdW5kSm9iEgsKA21pZBgBIAEoCRImCgRraW5kGAIgASgOMhguYWNhcHlfYnJpZGdlLnYxLkpvYktpbmQSFQoNcmVjaXBpZW50X2tleRgDIAEoCRIQCghlbmRwb2ludBgEIAEoCRIUCgxjb250ZW50X3R5cGUYBSABKAkSDAoEYm9keRgGIAEoDBI6CgdoZWFkZXJzGAcgAygLMikuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iLkhlYWRlcnNFbnRyeRIVCg1jcmVhdGVkX2F0X21zGAggASgDEhUKDWV4cGlyZXNfYXRfbXMYCSABKAMSEQoJd2FsbGV0X2lkGAogASgJEhUKDWNvbm5lY3Rpb25faWQYCyABKAkSFgoOcmVjaXBpZW50X2tleXMYDCADKAkSFAoMcm91dGluZ19rZXlzGA0gAygJEhMKC3Byb2R1Y2VyX2lkGA4gASgJGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInkKCVBhcmtlZEpvYhIQCghhdHRlbXB0cxgBIAEoDRISCgpsYXN0X2Vycm9yGAIgASgJEhsKE2ZpcnN0X2F0dGVtcHRfYXRfbXMYAyABKAMSKQoDam9iGAQgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iIvYCCgpEZWFkTGV0dGVyEgsKA21pZBgBIAEoCRIxCgZyZWFzb24YAiABKA4yIS5hY2FweV9icmlkZ2UudjEuRGVhZExldHRlclJlYXNvbhIOCgZkZXRhaWwYAyABKAkSEAoIYXR0ZW1wdHMYBCABKA0SEgoKZGVhZF9hdF9tcxgFIAEoAxISCgpzb3VyY2Vfa2V5GAYgASgJEhMKC2luc3RhbmNlX2lkGAcgASgJEjYKDWFnZW50X21lc3NhZ2UYCiABKAsyHS5hY2FweV9icmlkZ2UudjEuQWdlbnRNZXNzYWdlSAASNAoMb3V0Ym91bmRfam9iGAsgASgLMhwuYWNhcHlfYnJpZGdlLnYxLk91dGJvdW5kSm9iSAASOAoOd2FsbGV0X21lc3NhZ2UYDCABKAsyHi5hY2FweV9icmlkZ2UudjEuV2FsbGV0TWVzc2FnZUgAEhUKC3VuZGVjb2RhYmxlGA0gASgMSABCCgoIb3JpZ2luYWwilQEKCkFnZW50RXZlbnQSCwoDbWlkGAEgASgJEg0KBXRvcGljGAIgASgJEhUKDXdlYmhvb2tfdG9waWMYAyABKAkSEQoJd2FsbGV0X2lkGAQgASgJEhQKDHBheWxvYWRfanNvbhgFIAEoDBIVCg1jcmVhdGVkX2F0X21zGAYgASgDEhQKDG9yZGVyaW5nX2tleRgHIAEoCSKEAgoMQWRtaW5SZXF1ZXN0EgsKA21pZBgBIAEoCRIOCgZtZXRob2QYAiABKAkSDAoEcGF0aBgDIAEoCRI7CgdoZWFkZXJzGAQgAygLMiouYWNhcHlfYnJpZGdlLnYxLkFkbWluUmVxdWVzdC5IZWFkZXJzRW50cnkSDAoEYm9keRgFIAEoDBIRCgl3YWxsZXRfaWQYBiABKAkSEAoIcmVwbHlfdG8YByABKAkSEgoKcmVxdWVzdF9pZBgIIAEoCRIVCg1leHBpcmVzX2F0X21zGAkgASgDGi4KDEhlYWRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIioKC0FkbWluSGVhZGVyEgwKBG5hbWUYASABKAkSDQoFdmFsdWUYAiABKAkipwEKDUFkbWluUmVzcG9uc2USCwoDbWlkGAEgASgJEhIKCnJlcXVlc3RfaWQYAiABKAkSDgoGc3RhdHVzGAMgASgNEi0KB2hlYWRlcnMYBCADKAsyHC5hY2FweV9icmlkZ2UudjEuQWRtaW5IZWFkZXISDAoEYm9keRgFIAEoDBITCgtpbnN0YW5jZV9pZBgGIAEoCRITCgtkdXJhdGlvbl9tcxgHIAEoAyLrAQoMSW5zdGFuY2VJbmZvEhMKC2luc3RhbmNlX2lkGAEgASgJEgwKBHJvbGUYAiABKAkSEAoIaG9zdG5hbWUYAyABKAkSCwoDcGlkGAQgASgNEhUKDXN0YXJ0ZWRfYXRfbXMYBSABKAMSDwoHdmVyc2lvbhgGIAEoCRI/CglsaXN0ZW5lcnMYByADKAsyLC5hY2FweV9icmlkZ2UudjEuSW5zdGFuY2VJbmZvLkxpc3RlbmVyc0VudHJ5GjAKDkxpc3RlbmVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEijgEKCFRvcG9sb2d5EhoKEmluYm91bmRfcGFydGl0aW9ucxgBIAEoDRIbChNvdXRib3VuZF9wYXJ0aXRpb25zGAIgASgNEhgKEGV2ZW50X3BhcnRpdGlvbnMYAyABKA0SGAoQYWRtaW5fcGFydGl0aW9ucxgEIAEoDRIVCg1jcmVhdGVkX2F0X21zGAUgASgDKlMKCVRyYW5zcG9ydBIZChVUUkFOU1BPUlRfVU5TUEVDSUZJRUQQABISCg5UUkFOU1BPUlRfSFRUUBABEhcKE1RSQU5TUE9SVF9XRUJTT0NLRVQQAiqMAQoLSW5ib3VuZEtpbmQSHAoYSU5CT1VORF9LSU5EX1VOU1BFQ0lGSUVEEAASHgoaSU5CT1VORF9LSU5EX0FHRU5UX01FU1NBR0UQARIfChtJTkJPVU5EX0tJTkRfUkVUVVJORURfUkVQTFkQAhIeChpJTkJPVU5EX0tJTkRfU09DS0VUX0NMT1NFRBADKmIKB0pvYktpbmQSGAoUSk9CX0tJTkRfVU5TUEVDSUZJRUQQABIUChBKT0JfS0lORF9ESURDT01NEAESFAoQSk9CX0tJTkRfV0VCSE9PSxACEhEKDUpPQl9LSU5EX1BVU0gQAypcCgxQdXNoUGxhdGZvcm0SHQoZUFVTSF9QTEFURk9STV9VTlNQRUNJRklFRBAAEhUKEVBVU0hfUExBVEZPUk1fRkNNEAESFgoSUFVTSF9QTEFURk9STV9BUE5TEAIq3AIKEERlYWRMZXR0ZXJSZWFzb24SIgoeREVBRF9MRVRURVJfUkVBU09OX1VOU1BFQ0lGSUVEEAASIAocREVBRF9MRVRURVJfUkVBU09OX01BTEZPUk1FRBABEh4KGkRFQURfTEVUVEVSX1JFQVNPTl9FWFBJUkVEEAISKQolREVBRF9MRVRURVJfUkVBU09OX0FUVEVNUFRTX0VYSEFVU1RFRBADEh8KG0RFQURfTEVUVEVSX1JFQVNPTl9SRUpFQ1RFRBAEEicKI0RFQURfTEVUVEVSX1JFQVNPTl9JTlZBTElEX0VORFBPSU5UEAUSKQolREVBRF9MRVRURVJfUkVBU09OX1VOU1VQUE9SVEVEX1NDSEVNRRAGEh0KGURFQURfTEVUVEVSX1JFQVNPTl9QT0lTT04QBxIjCh9ERUFEX0xFVFRFUl9SRUFTT05fTUFJTEJPWF9GVUxMEAhiBnByb3RvMw");
 
 /**
  * relay -> inbound partition -> shim.
@@ -788,8 +788,14 @@ export const AgentEventSchema: GenMessage<AgentEvent> = /*@__PURE__*/
   messageDesc(file_acapy_bridge_v1_envelopes, 13);
 
 /**
- * controller side -> admin partition -> shim: an admin API call carried
- * through Redis (the seed's "Controller Shares Relay/Deliverer" deployment).
+ * requester -> admin partition -> shim: an admin API call carried through Redis
+ * (the seed's "Controller Shares Relay/Deliverer" deployment; docs/admin-api.md).
+ *
+ * A requester is a relay's admin listener or a controller (`@acapy-bridge/admin-requests`).
+ * At most once: the requester adds the entry (XADD) to one admin partition; shims read it
+ * with XREADGROUP NOACK and run it only if their `admin_claim` of its mid wins. A requester
+ * that gives up claims it too: the first claim decides, so a request is run by at most one
+ * instance, and never after its requester gave up. Nothing reclaims it.
  *
  * @generated from message acapy_bridge.v1.AdminRequest
  */
@@ -800,6 +806,8 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
   mid: string;
 
   /**
+   * The HTTP method, upper case.
+   *
    * @generated from field: string method = 2;
    */
   method: string;
@@ -812,6 +820,8 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
   path: string;
 
   /**
+   * Request headers, names in lower case (x-api-key, authorization, content-type, ...).
+   *
    * @generated from field: map<string, string> headers = 4;
    */
   headers: { [key: string]: string };
@@ -822,23 +832,31 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
   body: Uint8Array;
 
   /**
+   * Informational (logs): the sub-wallet the requester believes it calls for; ACA-Py decides
+   * the wallet from the bearer token, as it does over HTTP.
+   *
    * @generated from field: string wallet_id = 6;
    */
   walletId: string;
 
   /**
-   * Where the answer goes: a relay inbox, by relay id.
+   * Where the answer goes: the requester's `admin_replies` list, by requester id (a relay's
+   * or a controller's instance id).
    *
-   * @generated from field: string relay_id = 7;
+   * @generated from field: string reply_to = 7;
    */
-  relayId: string;
+  replyTo: string;
 
   /**
+   * Names this request among the requester's own (echoed in AdminResponse).
+   *
    * @generated from field: string request_id = 8;
    */
   requestId: string;
 
   /**
+   * The requester gives up at this time (ms since the epoch): a shim never starts it later.
+   *
    * @generated from field: int64 expires_at_ms = 9;
    */
   expiresAtMs: bigint;
@@ -850,6 +868,86 @@ export type AdminRequest = Message<"acapy_bridge.v1.AdminRequest"> & {
  */
 export const AdminRequestSchema: GenMessage<AdminRequest> = /*@__PURE__*/
   messageDesc(file_acapy_bridge_v1_envelopes, 14);
+
+/**
+ * One response header; repeated because a header may occur more than once.
+ *
+ * @generated from message acapy_bridge.v1.AdminHeader
+ */
+export type AdminHeader = Message<"acapy_bridge.v1.AdminHeader"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message acapy_bridge.v1.AdminHeader.
+ * Use `create(AdminHeaderSchema)` to create a new message.
+ */
+export const AdminHeaderSchema: GenMessage<AdminHeader> = /*@__PURE__*/
+  messageDesc(file_acapy_bridge_v1_envelopes, 15);
+
+/**
+ * shim -> the requester's `admin_replies` list: ACA-Py's answer to one AdminRequest, exactly
+ * as its admin server would have sent it over HTTP.
+ *
+ * @generated from message acapy_bridge.v1.AdminResponse
+ */
+export type AdminResponse = Message<"acapy_bridge.v1.AdminResponse"> & {
+  /**
+   * The AdminRequest's mid.
+   *
+   * @generated from field: string mid = 1;
+   */
+  mid: string;
+
+  /**
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+
+  /**
+   * @generated from field: uint32 status = 3;
+   */
+  status: number;
+
+  /**
+   * @generated from field: repeated acapy_bridge.v1.AdminHeader headers = 4;
+   */
+  headers: AdminHeader[];
+
+  /**
+   * @generated from field: bytes body = 5;
+   */
+  body: Uint8Array;
+
+  /**
+   * The shim instance that ran it.
+   *
+   * @generated from field: string instance_id = 6;
+   */
+  instanceId: string;
+
+  /**
+   * How long ACA-Py's admin application took, for logs and metrics.
+   *
+   * @generated from field: int64 duration_ms = 7;
+   */
+  durationMs: bigint;
+};
+
+/**
+ * Describes the message acapy_bridge.v1.AdminResponse.
+ * Use `create(AdminResponseSchema)` to create a new message.
+ */
+export const AdminResponseSchema: GenMessage<AdminResponse> = /*@__PURE__*/
+  messageDesc(file_acapy_bridge_v1_envelopes, 16);
 
 /**
  * Liveness record of one bridge process (relay, deliverer, shim).
@@ -900,7 +998,7 @@ export type InstanceInfo = Message<"acapy_bridge.v1.InstanceInfo"> & {
  * Use `create(InstanceInfoSchema)` to create a new message.
  */
 export const InstanceInfoSchema: GenMessage<InstanceInfo> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 15);
+  messageDesc(file_acapy_bridge_v1_envelopes, 17);
 
 /**
  * The deployment's fixed shape, written once by the first process and checked
@@ -940,7 +1038,7 @@ export type Topology = Message<"acapy_bridge.v1.Topology"> & {
  * Use `create(TopologySchema)` to create a new message.
  */
 export const TopologySchema: GenMessage<Topology> = /*@__PURE__*/
-  messageDesc(file_acapy_bridge_v1_envelopes, 16);
+  messageDesc(file_acapy_bridge_v1_envelopes, 18);
 
 /**
  * How an agent reached the relay.
