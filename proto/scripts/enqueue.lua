@@ -9,17 +9,21 @@
 --! reply OK entry_id:string
 --! reply DUP blank:string
 --! reply BUSY backlog:string
---! include enqueue_entry
 local stream = KEYS[1]
 local seen = KEYS[2]
-if seen and redis.call("EXISTS", seen) == 1 then
+-- The marker first, in one command (SET NX): it both finds a retried write and marks this one;
+-- a refusal takes it back. (Once a script wrote, Redis lets it finish its writes even past maxmemory.)
+if seen and not redis.call("SET", seen, "1", "NX", "PX", ARGV[4]) then
   return {"DUP", ""}
 end
 local hwm = tonumber(ARGV[3])
 if hwm > 0 then
   local backlog = redis.call("XLEN", stream)
   if backlog >= hwm then
+    if seen then
+      redis.call("DEL", seen)
+    end
     return {"BUSY", tostring(backlog)}
   end
 end
-return {"OK", append_entry(stream, seen, ARGV[1], ARGV[2], ARGV[4])}
+return {"OK", redis.call("XADD", stream, "*", ARGV[1], ARGV[2])}
