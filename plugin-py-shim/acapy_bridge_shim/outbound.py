@@ -14,6 +14,10 @@ handler instead of failing it (a failed handler leaves its inbound message
 unacknowledged, to be delivered again).
 
 A message to an http(s)/ws(s) endpoint becomes a job on its outbound partition.
+Sent by the handler of an inbound message, the job goes to Redis with that
+message's acknowledgement, in one call (inbound_writes.py): the transport
+returns at once, and a full partition or a Redis error then leaves the inbound
+message unacknowledged.
 A target without one (a mobile wallet: no endpoint, or `didcomm:transport/queue`)
 goes, on a mediator (`mailbox.enabled`, on with `--open-mediation`), to the
 wallet's live session on whichever relay holds it or to its mailbox in Redis
