@@ -131,8 +131,9 @@ class EventPublisher:
         self.accepted = 0
         self.handled = 0
         self._waiters: list[tuple[int, asyncio.Future]] = []
-        # Inbound messages' writes waiting for the writer, in arrival order.
+        # Inbound messages' writes waiting for the writer, in arrival order, and those it is writing.
         self._riders: collections.deque[_Rider] = collections.deque()
+        self._riders_writing: list[_Rider] = []
         # An event the writer took from the queue and holds while its message's writes may still come.
         self._held: _Queued | None = None
         self._wake = asyncio.Event()
@@ -278,6 +279,7 @@ class EventPublisher:
         """
         riders = [r for r in self._riders if not r.done.done()]
         self._riders.clear()
+        self._riders_writing = riders
         items = [first] if first is not None else []
         needed = max((r.after_events for r in riders), default=0)
         while self.handled + len(items) < needed and not self._queue.empty():
@@ -394,6 +396,8 @@ class EventPublisher:
         Returns the number of signals dropped (their relay is gone). Raises CommitFailed when they
         are not all in Redis within busy_retry_s of a full partition or Redis error, or timeout_s.
         """
+        if self._closing:
+            raise CommitFailed("the event publisher closed")
         held_back = held_back_event_handlers(self._bus)
         if held_back:
             await asyncio.wait(held_back, timeout=timeout_s)
@@ -498,6 +502,11 @@ class EventPublisher:
             except asyncio.CancelledError:
                 pass
             self._writer = None
+        # Messages whose writes wait now stay unacknowledged (delivered again), without waiting for their timeout.
+        for rider in [*self._riders_writing, *self._riders]:
+            if not rider.done.done():
+                rider.done.set_exception(CommitFailed("the event publisher closed"))
+        self._riders.clear()
 
 
 def register_events(context, runtime, config: ShimConfig) -> EventPublisher | None:

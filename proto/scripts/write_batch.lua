@@ -48,10 +48,8 @@ while i <= #ARGV do
     end
     i = i + 5
   elseif code == "signal" then
-    local inbox = KEYS[tonumber(ARGV[i + 1])]
-    if redis.call("EXISTS", inbox) == 1 then
-      redis.call("XADD", inbox, "*", ARGV[i + 2], ARGV[i + 3])
-    else
+    -- Only while the inbox exists (inbox_push.lua): NOMKSTREAM answers nil for a retired one.
+    if not redis.call("XADD", KEYS[tonumber(ARGV[i + 1])], "NOMKSTREAM", "*", ARGV[i + 2], ARGV[i + 3]) then
       gone = gone + 1
     end
     i = i + 4
