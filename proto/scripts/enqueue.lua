@@ -9,21 +9,12 @@
 --! reply OK entry_id:string
 --! reply DUP blank:string
 --! reply BUSY backlog:string
-local stream = KEYS[1]
-local seen = KEYS[2]
--- The marker first, in one command (SET NX): it both finds a retried write and marks this one;
--- a refusal takes it back. (Once a script wrote, Redis lets it finish its writes even past maxmemory.)
-if seen and not redis.call("SET", seen, "1", "NX", "PX", ARGV[4]) then
+--! include enqueue_once
+local id, backlog = enqueue_once(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
+if id == false then
   return {"DUP", ""}
 end
-local hwm = tonumber(ARGV[3])
-if hwm > 0 then
-  local backlog = redis.call("XLEN", stream)
-  if backlog >= hwm then
-    if seen then
-      redis.call("DEL", seen)
-    end
-    return {"BUSY", tostring(backlog)}
-  end
+if id == nil then
+  return {"BUSY", tostring(backlog)}
 end
-return {"OK", redis.call("XADD", stream, "*", ARGV[1], ARGV[2])}
+return {"OK", id}

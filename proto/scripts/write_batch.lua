@@ -11,32 +11,20 @@
 --! arg ops bytes...  op code then its fields: enqueue stream_i seen_i(0=none) field envelope high_water_mark seen_ttl_ms | append stream_i field envelope max_length(0=none) | signal inbox_i field command | ack stream_i group count id...
 --! reply OK gone:int  all applied; gone = signals dropped because the inbox is retired
 --! reply BUSY at:int backlog:int  ops before index `at` (0-based) applied, none from it on
+--! include enqueue_once
 local i = 1
 local op = 0
 local gone = 0
 while i <= #ARGV do
   local code = ARGV[i]
   if code == "enqueue" then
-    local stream = KEYS[tonumber(ARGV[i + 1])]
     local seen_index = tonumber(ARGV[i + 2])
     local seen = seen_index > 0 and KEYS[seen_index] or nil
-    local hwm = tonumber(ARGV[i + 5])
-    -- The marker first, in one command (SET NX): it both finds a retried write and marks this one.
-    local fresh = true
-    if seen then
-      fresh = redis.call("SET", seen, "1", "NX", "PX", ARGV[i + 6]) ~= false
-    end
-    if fresh then
-      if hwm > 0 then
-        local backlog = redis.call("XLEN", stream)
-        if backlog >= hwm then
-          if seen then
-            redis.call("DEL", seen)
-          end
-          return {"BUSY", op, backlog}
-        end
-      end
-      redis.call("XADD", stream, "*", ARGV[i + 3], ARGV[i + 4])
+    local id, backlog = enqueue_once(
+      KEYS[tonumber(ARGV[i + 1])], seen, ARGV[i + 3], ARGV[i + 4], tonumber(ARGV[i + 5]), ARGV[i + 6]
+    )
+    if id == nil then
+      return {"BUSY", op, backlog}
     end
     i = i + 7
   elseif code == "append" then
