@@ -61,7 +61,8 @@ function generatePython() {
 // Lua scripts live once under proto/scripts; each declares its signature in a header of
 // `--!` lines, which this step parses and checks, and from which it generates one typed
 // wrapper per script in both languages (callers never pass positional key/arg arrays):
-//   --! key <name>[?] [what it is]         KEYS[i] in order; `?` only on the last (may be absent)
+//   --! key <name>[?|...] [what it is]     KEYS[i] in order; `?` (may be absent) or `...` (any number)
+//                                          only on the last
 //   --! arg <name> <type>[?|...] [what]    ARGV[i] in order; type string | int | bytes;
 //                                          `?` (may be absent) or `...` (any number) only on the last
 //   --! returns int | string               a scalar reply; `--! returns a:int b:string` a fixed array;
@@ -130,13 +131,14 @@ function parseScript(dir, file) {
     const words = (rest.trim().split(/\s{2,}/)[0] ?? "").split(/\s+/).filter(Boolean);
     switch (kind) {
       case "key": {
-        const m = /^([a-z0-9_]+)(\?)?$/.exec(words[0] ?? "");
+        const m = /^([a-z0-9_]+)(\?|\.\.\.)?$/.exec(words[0] ?? "");
         if (!m || words.length !== 1)
-          fail(line, `malformed key; expected "--! key <name>[?] [description]", got "${text}"`);
-        if (signature.keys.at(-1)?.optional) fail(line, "only the last key may be optional");
+          fail(line, `malformed key; expected "--! key <name>[?|...] [description]", got "${text}"`);
+        const last = signature.keys.at(-1);
+        if (last && (last.optional || last.variadic)) fail(line, "only the last key may be optional or variadic");
         if (signature.args.length > 0) fail(line, "keys come before args");
         declare(line, m[1]);
-        signature.keys.push({ name: m[1], optional: m[2] === "?" });
+        signature.keys.push({ name: m[1], optional: m[2] === "?", variadic: m[2] === "..." });
         body.push(text);
         return;
       }
@@ -201,9 +203,11 @@ function parseScript(dir, file) {
   if (!signature.returns && signature.replies.length === 0) fail(0, 'no "--! returns" or "--! reply" line');
   const used = new Set([...body.join("\n").matchAll(/(KEYS|ARGV)\[(\d+)\]/g)].map((m) => `${m[1]}${m[2]}`));
   for (const [i] of signature.keys.entries())
-    if (!used.has(`KEYS${i + 1}`)) fail(0, `key ${signature.keys[i].name} (KEYS[${i + 1}]) is declared but never used`);
+    if (!signature.keys[i].variadic && !used.has(`KEYS${i + 1}`))
+      fail(0, `key ${signature.keys[i].name} (KEYS[${i + 1}]) is declared but never used`);
   for (const u of used) {
     const [, kind, n] = /^(KEYS|ARGV)(\d+)$/.exec(u);
+    if (kind === "KEYS" && signature.keys.at(-1)?.variadic) continue;
     const declared = kind === "KEYS" ? signature.keys.length : signature.args.length;
     if (Number(n) > declared)
       fail(0, `${kind}[${n}] is used but only ${declared} ${kind === "KEYS" ? "keys" : "args"} are declared`);
@@ -242,22 +246,30 @@ function tsArgValue(a) {
 function tsScript(s) {
   const type = pascal(s.name);
   const fields = [
-    ...s.keys.map((k) => `  ${camel(k.name)}${k.optional ? "?" : ""}: string${k.optional ? " | undefined" : ""};`),
+    ...s.keys.map((k) =>
+      k.variadic
+        ? `  ${camel(k.name)}: readonly string[];`
+        : `  ${camel(k.name)}${k.optional ? "?" : ""}: string${k.optional ? " | undefined" : ""};`,
+    ),
     ...s.args.map((a) => {
       const item = TS_ARG[a.type].includes("|") ? `(${TS_ARG[a.type]})` : TS_ARG[a.type];
       const t = a.variadic ? `readonly ${item}[]` : TS_ARG[a.type];
       return `  ${camel(a.name)}${a.optional ? "?" : ""}: ${t}${a.optional ? " | undefined" : ""};`;
     }),
   ];
-  const required = s.keys.filter((k) => !k.optional);
+  const required = s.keys.filter((k) => !k.optional && !k.variadic);
   const optionalKey = s.keys.find((k) => k.optional);
+  const variadicKey = s.keys.find((k) => k.variadic);
   const fixedArgs = s.args.filter((a) => !a.optional && !a.variadic);
   const tailArg = s.args.find((a) => a.optional || a.variadic);
   const head = [
     optionalKey
       ? `call.${camel(optionalKey.name)} === undefined ? ${required.length} : ${s.keys.length}`
-      : String(s.keys.length),
+      : variadicKey
+        ? `${required.length ? `${required.length} + ` : ""}call.${camel(variadicKey.name)}.length`
+        : String(s.keys.length),
     ...required.map((k) => `call.${camel(k.name)}`),
+    ...(variadicKey ? [`...call.${camel(variadicKey.name)}`] : []),
   ];
   const build = [];
   if (optionalKey) {
@@ -281,7 +293,7 @@ function tsScript(s) {
         ),
       ]
     : [];
-  const doc = `/** ${s.name}.lua: KEYS ${s.keys.map((k) => k.name + (k.optional ? "?" : "")).join(", ")}; ARGV ${s.args.map((a) => a.name + (a.optional ? "?" : a.variadic ? "..." : "")).join(", ") || "none"} */`;
+  const doc = `/** ${s.name}.lua: KEYS ${s.keys.map((k) => k.name + (k.optional ? "?" : k.variadic ? "..." : "")).join(", ")}; ARGV ${s.args.map((a) => a.name + (a.optional ? "?" : a.variadic ? "..." : "")).join(", ") || "none"} */`;
   return [
     `/** Keys and arguments of ${s.name}.lua. */`,
     `export interface ${type}Call {`,
@@ -355,18 +367,21 @@ const PY_CONVERT = { string: "_text", int: "_int", bytes: "_bytes" };
 function pyScript(s) {
   const type = `${pascal(s.name)}Reply`;
   const params = [
-    ...s.keys.map((k) => (k.optional ? `${k.name}: str | None = None` : `${k.name}: str`)),
+    ...s.keys.map((k) =>
+      k.variadic ? `${k.name}: Sequence[str]` : k.optional ? `${k.name}: str | None = None` : `${k.name}: str`,
+    ),
     ...s.args.map((a) => {
       if (a.variadic) return `${a.name}: Sequence[${PY_TYPE[a.type]}]`;
       return a.optional ? `${a.name}: ${PY_TYPE[a.type]} | None = None` : `${a.name}: ${PY_TYPE[a.type]}`;
     }),
   ];
-  const required = s.keys.filter((k) => !k.optional);
+  const required = s.keys.filter((k) => !k.optional && !k.variadic);
   const optionalKey = s.keys.find((k) => k.optional);
+  const variadicKey = s.keys.find((k) => k.variadic);
   const fixedArgs = s.args.filter((a) => !a.optional && !a.variadic);
   const tailArg = s.args.find((a) => a.optional || a.variadic);
   const lines = [`    async def ${s.name}(self, *, ${params.join(", ")}) -> ${type}:`];
-  const keyList = `[${required.map((k) => k.name).join(", ")}]`;
+  const keyList = `[${[...required.map((k) => k.name), ...(variadicKey ? [`*${variadicKey.name}`] : [])].join(", ")}]`;
   lines.push(
     optionalKey
       ? `        keys = ${keyList} if ${optionalKey.name} is None else [${s.keys.map((k) => k.name).join(", ")}]`

@@ -92,6 +92,8 @@ class Keyspace:
         self.prefix = prefix
         self.partitions = dict(partitions)
         self._templates = {name: Template(spec.template) for name, spec in KEY_SPECS.items()}
+        # Parsed once: keys are rendered for every message (Template parses its text on each call).
+        self._identifiers = {name: template.get_identifiers() for name, template in self._templates.items()}
 
     def spec(self, name: str) -> KeySpec:
         return KEY_SPECS[name]
@@ -106,7 +108,7 @@ class Keyspace:
     def key(self, name: str, **parts: str | int) -> str:
         template = self._templates[name]
         values: dict[str, str] = {"prefix": self.prefix}
-        for placeholder in template.get_identifiers():
+        for placeholder in self._identifiers[name]:
             if placeholder == "prefix":
                 continue
             if placeholder == "partition":

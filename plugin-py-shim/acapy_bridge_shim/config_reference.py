@@ -42,7 +42,8 @@ MEANINGS: dict[str, str] = {
     "outbound.seen_ttl_ms": "how long a job's `mid` is remembered, so a retried write counts once",
     "outbound.busy_retry_s": "how long a send waits (short backoff, same `mid`) for a full outbound partition or a"
     " Redis blip before it fails; a failed send fails ACA-Py's handler, whose inbound message is then delivered"
-    " again (0 = fail at once)",
+    " again (0 = fail at once). A handler's sends go with its inbound message's acknowledgement: that write waits"
+    " as long, then leaves the message unacknowledged",
     "events.topics": "regexes over ACA-Py event topics that become webhook jobs / stream events (default: the"
     " events ACA-Py sends webhooks for)",
     "events.to_stream": "write events to the events streams, for controllers that read Redis",

@@ -12,6 +12,11 @@ The queue holds at most `events.queue_max` events. Beyond that, an event waits
 waits are counted (`overflowed`) and logged; the inbound message whose events
 are not in Redis in time is not acknowledged (`written_so_far` returns False).
 
+An event raised while an inbound message is handled (its `inbound_writes`)
+waits up to COMMIT_LINGER_S for that message's own writes (its outbound jobs
+and acknowledgement, `commit`): they then go to Redis together, in order, in
+one call (write_batch), the acknowledgement after them.
+
 Webhooks (`events.webhooks_via_deliverer`): `POST {url}/topic/{topic}/` with
 ACA-Py's JSON body and headers (`x-api-key` from `url#key`, `x-wallet-id` for
 sub-wallets), ordered per connection (recipient key "webhook:<connection id>",
@@ -25,14 +30,20 @@ import json
 import logging
 import re
 import time
+from dataclasses import dataclass, field
+
+from redis.asyncio import RedisCluster
 
 from acapy_bridge.codec import encode_envelope
 from acapy_bridge.partitioning import partition_of
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.write_batch import Ack, Append, Applied, Write, merged_acks, write_batch
+from acapy_bridge_shim import inbound_writes
 from acapy_bridge_shim.acapy_compat import disable_webhook_router, held_back_event_handlers
 from acapy_bridge_shim.config import EventSettings, ShimConfig
 from acapy_bridge_shim.events_topics import ACAPY_WEBHOOK_EVENT_PATTERNS, webhook_topic_for
-from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_mid, now_ms
+from acapy_bridge_shim.inbound_writes import CommitFailed, MessageWrites
+from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, job_write, new_mid, now_ms
 
 LOGGER = logging.getLogger(__name__)
 
@@ -40,6 +51,32 @@ LOGGER = logging.getLogger(__name__)
 WRITE_TIMEOUT_S = 10.0
 # How often a full queue is logged while it stays full.
 OVERFLOW_LOG_EVERY_S = 5.0
+# How long an event raised while an inbound message is handled waits for that message's writes to share a call.
+COMMIT_LINGER_S = 0.05
+
+
+@dataclass
+class _Queued:
+    """An event taken from the bus, in its turn."""
+
+    profile: object
+    topic: str
+    payload: object
+    created: int
+    # The inbound message being handled when it was raised (its writes may carry it), or None.
+    owner: MessageWrites | None
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Rider:
+    """One inbound message's writes, to go after every event raised before them."""
+
+    writes: list[Write]
+    # Events accepted when it came: all of them go to Redis first.
+    after_events: int
+    deadline: float
+    done: asyncio.Future
 
 
 def selected_topics(config: ShimConfig) -> tuple[str, ...]:
@@ -94,6 +131,12 @@ class EventPublisher:
         self.accepted = 0
         self.handled = 0
         self._waiters: list[tuple[int, asyncio.Future]] = []
+        # Inbound messages' writes waiting for the writer, in arrival order, and those it is writing.
+        self._riders: collections.deque[_Rider] = collections.deque()
+        self._riders_writing: list[_Rider] = []
+        # An event the writer took from the queue and holds while its message's writes may still come.
+        self._held: _Queued | None = None
+        self._wake = asyncio.Event()
 
     def subscribe(self, bus) -> None:
         # One subscription for all patterns: an event matching several is still published once.
@@ -103,12 +146,12 @@ class EventPublisher:
 
     async def on_event(self, profile, event) -> None:
         # No await before the event is queued or in the overflow line: the bus starts handlers in event order.
-        item = (profile, event.topic, event.payload, now_ms())
+        item = _Queued(profile, event.topic, event.payload, now_ms(), inbound_writes.owner())
         self.accepted += 1
-        if self._writer is None and not self._closing:
-            self._writer = asyncio.create_task(self._write_loop(), name="acapy-bridge-events")
+        self._start_writer()
         if not self._overflow and self._queue.qsize() < self._queue_max:
             self._queue.put_nowait(item)
+            self._wake.set()
             return
         # Full: this bus task waits its turn (the writer moves it into the queue); nothing is dropped.
         room = asyncio.get_running_loop().create_future()
@@ -125,6 +168,10 @@ class EventPublisher:
             )
         # Cancelled or not, the item stays in line and is written.
         await asyncio.shield(room)
+
+    def _start_writer(self) -> None:
+        if self._writer is None and not self._closing:
+            self._writer = asyncio.create_task(self._write_loop(), name="acapy-bridge-events")
 
     def _admit_waiting(self) -> None:
         """Moves waiting events into the queue, oldest first, while there is room."""
@@ -184,20 +231,191 @@ class EventPublisher:
 
     async def _write_loop(self) -> None:
         while True:
-            profile, topic, payload, created = await self._queue.get()
-            self._admit_waiting()
-            try:
-                jobs, event = self.jobs_for(profile, topic, payload, created)
-            except Exception:  # noqa: BLE001 - one bad event must not stop the others
-                LOGGER.exception("acapy-bridge: cannot serialise event %s", topic)
-                self._done_with_one()
+            if self._held is None and self._queue.empty() and not self._riders:
+                self._wake.clear()
+                await self._wake.wait()
                 continue
-            for job in jobs:
-                await self._patiently(lambda job=job: self._enqueue(job), topic)
-            if event is not None:
-                await self._patiently(lambda event=event: self._append_event(event), topic)
-            self.published += 1
+            item, self._held = self._held, None
+            if item is None and not self._queue.empty():
+                item = self._queue.get_nowait()
+                self._admit_waiting()
+            if item is not None and item.owner is None and not self._riders:
+                await self._write_alone(item)
+                continue
+            if item is not None and item.owner is not None and not item.owner.settled.is_set() and not self._riders:
+                left = item.queued_at + COMMIT_LINGER_S - time.monotonic()
+                if left > 0:
+                    # Its message's writes (jobs, acknowledgement) are likely to come: one call for all.
+                    self._held = item
+                    self._wake.clear()
+                    try:
+                        await asyncio.wait_for(self._wake.wait(), left)
+                    except TimeoutError:
+                        pass
+                    continue
+            await self._write_together(item)
+
+    async def _write_alone(self, item: _Queued) -> None:
+        """One event by itself, each of its writes retried until it is in Redis (no inbound message waits for it)."""
+        try:
+            jobs, event = self.jobs_for(item.profile, item.topic, item.payload, item.created)
+        except Exception:  # noqa: BLE001 - one bad event must not stop the others
+            LOGGER.exception("acapy-bridge: cannot serialise event %s", item.topic)
             self._done_with_one()
+            return
+        for job in jobs:
+            await self._patiently(lambda job=job: self._enqueue(job), item.topic)
+        if event is not None:
+            await self._patiently(lambda event=event: self._append_event(event), item.topic)
+        self.published += 1
+        self._done_with_one()
+
+    async def _write_together(self, first: _Queued | None) -> None:
+        """Events and inbound messages' writes in one call (write_batch), in their order, until all are in Redis.
+
+        Every event accepted before a message's writes came goes first. A full partition stops the
+        call there: what came before is in Redis, the rest is tried again; a message whose writes
+        are still not in Redis by its deadline is given up (it is not acknowledged, and delivered again).
+        """
+        riders = [r for r in self._riders if not r.done.done()]
+        self._riders.clear()
+        self._riders_writing = riders
+        items = [first] if first is not None else []
+        needed = max((r.after_events for r in riders), default=0)
+        while self.handled + len(items) < needed and not self._queue.empty():
+            items.append(self._queue.get_nowait())
+            self._admit_waiting()
+        delay = 0.2
+        while True:  # the keys need the deployment's keyspace: connected first
+            try:
+                runtime = await self._runtime.connect()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Redis away: events wait, messages past their deadline give up
+                LOGGER.warning("acapy-bridge: events not written yet (%s); retrying", error)
+                riders = [r for r, _ in self._give_up_late([(r, []) for r in riders], error)]
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        # Each unit: an event (its writes) or a rider, with the writes it still has to make.
+        units: list[tuple[_Queued | _Rider, list[Write]]] = []
+        for item in items:
+            try:
+                units.append((item, self._event_writes(item)))
+            except Exception:  # noqa: BLE001 - one bad event must not stop the others
+                LOGGER.exception("acapy-bridge: cannot serialise event %s", item.topic)
+                units.append((item, []))
+        units += [(rider, list(rider.writes)) for rider in riders]
+        delay = 0.2
+        one_call = not isinstance(runtime.client, RedisCluster)
+        while units:
+            units = [(u, w) for u, w in units if not (isinstance(u, _Rider) and u.done.done())]
+            batch = merged_acks([w for _, writes in units for w in writes])
+            try:
+                outcome = await asyncio.wait_for(
+                    write_batch(runtime.scripts, runtime.client, batch, one_call=one_call),
+                    WRITE_TIMEOUT_S,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - Redis away: the same writes again (enqueues deduplicated)
+                LOGGER.warning("acapy-bridge: %d events and writes not written yet (%s); retrying", len(units), error)
+                units = self._give_up_late(units, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            if isinstance(outcome, Applied):
+                for unit, _ in units:
+                    self._finish(unit, outcome.gone)
+                return
+            # Stopped at a full partition: the writes (acknowledgements excepted) before `at` are in Redis.
+            units = self._after_applied(units, outcome.at)
+            LOGGER.info(
+                "acapy-bridge: events and writes wait for a full outbound partition (%d jobs waiting)",
+                outcome.backlog,
+            )
+            units = self._give_up_late(units, OutboundBusyError(-1, outcome.backlog))
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+    def _event_writes(self, item: _Queued) -> list[Write]:
+        jobs, event = self.jobs_for(item.profile, item.topic, item.payload, item.created)
+        keyspace = self._runtime.keyspace
+        assert keyspace is not None  # connected
+        writes: list[Write] = [job_write(keyspace, self._config.outbound, job) for job in jobs]
+        if event is not None:
+            partition = partition_of(event.ordering_key, keyspace.partition_count("events"))
+            writes.append(
+                Append(
+                    stream=keyspace.key("events", partition=partition),
+                    entry_field=keyspace.spec("events").entry_field,
+                    envelope=encode_envelope(event),
+                    max_length=self._config.events.stream_max_length,
+                )
+            )
+        return writes
+
+    def _after_applied(self, units: list, applied: int) -> list:
+        """The units with the writes that are in Redis taken off; events wholly written are finished."""
+        left = []
+        for unit, writes in units:
+            others = [w for w in writes if not isinstance(w, Ack)]
+            acks = [w for w in writes if isinstance(w, Ack)]
+            done = min(applied, len(others))
+            applied -= done
+            remaining = others[done:] + acks
+            if not remaining:
+                self._finish(unit, 0)
+            else:
+                left.append((unit, remaining))
+        return left
+
+    def _give_up_late(self, units: list, error: Exception) -> list:
+        """Messages whose writes are not in Redis by their deadline are told so (events are never given up)."""
+        now = time.monotonic()
+        left = []
+        for unit, writes in units:
+            if isinstance(unit, _Rider) and now >= unit.deadline:
+                if not unit.done.done():
+                    unit.done.set_exception(CommitFailed(f"{type(error).__name__}: {error}"))
+                continue
+            left.append((unit, writes))
+        return left
+
+    def _finish(self, unit: "_Queued | _Rider", gone: int) -> None:
+        if isinstance(unit, _Rider):
+            if not unit.done.done():
+                unit.done.set_result(gone)
+            return
+        self.published += 1
+        self._done_with_one()
+
+    async def commit(self, writes: list[Write], timeout_s: float, busy_retry_s: float) -> int:
+        """Writes an inbound message's writes after every event raised so far, in one call with them.
+
+        Returns the number of signals dropped (their relay is gone). Raises CommitFailed when they
+        are not all in Redis within busy_retry_s of a full partition or Redis error, or timeout_s.
+        """
+        if self._closing:
+            raise CommitFailed("the event publisher closed")
+        held_back = held_back_event_handlers(self._bus)
+        if held_back:
+            await asyncio.wait(held_back, timeout=timeout_s)
+        await asyncio.sleep(0)  # handlers already started queue their events in their first step
+        rider = _Rider(
+            writes=writes,
+            after_events=self.accepted,
+            deadline=time.monotonic() + busy_retry_s,
+            done=asyncio.get_running_loop().create_future(),
+        )
+        self._riders.append(rider)
+        self._start_writer()
+        self._wake.set()
+        try:
+            return await asyncio.wait_for(asyncio.shield(rider.done), timeout_s)
+        except TimeoutError:
+            rider.done.cancel()  # the writer drops what it has not written yet, the acknowledgement with it
+            raise CommitFailed(f"not in Redis after {timeout_s:.0f} s") from None
 
     def _done_with_one(self) -> None:
         self.handled += 1
@@ -287,6 +505,11 @@ class EventPublisher:
             except asyncio.CancelledError:
                 pass
             self._writer = None
+        # Messages whose writes wait now stay unacknowledged (delivered again), without waiting for their timeout.
+        for rider in [*self._riders_writing, *self._riders]:
+            if not rider.done.done():
+                rider.done.set_exception(CommitFailed("the event publisher closed"))
+        self._riders.clear()
 
 
 def register_events(context, runtime, config: ShimConfig) -> EventPublisher | None:

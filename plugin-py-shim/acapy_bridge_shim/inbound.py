@@ -23,12 +23,16 @@ import logging
 from typing import Any
 
 from acapy_agent.transport.inbound.base import BaseInboundTransport
+from redis.asyncio import RedisCluster
 
+from acapy_bridge.write_batch import Write
 from acapy_bridge_shim.acapy_compat import session_factory_of
 from acapy_bridge_shim.config import load_config
+from acapy_bridge_shim.events import EventPublisher
 from acapy_bridge_shim.inbound_consumer import InboundConsumer
 from acapy_bridge_shim.inbound_delivery import SessionDelivery
 from acapy_bridge_shim.inbound_returned_replies import ReturnedReplies
+from acapy_bridge_shim.inbound_writes import direct_commit
 
 LOGGER = logging.getLogger(__name__)
 
@@ -99,6 +103,18 @@ class RedisInboundTransport(BaseInboundTransport):
                 wallets=runtime.wallets,
             )
             returned = ReturnedReplies(manager_hint=manager_hint, root_profile=self.root_profile)
+            without_events = direct_commit(
+                runtime.scripts, runtime.client, one_call=not isinstance(runtime.client, RedisCluster)
+            )
+            busy_retry_s = self.config.outbound.busy_retry_s
+
+            async def commit(writes: list[Write], timeout_s: float) -> int:
+                # After the events the message raised, in the same call when they are still waiting.
+                publisher = self.root_profile.inject_or(EventPublisher)
+                if publisher is None:
+                    return await without_events(writes, min(timeout_s, busy_retry_s))
+                return await publisher.commit(writes, timeout_s, busy_retry_s)
+
             self._consumer = InboundConsumer(
                 client=runtime.client,
                 scripts=runtime.scripts,
@@ -108,6 +124,7 @@ class RedisInboundTransport(BaseInboundTransport):
                 deliver=delivery.deliver,
                 requeue=returned.requeue,
                 live_consumers=live_consumers,
+                commit=commit,
             )
         runtime.inbound = self._consumer
         # Creates the consumer groups, then starts reading; a failure there started nothing.

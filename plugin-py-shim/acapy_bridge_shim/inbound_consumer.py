@@ -17,6 +17,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from redis.asyncio import RedisCluster
+
 from acapy_bridge.keyspace import Keyspace
 from acapy_bridge.lingering_acks import LingeringAcks
 from acapy_bridge.scripts import Scripts
@@ -30,6 +32,7 @@ from acapy_bridge_shim.config import InboundSettings
 from acapy_bridge_shim.inbound_entries import InboundEntries
 from acapy_bridge_shim.inbound_in_flight import InFlight, RecentlyFinished
 from acapy_bridge_shim.inbound_outcome import Deliver, Requeue
+from acapy_bridge_shim.inbound_writes import Commit, direct_commit
 from acapy_bridge_shim.relay_inbox_writer import REPLY_RETRY_DELAYS_S, RelayInboxWriter
 
 LOGGER = logging.getLogger(__name__)
@@ -52,6 +55,7 @@ class InboundConsumer:
         live_consumers: Callable[[], Awaitable[list[str]]],
         claim_interval_s: float | None = None,
         reply_retry_delays_s: tuple[float, ...] = REPLY_RETRY_DELAYS_S,
+        commit: Commit | None = None,
     ):
         self._client = client
         self.consumer = consumer
@@ -88,6 +92,8 @@ class InboundConsumer:
             replies=self._replies,
             deliver=deliver,
             requeue=requeue,
+            # A handled message's writes and acknowledgement, in one call (without an event publisher to go after).
+            commit=commit or direct_commit(scripts, client, one_call=not isinstance(client, RedisCluster)),
             stats=self.stats,
         )
         self._in_flight = InFlight(settings.concurrency, self._acks, finished, entries.process)

@@ -4,12 +4,12 @@ ACA-Py's http transport (acapy_agent/transport/inbound/http.py) opens a session,
 receives the body, answers at once or, when the message asks for a direct response
 (return route), with the response its session buffered. The same here, except that
 the answer is a DirectReply for the relay that holds the agent's request or socket,
-and that the message counts as handled only once ACA-Py's handler succeeded and the
-events it raised are in Redis.
+and that the message counts as handled only once ACA-Py's handler succeeded (the
+consumer then writes the events it raised, the jobs it sent and the acknowledgement
+in one call: inbound_writes.py).
 """
 
 import logging
-import time
 from typing import Any
 
 import redis.exceptions as redis_errors
@@ -158,7 +158,6 @@ class SessionDelivery:
                     await wait_processed(inbound, timeout, message.mid, failures)
                 except HandlerRejected as refused:
                     return Outcome(dead_letter=(pb.DEAD_LETTER_REASON_POISON, str(refused)))
-                await self._wait_events_written(timeout, message.mid)
                 return Outcome()
 
             try:
@@ -169,7 +168,6 @@ class SessionDelivery:
                     reply=direct_reply(status=200) if http_waiting else None,
                     dead_letter=(pb.DEAD_LETTER_REASON_POISON, str(refused)),
                 )
-            await self._wait_events_written(timeout, message.mid)
             buffered = session.response_buffer
             response = await session.wait_response() if buffered else None
             session.can_respond = False
@@ -239,14 +237,3 @@ class SessionDelivery:
             "dispatch_complete); a message whose handler fails is acknowledged anyway"
         )
         return None
-
-    async def _wait_events_written(self, limit_s: float, mid: str) -> None:
-        """The events (webhooks) this message raised reach Redis before it is acknowledged."""
-        from acapy_bridge_shim.events import EventPublisher
-
-        publisher = self._root_profile.inject_or(EventPublisher)
-        started = time.monotonic()
-        if publisher is not None and not await publisher.written_so_far(limit_s):
-            raise RetryLater(
-                f"mid={mid}: its events not in Redis after {time.monotonic() - started:.0f} s; not acknowledged"
-            )

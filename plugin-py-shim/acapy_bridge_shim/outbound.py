@@ -14,6 +14,10 @@ handler instead of failing it (a failed handler leaves its inbound message
 unacknowledged, to be delivered again).
 
 A message to an http(s)/ws(s) endpoint becomes a job on its outbound partition.
+Sent by the handler of an inbound message, the job goes to Redis with that
+message's acknowledgement, in one call (inbound_writes.py): the transport
+returns at once, and a full partition or a Redis error then leaves the inbound
+message unacknowledged.
 A target without one (a mobile wallet: no endpoint, or `didcomm:transport/queue`)
 goes, on a mediator (`mailbox.enabled`, on with `--open-mediation`), to the
 wallet's live session on whichever relay holds it or to its mailbox in Redis
@@ -36,8 +40,9 @@ from acapy_agent.transport.outbound.base import (
 from acapy_agent.transport.wire_format import DIDCOMM_V0_MIME_TYPE, DIDCOMM_V1_MIME_TYPE
 
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge_shim import inbound_writes
 from acapy_bridge_shim.config import load_config
-from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, new_mid, now_ms
+from acapy_bridge_shim.outbound_jobs import OutboundBusyError, enqueue_job, job_write, new_mid, now_ms
 
 LOGGER = logging.getLogger(__name__)
 
@@ -112,6 +117,17 @@ class BridgeOutboundTransport(BaseOutboundTransport):
             raise OutboundDeliveryError(f"no HTTP or WebSocket endpoint to deliver to ({endpoint!r})")
         job = self._job_for(profile, outbound_message, str(endpoint), metadata, api_key)
         from acapy_bridge_shim import runtime_for
+
+        message_writes = inbound_writes.current()
+        if message_writes is not None:
+            # Sent by the handler of an inbound message: it goes to Redis with that message's acknowledgement.
+            runtime = await runtime_for(self.root_profile.context).connect()
+            assert runtime.keyspace is not None  # set by connect()
+            if message_writes.take_job(job_write(runtime.keyspace, self.config.outbound, job)):
+                LOGGER.debug(
+                    "acapy-bridge: %s for %s goes with its inbound message's acknowledgement", job.mid, endpoint
+                )
+                return
 
         async def write():
             runtime = await runtime_for(self.root_profile.context).connect()

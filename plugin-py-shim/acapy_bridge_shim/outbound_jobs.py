@@ -14,6 +14,7 @@ from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import Busy, EnqueueOutcome, enqueue_envelope
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.write_batch import Enqueue
 from acapy_bridge_shim.config import OutboundSettings
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -45,6 +46,19 @@ class OutboundBusyError(Exception):
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def job_write(keyspace: Keyspace, settings: OutboundSettings, job: pb.OutboundJob) -> Enqueue:
+    """The job as a write for a batch (write_batch): the same stream, marker and mark as `enqueue_job`."""
+    partition = partition_of(job.recipient_key, keyspace.partition_count("outbound_queue"))
+    return Enqueue(
+        stream=keyspace.key("outbound_queue", partition=partition),
+        seen=keyspace.key("outbound_seen", partition=partition, mid=job.mid),
+        entry_field=keyspace.spec("outbound_queue").entry_field,
+        envelope=encode_envelope(job),
+        high_water_mark=settings.high_water_mark,
+        seen_ttl_ms=settings.seen_ttl_ms,
+    )
 
 
 async def enqueue_job(

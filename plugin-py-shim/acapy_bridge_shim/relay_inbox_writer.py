@@ -17,6 +17,7 @@ from acapy_bridge.partitioning import partition_of
 from acapy_bridge.scripts import Scripts
 from acapy_bridge.streams import enqueue_envelope
 from acapy_bridge.v1 import envelopes_pb2 as pb
+from acapy_bridge.write_batch import Signal
 from acapy_bridge_shim.outbound_jobs import new_mid
 
 # The consumer's module logs for it: operators (and the crash test's ledger) filter on that name.
@@ -50,6 +51,17 @@ class RelayInboxWriter:
         self.retry_delays_s = retry_delays_s
         self._inbox_field = keyspace.spec("relay_inbox").entry_field
         self._inbound_field = keyspace.spec("inbound_queue").entry_field
+
+    def signal_write(self, relay_id: str, reply: pb.DirectReply) -> Signal:
+        """A bodiless reply as a write for a batch: lost with its relay, as `write_command` drops it."""
+        return Signal(
+            inbox=self._keyspace.key("relay_inbox", relay=relay_id),
+            entry_field=self._inbox_field,
+            command=encode_envelope(pb.RelayCommand(reply=reply)),
+        )
+
+    def count_signal(self, *, delivered: bool) -> None:
+        self._stats["replied" if delivered else "dropped_commands"] += 1
 
     async def write_reply(self, message: pb.AgentMessage, reply: pb.DirectReply) -> None:
         if not message.relay_id:

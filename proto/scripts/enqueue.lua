@@ -9,17 +9,12 @@
 --! reply OK entry_id:string
 --! reply DUP blank:string
 --! reply BUSY backlog:string
---! include enqueue_entry
-local stream = KEYS[1]
-local seen = KEYS[2]
-if seen and redis.call("EXISTS", seen) == 1 then
+--! include enqueue_once
+local id, backlog = enqueue_once(KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4])
+if id == false then
   return {"DUP", ""}
 end
-local hwm = tonumber(ARGV[3])
-if hwm > 0 then
-  local backlog = redis.call("XLEN", stream)
-  if backlog >= hwm then
-    return {"BUSY", tostring(backlog)}
-  end
+if id == nil then
+  return {"BUSY", tostring(backlog)}
 end
-return {"OK", append_entry(stream, seen, ARGV[1], ARGV[2], ARGV[4])}
+return {"OK", id}

@@ -17,12 +17,19 @@
 --! reply BUSY backlog:string
 --! reply BUSY_BYTES bytes:string
 --! reply BUSY_RECIPIENT accepted:string
---! include enqueue_entry
 local stream = KEYS[1]
 local recipient_count = KEYS[2]
 local seen = KEYS[3]
-if seen and redis.call("EXISTS", seen) == 1 then
+-- The marker first, in one command (SET NX): it both finds a resend and marks this one; a refusal
+-- takes it back. (Once a script wrote, Redis lets it finish its writes even past maxmemory.)
+if seen and not redis.call("SET", seen, "1", "NX", "PX", ARGV[7]) then
   return {"DUP", ""}
+end
+local function refuse(status, detail)
+  if seen then
+    redis.call("DEL", seen)
+  end
+  return {status, tostring(detail)}
 end
 local hwm = tonumber(ARGV[3])
 local hwb = tonumber(ARGV[4])
@@ -31,7 +38,7 @@ local filling = false
 if hwm > 0 then
   local backlog = redis.call("XLEN", stream)
   if backlog >= hwm then
-    return {"BUSY", tostring(backlog)}
+    return refuse("BUSY", backlog)
   end
   filling = backlog * 2 >= hwm
 end
@@ -39,17 +46,19 @@ if hwb > 0 then
   -- Sampled (5 nodes of the stream's radix tree): cheap, and within a few percent.
   local bytes = redis.call("MEMORY", "USAGE", stream) or 0
   if bytes >= hwb then
-    return {"BUSY_BYTES", tostring(bytes)}
+    return refuse("BUSY_BYTES", bytes)
   end
   filling = filling or bytes * 2 >= hwb
 end
 if cap > 0 then
-  local accepted = tonumber(redis.call("GET", recipient_count) or "0")
-  if filling and accepted >= cap then
-    return {"BUSY_RECIPIENT", tostring(accepted)}
-  end
-  if redis.call("INCR", recipient_count) == 1 then
+  -- Counted first (one command instead of GET then INCR); a refused message is taken off again.
+  local accepted = redis.call("INCR", recipient_count)
+  if accepted == 1 then
     redis.call("PEXPIRE", recipient_count, ARGV[6])
   end
+  if filling and accepted > cap then
+    redis.call("DECR", recipient_count)
+    return refuse("BUSY_RECIPIENT", accepted - 1)
+  end
 end
-return {"OK", append_entry(stream, seen, ARGV[1], ARGV[2], ARGV[7])}
+return {"OK", redis.call("XADD", stream, "*", ARGV[1], ARGV[2])}

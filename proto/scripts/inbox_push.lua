@@ -6,7 +6,9 @@
 --! arg command bytes  encoded RelayCommand
 --! reply OK entry_id:string
 --! reply GONE blank:string
-if redis.call("EXISTS", KEYS[1]) == 0 then
+-- NOMKSTREAM: one command where EXISTS then XADD took two (nil when the inbox is gone).
+local id = redis.call("XADD", KEYS[1], "NOMKSTREAM", "*", ARGV[1], ARGV[2])
+if not id then
   return {"GONE", ""}
 end
-return {"OK", redis.call("XADD", KEYS[1], "*", ARGV[1], ARGV[2])}
+return {"OK", id}

@@ -459,6 +459,22 @@ function routeSet(client: RedisClient, call: RouteSetCall): Promise<RouteSetRepl
   return callScript(client, "route_set", routeSetArgv(call), false) as Promise<RouteSetReply>;
 }
 
+/** Keys and arguments of write_batch.lua. */
+export interface WriteBatchCall {
+  keys: readonly string[];
+  ops: readonly Uint8Array[];
+}
+export type WriteBatchReply = ["OK", gone: number] | ["BUSY", at: number, backlog: number];
+function writeBatchArgv(call: WriteBatchCall): ScriptValue[] {
+  const argv: ScriptValue[] = [call.keys.length, ...call.keys];
+  for (const v of call.ops) argv.push(scriptBytes(v));
+  return argv;
+}
+/** write_batch.lua: KEYS keys...; ARGV ops... */
+function writeBatch(client: RedisClient, call: WriteBatchCall): Promise<WriteBatchReply> {
+  return callScript(client, "write_batch", writeBatchArgv(call), false) as Promise<WriteBatchReply>;
+}
+
 /** The contract's scripts, one typed call each (EVALSHA with EVAL fallback; all keys in one slot). */
 export const lua = {
   ack,
@@ -485,6 +501,7 @@ export const lua = {
   retryOk,
   routeClear,
   routeSet,
+  writeBatch,
 } as const;
 
 /** Each script's keys (fields of its call), in KEYS order: what must share one hash slot. */
@@ -513,6 +530,7 @@ export const luaKeys = {
   retryOk: ["lease", "park", "retry"],
   routeClear: ["route"],
   routeSet: ["route", "pickup"],
+  writeBatch: ["keys"],
 } as const;
 
 /** The same calls queued on a pipeline of a client that has had `registerScripts`; replies come with `exec`. */
@@ -565,4 +583,6 @@ export const luaPipeline = {
     queueScriptCall(pipeline, "route_clear", routeClearArgv(call)),
   routeSet: (pipeline: ChainableCommander, call: RouteSetCall): ChainableCommander =>
     queueScriptCall(pipeline, "route_set", routeSetArgv(call)),
+  writeBatch: (pipeline: ChainableCommander, call: WriteBatchCall): ChainableCommander =>
+    queueScriptCall(pipeline, "write_batch", writeBatchArgv(call)),
 } as const;
