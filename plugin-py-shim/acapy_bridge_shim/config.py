@@ -78,6 +78,17 @@ class MailboxSettings:
 
 
 @dataclass(frozen=True)
+class OwnTransportsSettings:
+    """Mediator Design 1: ACA-Py's own `-it http -it ws` hold the wallets' sockets (docs/mediator-design-1.md)."""
+
+    # The wallets' WebSocket sessions on this instance get routes in Redis; messages for wallets go
+    # to the instance holding the socket (its inbox) or to the wallet's mailbox.
+    enabled: bool = False
+    # How often this instance tries to hand on dead instances' inboxes (the janitor lease).
+    janitor_interval_s: float = 5.0
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -86,6 +97,7 @@ class ShimConfig:
     outbound: OutboundSettings = field(default_factory=OutboundSettings)
     events: EventSettings = field(default_factory=EventSettings)
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
+    own_transports: OwnTransportsSettings = field(default_factory=OwnTransportsSettings)
 
 
 # Settings outside any section.
@@ -104,6 +116,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "outbound": tuple(f.name for f in fields(OutboundSettings)),
     "events": tuple(f.name for f in fields(EventSettings)),
     "mailbox": tuple(f.name for f in fields(MailboxSettings)),
+    "own_transports": tuple(f.name for f in fields(OwnTransportsSettings)),
 }
 
 
@@ -247,7 +260,18 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         ),
         drain_batch=_positive_int("mailbox.", mailbox_raw, "drain_batch", d_mb.drain_batch),
     )
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox)
+    own_raw = _section(raw, "own_transports")
+    d_own = OwnTransportsSettings()
+    own_transports = OwnTransportsSettings(
+        enabled=_bool("own_transports.", own_raw, "enabled", d_own.enabled),
+        janitor_interval_s=_positive_float("own_transports.", own_raw, "janitor_interval_s", d_own.janitor_interval_s),
+    )
+    if own_transports.enabled and not mailbox.enabled:
+        raise ShimConfigError(
+            f"{PLUGIN_NAME}.own_transports.enabled needs the wallet mailboxes: run ACA-Py with --open-mediation"
+            f" or set {PLUGIN_NAME}.mailbox.enabled=true"
+        )
+    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, own_transports)
 
 
 def load_config(settings) -> ShimConfig:

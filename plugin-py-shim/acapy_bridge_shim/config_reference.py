@@ -13,6 +13,7 @@ from acapy_bridge_shim.config import (
     InboundSettings,
     MailboxSettings,
     OutboundSettings,
+    OwnTransportsSettings,
     known_keys,
 )
 
@@ -57,6 +58,11 @@ MEANINGS: dict[str, str] = {
     "mailbox.ttl_s": "a mailbox message older than this becomes a dead letter `EXPIRED` instead of being delivered",
     "mailbox.relay_liveness_cache_s": "how long a relay's liveness answer is reused when routing to a wallet's session",
     "mailbox.drain_batch": "mailbox messages moved to the relay per drain step",
+    "own_transports.enabled": "mediator Design 1: ACA-Py's own `-it http -it ws` hold the wallets' sockets; their"
+    " sessions get routes in Redis and messages for a wallet reach the instance holding its socket, or its mailbox"
+    " (needs `mailbox.enabled`; [docs/mediator.md](../docs/mediator.md#design-1-acapys-own-transports))",
+    "own_transports.janitor_interval_s": "how often an instance tries to hand on the inboxes of dead instances"
+    " (Design 1)",
 }
 
 # Defaults that are no single value.
@@ -73,6 +79,7 @@ _SECTION_DEFAULTS = {
     "outbound": OutboundSettings(),
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
+    "own_transports": OwnTransportsSettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 

@@ -12,9 +12,16 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
     from acapy_agent.core.event_bus import EventBus
 
     bus = context.inject(EventBus)
+    own_transports = None
+    if runtime.config.own_transports.enabled:
+        from acapy_bridge_shim.own_transports import OwnTransports
+
+        own_transports = OwnTransports(runtime)
 
     async def on_startup(profile, event) -> None:
         await runtime.connect()
+        if own_transports is not None:
+            await own_transports.start(profile)
         if profile.settings.get("mediation.open"):
             from acapy_bridge_shim.mediator_setup import ensure_routing_did
 
@@ -30,6 +37,8 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
         # hand finish (or are abandoned) before this instance leaves the membership below: peers
         # take the pending entries of a consumer that left, and would process them a second time.
         await runtime.stop_inbound()
+        if own_transports is not None:
+            await own_transports.stop()
         publisher = context.inject_or(EventPublisher)
         if publisher is not None:
             await publisher.close()  # events still queued reach Redis before the connection closes

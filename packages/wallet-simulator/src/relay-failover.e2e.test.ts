@@ -16,6 +16,7 @@ import {
 } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { inParallel } from "../test-fixtures/in-parallel.js";
 import {
   keyspaceOf,
   mediator,
@@ -42,18 +43,6 @@ const KILL_AFTER_SHARE = 0.3;
  */
 const BACKGROUND_EVERY = 10;
 const BACKGROUND_OFFLINE_MS = 15_000;
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  });
-  await Promise.all(lanes);
-}
 
 interface WalletUnderTest {
   wallet: MobileWallet;
