@@ -38,6 +38,13 @@ describe("mediator Design 1: ACA-Py's own transports coordinated through Redis",
   const routeOf = (wallet: MobileWallet) => redis.getBuffer(keyspace.key("walletRoute", { recipient: wallet.verkey }));
   const mailboxKey = (wallet: MobileWallet) => keyspace.key("walletMailbox", { recipient: wallet.verkey });
 
+  /** Where a wallet's messages are in Redis, for failure messages. */
+  async function walletState(wallet: MobileWallet): Promise<string> {
+    const route = await routeOf(wallet);
+    const holder = route ? decodeEnvelope(WalletRouteSchema, route).relayId : "none";
+    return `connected=${wallet.connected}, route=${holder}, mailbox=${await redis.llen(mailboxKey(wallet))}`;
+  }
+
   beforeAll(async () => {
     redis = new Redis(redisUrl);
     [postgres, bob] = await Promise.all([PostgresServer.start(), plainAgent("bob")]);
@@ -96,15 +103,16 @@ describe("mediator Design 1: ACA-Py's own transports coordinated through Redis",
     await inParallel(members, 8, async ({ wallet, bobConnection }) => {
       await bobAdmin.sendMessage(bobConnection, `hello ${wallet.label}`);
     });
-    await waitFor(
-      "every wallet has bob's message",
-      () =>
-        members.every(({ wallet }) =>
-          wallet.inbox.some((r) => r.message["@type"] === BASIC && r.message.content === `hello ${wallet.label}`),
-        ),
-      120_000,
-      100,
-    );
+    const hasHello = ({ wallet }: Member) =>
+      wallet.inbox.some((r) => r.message["@type"] === BASIC && r.message.content === `hello ${wallet.label}`);
+    try {
+      await waitFor("every wallet has bob's message", () => members.every(hasHello), 120_000, 100);
+    } catch (error) {
+      const lines = await Promise.all(
+        members.filter((m) => !hasHello(m)).map(async ({ wallet }) => `${wallet.label}: ${await walletState(wallet)}`),
+      );
+      throw new Error(`${(error as Error).message}\n${lines.join("\n")}`);
+    }
     console.log(`[design-1] ${members.length} messages from bob delivered live in ${Date.now() - started} ms`);
   }, 300_000);
 

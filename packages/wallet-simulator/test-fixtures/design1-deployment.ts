@@ -29,6 +29,15 @@ export interface Design1Options {
   postgres: PostgresServer;
   /** Extra `-o acapy_bridge_shim.*` settings (e.g. a mediation policy). */
   shimSettings?: string[];
+  /** The shared wallet's name in PostgreSQL (one per deployment). */
+  walletName?: string;
+  /** `--open-mediation` (default); false: the shim's mediation policy decides (set in shimSettings). */
+  openMediation?: boolean;
+}
+
+/** Starts `count` instances, the first alone (it provisions the shared wallet and routing DID). */
+export function startDesign1(options: Design1Options, count: number): Promise<Design1Deployment> {
+  return Design1Deployment.start(options, count);
 }
 
 /** The balancers' addresses, fixed before the instances start: every instance advertises them. */
@@ -84,7 +93,7 @@ export class Design1Deployment {
       : ["--enable-undelivered-queue"];
     const acapy = await AcaPyProcess.start({
       label,
-      walletArgs: o.postgres.walletArgs("mediator"),
+      walletArgs: o.postgres.walletArgs(o.walletName ?? "mediator"),
       args: [
         ...shimArgs,
         "-it",
@@ -102,7 +111,7 @@ export class Design1Deployment {
         "-e",
         this.endpoint,
         this.wsUrl,
-        "--open-mediation",
+        ...(o.openMediation === false ? [] : ["--open-mediation"]),
         "--auto-accept-invites",
         "--auto-accept-requests",
         ...(process.env.MEDIATOR_LOG_LEVEL ? ["--log-level", process.env.MEDIATOR_LOG_LEVEL] : []),
