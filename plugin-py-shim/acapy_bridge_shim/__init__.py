@@ -42,3 +42,7 @@ async def setup(context) -> None:
         from acapy_bridge_shim.pickup import register_pickup_protocols
 
         register_pickup_protocols(context)
+    if runtime.config.mediation_policy.enabled:
+        from acapy_bridge_shim.mediation_policy import register_mediation_policy
+
+        register_mediation_policy(context)

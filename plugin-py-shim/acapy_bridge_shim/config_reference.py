@@ -12,6 +12,7 @@ from acapy_bridge_shim.config import (
     EventSettings,
     InboundSettings,
     MailboxSettings,
+    MediationPolicySettings,
     OutboundSettings,
     OwnTransportsSettings,
     known_keys,
@@ -63,6 +64,17 @@ MEANINGS: dict[str, str] = {
     " (needs `mailbox.enabled`; [docs/mediator.md](../docs/mediator.md#design-1-acapys-own-transports))",
     "own_transports.janitor_interval_s": "how often an instance tries to hand on the inboxes of dead instances"
     " (Design 1)",
+    "mediation_policy.enabled": "decide mediation requests inside the mediator, without a controller (run ACA-Py"
+    " without `--open-mediation`, with `mailbox.enabled`); refusals get a problem report"
+    " ([docs/mediator.md](../docs/mediator.md#mediation-policy-without-a-controller))",
+    "mediation_policy.invitation_ids": "grant only connections made from these OOB invitations (`@id`s; list or"
+    " comma-separated), or ...",
+    "mediation_policy.labels": "... whose label is listed, or ...",
+    "mediation_policy.dids": "... whose DID is listed; all three empty: grant every request",
+    "mediation_policy.max_keys_per_wallet": "a keylist update that would take a wallet past this many keys is"
+    " refused (0 = unbounded)",
+    "mediation_policy.keylist_updates_per_minute": "keys one wallet may add within a minute; more are refused"
+    " (0 = unbounded)",
 }
 
 # Defaults that are no single value.
@@ -80,6 +92,7 @@ _SECTION_DEFAULTS = {
     "events": EventSettings(),
     "mailbox": MailboxSettings(),
     "own_transports": OwnTransportsSettings(),
+    "mediation_policy": MediationPolicySettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 
@@ -88,7 +101,7 @@ def _render(value: object) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if isinstance(value, tuple):
-        return ", ".join(f"`{item}`" for item in value)
+        return ", ".join(f"`{item}`" for item in value) or "none"
     return f"`{value}`"
 
 

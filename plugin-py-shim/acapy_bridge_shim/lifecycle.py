@@ -22,7 +22,7 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
         await runtime.connect()
         if own_transports is not None:
             await own_transports.start(profile)
-        if profile.settings.get("mediation.open"):
+        if profile.settings.get("mediation.open") or runtime.config.mediation_policy.enabled:
             from acapy_bridge_shim.mediator_setup import ensure_routing_did
 
             try:

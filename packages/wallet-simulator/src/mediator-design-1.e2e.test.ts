@@ -61,6 +61,8 @@ describe("mediator Design 1: ACA-Py's own transports coordinated through Redis",
         const admin = deployment.instances[i % INSTANCES]?.admin as AcaPyAdmin;
         const invitation = (await admin.createInvitation("mediator")) as OobInvitation;
         await wallet.joinMediator(invitation, deployment.wsUrl, 60_000);
+        // As a phone does: a socket the mediator dropped (a missed heartbeat on this busy machine) is reopened.
+        wallet.keepConnected();
         const bobInvitation = (await bobAdmin.createInvitation("bob")) as OobInvitation;
         await wallet.acceptInvitation(bobInvitation, 60_000);
         const bobConnection = await waitFor(
