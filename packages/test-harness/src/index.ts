@@ -3,6 +3,11 @@ export { type AcaPyOptions, AcaPyProcess, acapyBinary, venvPython } from "./acap
 export { aliceBehindBridgeArgs, BridgeDeployment, type DeploymentOptions } from "./bridge-deployment.js";
 export { type BridgeLogLine, BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
+export {
+  Design1Deployment,
+  type Design1Instance,
+  type Design1Options,
+} from "./design1-deployment.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";
 export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";

@@ -5,10 +5,16 @@
 // instances (in-memory undelivered queue) is the control, whose losses are reported.
 import { randomUUID } from "node:crypto";
 import { postEnvelope, TestAgent } from "@acapy-bridge/didcomm-test-agent";
-import { holdStill, PostgresServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import {
+  Design1Deployment,
+  type Design1Instance,
+  holdStill,
+  PostgresServer,
+  uniquePrefix,
+  waitFor,
+} from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Design1Deployment, type Design1Instance, startDesign1 } from "../test-fixtures/design1-deployment.js";
 import { inParallel } from "../test-fixtures/in-parallel.js";
 import { keyspaceOf } from "../test-fixtures/mediator-deployment.js";
 import { MobileWallet, type OobInvitation } from "./index.js";
@@ -141,7 +147,10 @@ describe("mediator Design 1: kill -9 of the instance holding 20 wallets' sockets
 
   it("with the shim: every message reaches its wallet after reconnection; none lost", async () => {
     const prefix = uniquePrefix("e2e-design1-kill");
-    const deployment = await startDesign1({ shim: true, redisUrl, prefix, postgres, walletName: "design1-shim" }, 3);
+    const deployment = await Design1Deployment.start(
+      { shim: true, redisUrl, prefix, postgres, walletName: "design1-shim" },
+      3,
+    );
     deployments.push(deployment);
     const holders = await deployment.socketHoldersUp(redis);
     const report = await killScenario(deployment, correspondent, async (wallets) => {
@@ -167,7 +176,7 @@ describe("mediator Design 1: kill -9 of the instance holding 20 wallets' sockets
   }, 600_000);
 
   it("control, plain ACA-Py instances (no shim): the losses are reported", async () => {
-    const deployment = await startDesign1(
+    const deployment = await Design1Deployment.start(
       { shim: false, redisUrl, prefix: uniquePrefix("e2e-design1-control"), postgres, walletName: "design1-plain" },
       3,
     );

@@ -4,10 +4,9 @@
 // allowed wallet is granted and gets its messages.
 import { randomUUID } from "node:crypto";
 import { postEnvelope, TestAgent, verkeyToDidKey } from "@acapy-bridge/didcomm-test-agent";
-import { type AcaPyAdmin, PostgresServer, uniquePrefix } from "@acapy-bridge/test-harness";
+import { type AcaPyAdmin, Design1Deployment, PostgresServer, uniquePrefix } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type Design1Deployment, startDesign1 } from "../test-fixtures/design1-deployment.js";
 import { MobileWallet, type OobInvitation } from "./index.js";
 
 const BASIC = "https://didcomm.org/basicmessage/1.0/message";
@@ -31,7 +30,7 @@ describe("mediation policy without a controller (Design 1, three instances)", ()
   beforeAll(async () => {
     redis = new Redis(redisUrl);
     [postgres, correspondent] = await Promise.all([PostgresServer.start(), TestAgent.create("correspondent")]);
-    deployment = await startDesign1(
+    deployment = await Design1Deployment.start(
       {
         shim: true,
         redisUrl,

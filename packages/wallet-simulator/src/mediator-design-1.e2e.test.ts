@@ -3,10 +3,16 @@
 // Redis, no relay and no controller; 50 simulated wallets joined round robin through the balancer,
 // and a plain ACA-Py correspondent whose messages land on any instance.
 import { decodeEnvelope, WalletMessageSchema, WalletRouteSchema } from "@acapy-bridge/protocol";
-import { AcaPyAdmin, type AcaPyProcess, PostgresServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import {
+  AcaPyAdmin,
+  type AcaPyProcess,
+  Design1Deployment,
+  PostgresServer,
+  uniquePrefix,
+  waitFor,
+} from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { Design1Deployment } from "../test-fixtures/design1-deployment.js";
 import { inParallel } from "../test-fixtures/in-parallel.js";
 import { keyspaceOf, plainAgent } from "../test-fixtures/mediator-deployment.js";
 import { MobileWallet, type OobInvitation } from "./index.js";

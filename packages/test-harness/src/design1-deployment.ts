@@ -2,16 +2,14 @@
 // behind two TCP load balancers (one for HTTP, one for WebSockets), one PostgreSQL wallet, Redis.
 // With the shim (own_transports) the instances meet in Redis; without it (the control) they are
 // plain ACA-Py mediators with the in-memory undelivered queue.
-import {
-  AcaPyAdmin,
-  AcaPyProcess,
-  freePort,
-  type PostgresServer,
-  TcpLoadBalancer,
-  waitFor,
-} from "@acapy-bridge/test-harness";
+import { DEFAULT_PARTITIONS, Keyspace, partitionCountsOf } from "@acapy-bridge/protocol";
 import type { Redis } from "ioredis";
-import { INBOUND_PARTITIONS, keyspaceOf } from "./mediator-deployment.js";
+import { AcaPyAdmin } from "./acapy-admin.js";
+import { AcaPyProcess } from "./acapy-process.js";
+import { freePort } from "./free-port.js";
+import type { PostgresServer } from "./postgres-server.js";
+import { TcpLoadBalancer } from "./tcp-load-balancer.js";
+import { waitFor } from "./wait-for.js";
 
 export interface Design1Instance {
   process: AcaPyProcess;
@@ -35,11 +33,6 @@ export interface Design1Options {
   openMediation?: boolean;
 }
 
-/** Starts `count` instances, the first alone (it provisions the shared wallet and routing DID). */
-export function startDesign1(options: Design1Options, count: number): Promise<Design1Deployment> {
-  return Design1Deployment.start(options, count);
-}
-
 /** The balancers' addresses, fixed before the instances start: every instance advertises them. */
 export class Design1Deployment {
   readonly instances: Design1Instance[] = [];
@@ -50,6 +43,7 @@ export class Design1Deployment {
     readonly wsBalancer: TcpLoadBalancer,
   ) {}
 
+  /** Starts `count` instances, the first alone (it provisions the shared wallet and routing DID). */
   static async start(options: Design1Options, count: number): Promise<Design1Deployment> {
     const [httpBalancer, wsBalancer] = await Promise.all([TcpLoadBalancer.start([]), TcpLoadBalancer.start([])]);
     const deployment = new Design1Deployment(options, httpBalancer, wsBalancer);
@@ -85,7 +79,6 @@ export class Design1Deployment {
           "-o",
           `acapy_bridge_shim.redis_url=${o.redisUrl}`,
           `acapy_bridge_shim.prefix=${o.prefix}`,
-          `acapy_bridge_shim.partitions.inbound=${INBOUND_PARTITIONS}`,
           "acapy_bridge_shim.own_transports.enabled=true",
           "acapy_bridge_shim.own_transports.janitor_interval_s=1",
           ...(o.shimSettings ?? []),
@@ -130,7 +123,8 @@ export class Design1Deployment {
 
   /** Waits until every shim instance holds its sockets in Redis (its startup hooks are in place). */
   async socketHoldersUp(redis: Redis): Promise<string[]> {
-    const members = keyspaceOf(this.options.redisUrl, this.options.prefix).key("members", { role: "relay" });
+    const keyspace = new Keyspace(this.options.prefix, partitionCountsOf(DEFAULT_PARTITIONS));
+    const members = keyspace.key("members", { role: "relay" });
     return waitFor(
       "every instance's socket holder in the members set",
       async () => {
