@@ -43,18 +43,7 @@ async function bobAgent(): Promise<AcaPyProcess> {
 async function connectBob(bobAdmin: AcaPyAdmin, wallet: MobileWallet): Promise<string> {
   const invitation = (await bobAdmin.createInvitation("bob")) as OobInvitation;
   await wallet.acceptInvitation(invitation, 60_000);
-  return waitFor(
-    `Bob's connection to ${wallet.label}`,
-    async () => {
-      const { results } = await bobAdmin.request<{ results: { connection_id: string; state: string }[] }>(
-        "GET",
-        `/connections?invitation_msg_id=${invitation["@id"]}`,
-      );
-      return results.find((c) => c.state === "active" || c.state === "completed")?.connection_id;
-    },
-    60_000,
-    200,
-  );
+  return bobAdmin.connectionFromInvitation(String(invitation["@id"]));
 }
 
 async function main(): Promise<void> {

@@ -4,17 +4,17 @@
 // the wallets reconnected to the surviving instances; the same scenario with plain ACA-Py
 // instances (in-memory undelivered queue) is the control, whose losses are reported.
 import { randomUUID } from "node:crypto";
-import { postEnvelope, TestAgent } from "@acapy-bridge/didcomm-test-agent";
+import { TestAgent } from "@acapy-bridge/didcomm-test-agent";
 import {
   Design1Deployment,
   type Design1Instance,
-  holdStill,
   PostgresServer,
   uniquePrefix,
   waitFor,
 } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { postUntilTaken } from "../test-fixtures/forward-until-taken.js";
 import { inParallel } from "../test-fixtures/in-parallel.js";
 import { keyspaceOf } from "../test-fixtures/mediator-deployment.js";
 import { MobileWallet, type OobInvitation } from "./index.js";
@@ -81,17 +81,9 @@ async function killScenario(
       routingKeys: routing.routingKeys,
     });
     target.sent.add(id);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { status } = await postEnvelope(routing.endpoint, packed, { timeoutMs: 30_000 });
-        if (status >= 200 && status < 300) return;
-        if (attempt >= 20) throw new Error(`forward for ${target.wallet.label} refused: ${status}`);
-      } catch (error) {
-        if (attempt >= 20) throw error; // the instance died under this request: send it again
-      }
+    await postUntilTaken(routing.endpoint, packed, target.wallet.label, () => {
       resentForwards++;
-      await holdStill(250 * attempt, "the correspondent's back-off before it sends again");
-    }
+    });
   };
   const sends = Array.from({ length: WALLETS * MESSAGES_PER_WALLET }, (_, i) => ({
     target: wallets[i % WALLETS] as WalletUnderTest,

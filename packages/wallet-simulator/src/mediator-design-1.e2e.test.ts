@@ -71,18 +71,7 @@ describe("mediator Design 1: ACA-Py's own transports coordinated through Redis",
         wallet.keepConnected();
         const bobInvitation = (await bobAdmin.createInvitation("bob")) as OobInvitation;
         await wallet.acceptInvitation(bobInvitation, 60_000);
-        const bobConnection = await waitFor(
-          `bob's connection to wallet-${i}`,
-          async () => {
-            const list = await bobAdmin.request<{ results: { connection_id: string; state: string }[] }>(
-              "GET",
-              `/connections?invitation_msg_id=${bobInvitation["@id"]}`,
-            );
-            return list.results.find((c) => c.state === "active" || c.state === "completed")?.connection_id;
-          },
-          60_000,
-          200,
-        );
+        const bobConnection = await bobAdmin.connectionFromInvitation(String(bobInvitation["@id"]));
         members.push({ wallet, bobConnection });
       },
     );
