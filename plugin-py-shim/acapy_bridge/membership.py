@@ -59,18 +59,31 @@ class Membership:
             except Exception as error:  # noqa: BLE001 - keep beating through Redis outages
                 LOGGER.warning("heartbeat failed: %s", error)
 
-    async def stop(self) -> None:
+    async def stop_beating(self) -> None:
+        """Stops the heartbeat task, staying in the members set (its score ages)."""
         if self._task:
             self._task.cancel()
             try:
                 await self._task
             except asyncio.CancelledError:
                 pass
+            self._task = None
+
+    async def stop(self) -> None:
+        await self.stop_beating()
         try:
             await self._client.zrem(self._keyspace.key("members", role=self.role), self.instance_id)
             await self._client.delete(self._keyspace.key("instance", instance=self.instance_id))
         except Exception as error:  # noqa: BLE001
             LOGGER.warning("leaving membership failed: %s", error)
+
+    async def dead_members(self, role: str) -> list[str]:
+        """Members of `role` whose heartbeat is older than the dead window."""
+        now = int(time.time() * 1000)
+        members = await self._client.zrangebyscore(
+            self._keyspace.key("members", role=role), "-inf", f"({now - DEAD_AFTER_MS}"
+        )
+        return [m.decode() if isinstance(m, bytes) else m for m in members]
 
     async def live_members(self, role: str) -> list[str]:
         now = int(time.time() * 1000)

@@ -146,10 +146,10 @@ async def write_batch(scripts: Scripts, client, writes: Sequence[Write], *, one_
                     approximate=True,
                 )
             case Signal():
-                status, _ = await scripts.inbox_push(
+                pushed, _ = await scripts.inbox_push(
                     inbox=write.inbox, entry_field=write.entry_field, command=write.command
                 )
-                gone += status == "GONE"
+                gone += pushed == "GONE"
             case Ack():
                 await scripts.ack(stream=write.stream, group=write.group, ids=list(write.ids))
     return Applied(gone)

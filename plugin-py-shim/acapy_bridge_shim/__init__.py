@@ -46,3 +46,8 @@ async def setup(context) -> None:
             from acapy_bridge_shim.push import register_push_protocols
 
             register_push_protocols(context)
+
+    if runtime.config.mediation_policy.enabled:
+        from acapy_bridge_shim.mediation_policy import register_mediation_policy
+
+        register_mediation_policy(context)

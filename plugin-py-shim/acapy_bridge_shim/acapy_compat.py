@@ -273,3 +273,127 @@ def admin_application(profile: Any) -> Any | None:
 
     server = profile.inject_or(BaseAdminServer)
     return getattr(server, "app", None) if server is not None else None
+
+
+# ---- mediator Design 1: ACA-Py's own transports hold the wallets' sockets ----
+
+
+def inbound_transport_manager(profile: Any) -> Any:
+    """ACA-Py's InboundTransportManager (the conductor binds it at setup, before the startup event)."""
+    from acapy_agent.transport.inbound.manager import InboundTransportManager
+
+    manager = profile.inject_or(InboundTransportManager)
+    if manager is None:
+        raise AcapyIncompatible(
+            f"ACA-Py {acapy_version()} runs without inbound transports: own_transports needs -it http and -it ws"
+        )
+    return manager
+
+
+def conductor_of(manager: Any) -> Any:
+    """The conductor behind the InboundTransportManager: its `receive_inbound` is the conductor's bound method."""
+    conductor = getattr(getattr(manager, "receive_inbound", None), "__self__", None)
+    if conductor is None or not callable(getattr(conductor, "outbound_message_router", None)):
+        raise AcapyIncompatible(f"ACA-Py {acapy_version()}: the conductor's outbound router cannot be found")
+    return conductor
+
+
+def watch_inbound_frames(manager: Any, on_message: Callable[[Any, Any], None]) -> None:
+    """Calls `on_message(profile, inbound message)` for every message a session received, before ACA-Py
+    dispatches it. Sessions take `manager.receive_inbound` when they are created, so this must run before
+    the transports accept connections (ACA-Py's startup event)."""
+    original = manager.receive_inbound
+
+    def receive_inbound(profile: Any, message: Any, can_respond: bool = False) -> Any:
+        try:
+            on_message(profile, message)
+        except Exception:  # noqa: BLE001 - never get in ACA-Py's way
+            LOGGER.exception("acapy-bridge: watching an inbound message failed")
+        return original(profile, message, can_respond=can_respond)
+
+    manager.receive_inbound = receive_inbound
+
+
+def watch_closed_sessions(manager: Any, on_closed: Callable[[Any], None]) -> None:
+    """Calls `on_closed(session)` when a session closes, before ACA-Py hands its buffered response back."""
+    original = manager.closed_session
+
+    def closed_session(session: Any) -> Any:
+        try:
+            on_closed(session)
+        except Exception:  # noqa: BLE001 - never get in ACA-Py's way
+            LOGGER.exception("acapy-bridge: watching a closed session failed")
+        return original(session)
+
+    manager.closed_session = closed_session
+
+
+def return_to_reply_session_only(manager: Any) -> None:
+    """A message goes down a session here only when it answers a message of that very session.
+
+    ACA-Py also tries every other open session, which would send a wallet's message down an older
+    socket of the wallet on this instance while a newer one elsewhere holds its route.
+    """
+
+    def return_to_session(outbound: Any) -> bool:
+        session = manager.sessions.get(outbound.reply_session_id) if outbound.reply_session_id else None
+        return bool(session is not None and session.accept_response(outbound))
+
+    manager.return_to_session = return_to_session
+
+
+def replace_undelivered_queue(manager: Any, queue: Any) -> None:
+    """ACA-Py files what it could not deliver (no session, no transport) here instead of in memory."""
+    manager.undelivered_queue = queue
+
+
+def wrap_outbound_router(conductor: Any, router: Callable[[SendOutbound, Any, Any, Any], Awaitable[Any]]) -> None:
+    """Every message ACA-Py sends goes through `router(original, profile, outbound, inbound)`.
+
+    The dispatcher looks the router up on the conductor for every inbound message, so an instance
+    attribute takes effect for the messages dispatched from now on.
+    """
+    original = conductor.outbound_message_router
+
+    async def outbound_message_router(profile: Any, outbound: Any, inbound: Any = None) -> Any:
+        return await router(original, profile, outbound, inbound)
+
+    conductor.outbound_message_router = outbound_message_router
+
+
+async def encode_for_target(conductor: Any, profile: Any, outbound: Any, target: Any) -> bytes:
+    """The message packed for `target` as ACA-Py's outbound manager packs it (as is if already packed)."""
+    queued = await conductor.outbound_transport_manager.encode_outbound_message(profile, outbound, target)
+    payload = queued.payload
+    return payload.encode("utf-8") if isinstance(payload, str) else payload
+
+
+def wallet_outbound(body: bytes, wallet_key: str) -> Any:
+    """An already packed message for a session's response buffer."""
+    from acapy_agent.transport.outbound.message import OutboundMessage
+
+    return OutboundMessage(payload="", enc_payload=body, reply_to_verkey=wallet_key)
+
+
+def send_status() -> Any:
+    """ACA-Py's OutboundSendStatus enum."""
+    from acapy_agent.transport.outbound.status import OutboundSendStatus
+
+    return OutboundSendStatus
+
+
+def session_is_closed(session: Any) -> bool:
+    return bool(getattr(session, "closed", True))
+
+
+def buffer_response(session: Any, outbound: Any) -> bool:
+    """Puts `outbound` in the session's (single) response buffer if it is free; the transport writes it."""
+    if session_is_closed(session) or session.response_buffer is not None:
+        return False
+    session.set_response(outbound)
+    return True
+
+
+def response_event(session: Any) -> Any:
+    """Set whenever the session's buffer is filled, emptied, or the session closes."""
+    return session.response_event

@@ -104,6 +104,35 @@ class AdminSettings:
 
 
 @dataclass(frozen=True)
+class OwnTransportsSettings:
+    """Mediator Design 1: ACA-Py's own `-it http -it ws` hold the wallets' sockets (docs/mediator-design-1.md)."""
+
+    # The wallets' WebSocket sessions on this instance get routes in Redis; messages for wallets go
+    # to the instance holding the socket (its inbox) or to the wallet's mailbox.
+    enabled: bool = False
+    # How often this instance tries to hand on dead instances' inboxes (the janitor lease).
+    janitor_interval_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class MediationPolicySettings:
+    """Mediation requests decided inside the mediator, without a controller (mediation_policy/)."""
+
+    # Replaces ACA-Py's mediate-request and keylist-update handlers (run without --open-mediation).
+    enabled: bool = False
+    # Grant only connections made from these OOB invitations (their @id) ...
+    invitation_ids: tuple[str, ...] = ()
+    # ... or whose label is listed ...
+    labels: tuple[str, ...] = ()
+    # ... or whose DID is listed. All three empty: grant every request.
+    dids: tuple[str, ...] = ()
+    # A keylist update that would take a wallet past this many keys is refused (0 = unbounded).
+    max_keys_per_wallet: int = 1_000
+    # Keys one wallet may add within a minute (0 = unbounded).
+    keylist_updates_per_minute: int = 100
+
+
+@dataclass(frozen=True)
 class ShimConfig:
     redis: RedisConnectionConfig
     prefix: str = "br"
@@ -114,6 +143,8 @@ class ShimConfig:
     mailbox: MailboxSettings = field(default_factory=MailboxSettings)
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     admin: AdminSettings = field(default_factory=AdminSettings)
+    own_transports: OwnTransportsSettings = field(default_factory=OwnTransportsSettings)
+    mediation_policy: MediationPolicySettings = field(default_factory=MediationPolicySettings)
 
 
 # Settings outside any section.
@@ -134,6 +165,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "mailbox": tuple(f.name for f in fields(MailboxSettings)),
     "metrics": tuple(f.name for f in fields(MetricsSettings)),
     "admin": tuple(f.name for f in fields(AdminSettings)),
+    "own_transports": tuple(f.name for f in fields(OwnTransportsSettings)),
+    "mediation_policy": tuple(f.name for f in fields(MediationPolicySettings)),
 }
 
 
@@ -294,7 +327,63 @@ def parse_config(raw: dict | None, *, mediator: bool = False) -> ShimConfig:
         concurrency=_positive_int("admin.", admin_raw, "concurrency", d_admin.concurrency),
         block_ms=_positive_int("admin.", admin_raw, "block_ms", d_admin.block_ms),
     )
-    return ShimConfig(redis, prefix, partitions, inbound, outbound, events, mailbox, metrics, admin)
+    own_raw = _section(raw, "own_transports")
+    d_own = OwnTransportsSettings()
+    own_transports = OwnTransportsSettings(
+        enabled=_bool("own_transports.", own_raw, "enabled", d_own.enabled),
+        janitor_interval_s=_positive_float("own_transports.", own_raw, "janitor_interval_s", d_own.janitor_interval_s),
+    )
+    if own_transports.enabled and not mailbox.enabled:
+        raise ShimConfigError(
+            f"{PLUGIN_NAME}.own_transports.enabled needs the wallet mailboxes: run ACA-Py with --open-mediation"
+            f" or set {PLUGIN_NAME}.mailbox.enabled=true"
+        )
+    policy = _mediation_policy(_section(raw, "mediation_policy"), mediator=mediator)
+    return ShimConfig(
+        redis,
+        prefix,
+        partitions,
+        inbound,
+        outbound,
+        events,
+        mailbox,
+        metrics=metrics,
+        admin=admin,
+        own_transports=own_transports,
+        mediation_policy=policy,
+    )
+
+
+def _string_list(section: str, raw: dict, key: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [item.strip() for item in value.split(",") if item.strip()]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) and item for item in value):
+        raise ShimConfigError(f"{PLUGIN_NAME}.{section}{key} must be a list of strings (or comma-separated)")
+    return tuple(value)
+
+
+def _mediation_policy(raw: dict, *, mediator: bool) -> MediationPolicySettings:
+    d = MediationPolicySettings()
+    policy = MediationPolicySettings(
+        enabled=_bool("mediation_policy.", raw, "enabled", d.enabled),
+        invitation_ids=_string_list("mediation_policy.", raw, "invitation_ids"),
+        labels=_string_list("mediation_policy.", raw, "labels"),
+        dids=_string_list("mediation_policy.", raw, "dids"),
+        max_keys_per_wallet=_positive_int(
+            "mediation_policy.", raw, "max_keys_per_wallet", d.max_keys_per_wallet, allow_zero=True
+        ),
+        keylist_updates_per_minute=_positive_int(
+            "mediation_policy.", raw, "keylist_updates_per_minute", d.keylist_updates_per_minute, allow_zero=True
+        ),
+    )
+    if policy.enabled and mediator:
+        raise ShimConfigError(
+            f"{PLUGIN_NAME}.mediation_policy.enabled decides mediation requests itself: run ACA-Py without"
+            " --open-mediation (which grants every request) and with"
+            f" -o {PLUGIN_NAME}.mailbox.enabled=true"
+        )
+    return policy
 
 
 def load_config(settings) -> ShimConfig:

@@ -13,8 +13,10 @@ from acapy_bridge_shim.config import (
     EventSettings,
     InboundSettings,
     MailboxSettings,
+    MediationPolicySettings,
     MetricsSettings,
     OutboundSettings,
+    OwnTransportsSettings,
     known_keys,
 )
 
@@ -72,6 +74,22 @@ MEANINGS: dict[str, str] = {
     "admin.concurrency": "admin calls one ACA-Py process runs at once (at least one per admin partition); more"
     " wait in Redis",
     "admin.block_ms": "how long one read of an admin partition waits for new requests",
+    "own_transports.enabled": "mediator Design 1: ACA-Py's own `-it http -it ws` hold the wallets' sockets; their"
+    " sessions get routes in Redis and messages for a wallet reach the instance holding its socket, or its mailbox"
+    " (needs `mailbox.enabled`; [docs/mediator.md](../docs/mediator.md#design-1-acapys-own-transports))",
+    "own_transports.janitor_interval_s": "how often an instance tries to hand on the inboxes of dead instances"
+    " (Design 1)",
+    "mediation_policy.enabled": "decide mediation requests inside the mediator, without a controller (run ACA-Py"
+    " without `--open-mediation`, with `mailbox.enabled`); refusals get a problem report"
+    " ([docs/mediator.md](../docs/mediator.md#mediation-policy-without-a-controller))",
+    "mediation_policy.invitation_ids": "grant only connections made from these OOB invitations (`@id`s; list or"
+    " comma-separated), or ...",
+    "mediation_policy.labels": "... whose label is listed, or ...",
+    "mediation_policy.dids": "... whose DID is listed; all three empty: grant every request",
+    "mediation_policy.max_keys_per_wallet": "a keylist update that would take a wallet past this many keys is"
+    " refused (0 = unbounded)",
+    "mediation_policy.keylist_updates_per_minute": "keys one wallet may add within a minute; more are refused"
+    " (0 = unbounded)",
 }
 
 # Defaults that are no single value.
@@ -90,6 +108,8 @@ _SECTION_DEFAULTS = {
     "mailbox": MailboxSettings(),
     "metrics": MetricsSettings(),
     "admin": AdminSettings(),
+    "own_transports": OwnTransportsSettings(),
+    "mediation_policy": MediationPolicySettings(),
 }
 _TOP_LEVEL_DEFAULTS = {"cluster": False, "prefix": "br"}
 
@@ -98,7 +118,7 @@ def _render(value: object) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if isinstance(value, tuple):
-        return ", ".join(f"`{item}`" for item in value)
+        return ", ".join(f"`{item}`" for item in value) or "none"
     return f"`{value}`"
 
 

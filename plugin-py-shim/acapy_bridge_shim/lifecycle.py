@@ -12,13 +12,20 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
     from acapy_agent.core.event_bus import EventBus
 
     bus = context.inject(EventBus)
+    own_transports = None
+    if runtime.config.own_transports.enabled:
+        from acapy_bridge_shim.own_transports import OwnTransports
+
+        own_transports = OwnTransports(runtime)
 
     async def on_startup(profile, event) -> None:
         await runtime.start_monitoring()
         await runtime.connect()
         if runtime.config.admin.enabled:
             await runtime.serve_admin(profile)
-        if profile.settings.get("mediation.open"):
+        if own_transports is not None:
+            await own_transports.start(profile)
+        if profile.settings.get("mediation.open") or runtime.config.mediation_policy.enabled:
             from acapy_bridge_shim.mediator_setup import ensure_routing_did
 
             try:
@@ -34,6 +41,8 @@ def register_lifecycle(context, runtime: BridgeRuntime) -> None:
         # take the pending entries of a consumer that left, and would process them a second time.
         await runtime.stop_admin()
         await runtime.stop_inbound()
+        if own_transports is not None:
+            await own_transports.stop()
         publisher = context.inject_or(EventPublisher)
         if publisher is not None:
             await publisher.close()  # events still queued reach Redis before the connection closes

@@ -6,6 +6,8 @@ transport, the outbound transport and the event publisher all use it.
 
 import asyncio
 import logging
+from dataclasses import dataclass
+from typing import Any
 
 from acapy_bridge.keyspace import Keyspace
 from acapy_bridge.membership import Membership, new_instance_id
@@ -24,6 +26,18 @@ from acapy_bridge_shim.shim_metrics import ShimMetrics
 from acapy_bridge_shim.wallet_routing import WalletRouter
 
 LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Connected:
+    """What `BridgeRuntime.connect` set up, for the parts that start after it (typed, never None)."""
+
+    client: Any
+    keyspace: Keyspace
+    scripts: Scripts
+    membership: Membership
+    wallets: WalletRouter
+
 
 ROLE = "shim"
 
@@ -49,6 +63,18 @@ class BridgeRuntime:
         self.admin: AdminExecutor | None = None
         self._lock = asyncio.Lock()
         self._closed = False
+
+    def connected(self) -> Connected:
+        """The connection's parts; raises if `connect` has not completed."""
+        if (
+            self.client is None
+            or self.keyspace is None
+            or self.scripts is None
+            or self.membership is None
+            or self.wallets is None
+        ):
+            raise NotConnectedError("the shim is not connected to Redis yet")
+        return Connected(self.client, self.keyspace, self.scripts, self.membership, self.wallets)
 
     async def _ping(self) -> object:
         if self.client is None:
@@ -122,7 +148,10 @@ class BridgeRuntime:
         async with self._lock:
             if self.admin is not None or self._closed:
                 return
-            self.admin = AdminExecutor(client=self.client, keyspace=self.keyspace, app=app, settings=self.config.admin)
+            parts = self.connected()
+            self.admin = AdminExecutor(
+                client=parts.client, keyspace=parts.keyspace, app=app, settings=self.config.admin
+            )
         await self.admin.start()
 
     async def stop_admin(self) -> None:

@@ -283,6 +283,32 @@ class WalletRouter:
             return False
         return True
 
+    async def put_back(self, message: pb.WalletMessage) -> None:
+        """Appends a message that was already admitted (a push its session never wrote) to the mailbox.
+
+        Never refused (no cap: dead-lettering it would punish the wallet for its own disconnect), and
+        moved on at once if the wallet has a session on a live socket holder meanwhile.
+        """
+        key = message.recipient_key
+        # No push window: like a relay's hand-back, a put-back message notifies no one (docs/mediator.md).
+        offered = await self._scripts.mailbox_offer(
+            route=self.route_key(key),
+            mailbox=self.mailbox_key(key),
+            push_device=self._keyspace.key("wallet_push_device", recipient=key),
+            push_window=self._keyspace.key("wallet_push_window", recipient=key),
+            message=encode_envelope(message),
+            cap=0,
+            live="0",
+        )
+        if offered[0] != "MBOX":
+            return
+        self.stats["mailbox_pushed"] += 1
+        await self._count(keyspace_pb2.WALLET_COUNT_MAILBOX_IN, 1)
+        if offered[2]:
+            route = decode_envelope(pb.WalletRoute, offered[2])
+            if await self.liveness.alive(route.relay_id):
+                self._spawn_drain(key, route)
+
     async def dead_letter(self, message: pb.WalletMessage, reason: pb.DeadLetterReason, detail: str) -> None:
         letter = pb.DeadLetter(
             mid=message.mid,

@@ -23,7 +23,6 @@ import {
   PostgresServer,
   TcpLoadBalancer,
   uniquePrefix,
-  waitFor,
 } from "@acapy-bridge/test-harness";
 import type { Redis } from "ioredis";
 import { CredoWallet } from "./credo-wallet.js";
@@ -74,18 +73,7 @@ export async function invitationUrl(admin: AcaPyAdmin, label: string): Promise<{
 
 /** The agent's side of the connection made from its invitation, once it is active. */
 export function connectionFromInvitation(admin: AcaPyAdmin, invitationId: string, timeoutMs = 30_000): Promise<string> {
-  return waitFor(
-    `the connection from invitation ${invitationId}`,
-    async () => {
-      const list = await admin.request<{ results: { connection_id: string; state: string }[] }>(
-        "GET",
-        `/connections?invitation_msg_id=${invitationId}`,
-      );
-      return list.results.find((c) => c.state === "active" || c.state === "completed")?.connection_id;
-    },
-    timeoutMs,
-    200,
-  );
+  return admin.connectionFromInvitation(invitationId, timeoutMs);
 }
 
 /** A plain ACA-Py agent with its own HTTP transport (and WebSocket out, to reach ws:// mediators). */

@@ -51,6 +51,22 @@ export class AcaPyAdmin {
     );
   }
 
+  /** The agent's side of the connection made from its invitation `invitationId`, once active. */
+  connectionFromInvitation(invitationId: string, timeoutMs = 60_000): Promise<string> {
+    return waitFor(
+      `the connection from invitation ${invitationId} at ${this.baseUrl}`,
+      async () => {
+        const list = await this.request<{ results: { connection_id: string; state: string }[] }>(
+          "GET",
+          `/connections?invitation_msg_id=${invitationId}`,
+        );
+        return list.results.find((c) => c.state === "active" || c.state === "completed")?.connection_id;
+      },
+      timeoutMs,
+      200,
+    );
+  }
+
   async sendMessage(connectionId: string, content: string): Promise<void> {
     await this.request("POST", `/connections/${connectionId}/send-message`, { content });
   }

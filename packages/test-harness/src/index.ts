@@ -4,6 +4,11 @@ export { type ApnsSend, ApnsTestServer, type TestApnsKey } from "./apns-test-ser
 export { aliceBehindBridgeArgs, BridgeDeployment, type DeploymentOptions } from "./bridge-deployment.js";
 export { type BridgeLogLine, BridgeProcess, loopbackBridgeArgs } from "./bridge-process.js";
 export { exited, killAllChildren, killChildrenOnExit, trackChild } from "./child-processes.js";
+export {
+  Design1Deployment,
+  type Design1Instance,
+  type Design1Options,
+} from "./design1-deployment.js";
 export { type FcmSend, FcmTestServer, GOOGLE_TOKEN_AUDIENCE, type TestServiceAccount } from "./fcm-test-server.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";

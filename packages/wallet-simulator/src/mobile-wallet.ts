@@ -312,6 +312,12 @@ export class MobileWallet {
    * service is `didcomm:transport/queue`, then mediate-request -> mediate-grant.
    */
   async joinMediator(invitation: OobInvitation, wsUrl: string, timeoutMs = 30_000): Promise<void> {
+    await this.connectToMediator(invitation, wsUrl, timeoutMs);
+    await this.requestMediation(timeoutMs);
+  }
+
+  /** DID Exchange 1.1 with the mediator over its WebSocket (no mediation asked yet). */
+  async connectToMediator(invitation: OobInvitation, wsUrl: string, timeoutMs = 30_000): Promise<void> {
     const service = inlineService(invitation);
     const invitationKey = didKeyToVerkey(service.recipientKeys[0] as string);
     const myKey = this.agent.keyPair;
@@ -340,6 +346,10 @@ export class MobileWallet {
       "@id": randomUUID(),
       "~thread": { thid: requestId, pthid: invitation["@id"] },
     });
+  }
+
+  /** mediate-request -> mediate-grant on the mediator connection; throws when no grant comes. */
+  async requestMediation(timeoutMs = 30_000): Promise<void> {
     const grant = await this.requestMediator(
       { "@type": `${MEDIATION}/mediate-request`, "@id": randomUUID() },
       timeoutMs,

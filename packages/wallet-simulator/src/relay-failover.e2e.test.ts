@@ -3,12 +3,11 @@
 // process (the one killed), a surviving relay, a load balancer, 100 simulated wallets in this
 // process, and a correspondent that forwards through the mediator as any agent would.
 import { randomUUID } from "node:crypto";
-import { postEnvelope, TestAgent } from "@acapy-bridge/didcomm-test-agent";
+import { TestAgent } from "@acapy-bridge/didcomm-test-agent";
 import {
   AcaPyAdmin,
   type AcaPyProcess,
   type BridgeProcess,
-  holdStill,
   PostgresServer,
   TcpLoadBalancer,
   uniquePrefix,
@@ -16,6 +15,8 @@ import {
 } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { postUntilTaken } from "../test-fixtures/forward-until-taken.js";
+import { inParallel } from "../test-fixtures/in-parallel.js";
 import {
   keyspaceOf,
   mediator,
@@ -42,18 +43,6 @@ const KILL_AFTER_SHARE = 0.3;
  */
 const BACKGROUND_EVERY = 10;
 const BACKGROUND_OFFLINE_MS = 15_000;
-
-/** Runs `work` over `items` with at most `limit` at a time. */
-async function inParallel<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>) {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      await work(items[index] as T, index);
-    }
-  });
-  await Promise.all(lanes);
-}
 
 interface WalletUnderTest {
   wallet: MobileWallet;
@@ -148,18 +137,9 @@ describe("relay failover: kill -9 of the relay holding the wallets' sockets", ()
       { routingKeys: routing.routingKeys },
     );
     target.sent.add(id);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { status } = await postEnvelope(routing.endpoint, packed, { timeoutMs: 30_000 });
-        if (status >= 200 && status < 300) return;
-        if (attempt >= 20) throw new Error(`forward for ${target.wallet.label} refused: ${status}`);
-      } catch (error) {
-        // The relay died under this request: whether it was taken is unknown, so send it again.
-        if (attempt >= 20) throw error;
-      }
+    await postUntilTaken(routing.endpoint, packed, target.wallet.label, () => {
       resentForwards++;
-      await holdStill(250 * attempt, "the wallet's back-off before it sends again");
-    }
+    });
   }
 
   /** Where the wallet's messages are in Redis, for failure messages. */
