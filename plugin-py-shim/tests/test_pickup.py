@@ -12,7 +12,6 @@ import base64
 import json
 import re
 import time
-import uuid
 
 import pytest
 from acapy_agent.core.dispatcher import Dispatcher
@@ -30,9 +29,7 @@ from acapy_agent.wallet.base import BaseWallet
 from acapy_agent.wallet.key_type import ED25519
 
 from acapy_bridge.codec import decode_envelope
-from acapy_bridge.streams import ensure_group
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim.config import parse_config
 from acapy_bridge_shim.outbound import content_type_of
 from acapy_bridge_shim.pickup import register_pickup_protocols
 from acapy_bridge_shim.pickup.handlers import (
@@ -54,35 +51,10 @@ from acapy_bridge_shim.pickup.messages import (
     StatusRequest,
     V1StatusRequest,
 )
-from acapy_bridge_shim.pickup.sessions import remember_session
-from acapy_bridge_shim.runtime import BridgeRuntime
+from tests.mediator_instances import MediatorInstance as Instance
+from tests.mediator_instances import two_instances
 
 RELAY = "relay-p"
-
-
-class Instance:
-    """One shim instance: its own BridgeRuntime (Redis connection, router) on the shared prefix."""
-
-    def __init__(self, redis_url: str, prefix: str, profile):
-        config = parse_config({"redis_url": redis_url, "prefix": prefix, "partitions": {"inbound": 2}}, mediator=True)
-        self.runtime = BridgeRuntime(config)
-        self.profile = profile
-
-    async def start(self):
-        await self.runtime.connect()
-        return self
-
-    async def handle(self, handler, message, *, sender: str, session: pb.WalletRoute | None = None):
-        """Runs ACA-Py's handler for `message` from `sender`, as the dispatcher would; returns the replies."""
-        context = RequestContext(self.profile)
-        context.injector.bind_instance(BridgeRuntime, self.runtime)
-        context.message = message
-        context.message_receipt = MessageReceipt(sender_verkey=sender, direct_response_mode="all")
-        if session is not None:
-            remember_session(context.message_receipt, session.relay_id, session.socket_id, session.epoch)
-        responder = MockResponder()
-        await handler().handle(context, responder)
-        return [m for m, _ in responder.messages]
 
 
 @pytest.fixture
@@ -95,14 +67,8 @@ async def profile():
 
 @pytest.fixture
 async def instances(redis_server, profile):
-    prefix = f"py-pk-{uuid.uuid4().hex[:6]}"
-    a = await Instance(redis_server.url, prefix, profile).start()
-    b = await Instance(redis_server.url, prefix, profile).start()
-    await a.runtime.client.zadd(a.runtime.keyspace.key("members", role="relay"), {RELAY: int(time.time() * 1000)})
-    await ensure_group(a.runtime.client, a.runtime.keyspace.key("relay_inbox", relay=RELAY), "relay")
-    yield a, b
-    await a.runtime.close()
-    await b.runtime.close()
+    async with two_instances(redis_server.url, profile, relay=RELAY, prefix_label="pk") as pair:
+        yield pair
 
 
 async def keys(profile, n: int) -> list[str]:

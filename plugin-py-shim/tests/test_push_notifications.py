@@ -21,9 +21,7 @@ from acapy_agent.utils.testing import create_test_profile
 
 from acapy_bridge.codec import decode_envelope
 from acapy_bridge.partitioning import partition_of
-from acapy_bridge.streams import ensure_group
 from acapy_bridge.v1 import envelopes_pb2 as pb
-from acapy_bridge_shim.config import parse_config
 from acapy_bridge_shim.push import register_push_protocols
 from acapy_bridge_shim.push.handlers import (
     ApnsGetDeviceInfoHandler,
@@ -39,33 +37,12 @@ from acapy_bridge_shim.push.messages import (
     FcmGetDeviceInfo,
     FcmSetDeviceInfo,
 )
-from acapy_bridge_shim.runtime import BridgeRuntime
+from tests.mediator_instances import MediatorInstance, two_instances
 
 RELAY = "relay-push"
 
 
-class Instance:
-    def __init__(self, redis_url: str, prefix: str, profile, mailbox: dict | None = None):
-        config = parse_config(
-            {"redis_url": redis_url, "prefix": prefix, "partitions": {"inbound": 2}, "mailbox": mailbox or {}},
-            mediator=True,
-        )
-        self.runtime = BridgeRuntime(config)
-        self.profile = profile
-
-    async def start(self):
-        await self.runtime.connect()
-        return self
-
-    async def handle(self, handler, message, *, sender: str):
-        context = RequestContext(self.profile)
-        context.injector.bind_instance(BridgeRuntime, self.runtime)
-        context.message = message
-        context.message_receipt = MessageReceipt(sender_verkey=sender, direct_response_mode="all")
-        responder = MockResponder()
-        await handler().handle(context, responder)
-        return [m for m, _ in responder.messages]
-
+class Instance(MediatorInstance):
     async def offer(self, wallet: str, n: int) -> str:
         router = self.runtime.wallets
         message = router.wallet_message(wallet, f"packed-{n}".encode(), "application/didcomm-envelope-enc", f"m{n}")
@@ -88,14 +65,8 @@ async def profile():
 
 @pytest.fixture
 async def instances(redis_server, profile):
-    prefix = f"py-push-{uuid.uuid4().hex[:6]}"
-    a = await Instance(redis_server.url, prefix, profile).start()
-    b = await Instance(redis_server.url, prefix, profile).start()
-    await a.runtime.client.zadd(a.runtime.keyspace.key("members", role="relay"), {RELAY: int(time.time() * 1000)})
-    await ensure_group(a.runtime.client, a.runtime.keyspace.key("relay_inbox", relay=RELAY), "relay")
-    yield a, b
-    await a.runtime.close()
-    await b.runtime.close()
+    async with two_instances(redis_server.url, profile, relay=RELAY, prefix_label="push", instance=Instance) as pair:
+        yield pair
 
 
 def wallet_key() -> str:
