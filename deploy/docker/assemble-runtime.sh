@@ -7,8 +7,18 @@ set -euo pipefail
 dest=${1:?usage: assemble-runtime.sh DEST}
 cd "$(dirname "$0")/../.."
 
-# The CLI and the workspaces it imports (see each package.json's dependencies).
-runtime_workspaces=(cli control deliverer operability protocol relay websocket-confirmation)
+# The CLI and every workspace it imports, directly or not: read from the package.json files, so a new
+# workspace dependency is laid out without editing this list.
+mapfile -t runtime_workspaces < <(node --input-type=module -e '
+  import { readFileSync, readdirSync } from "node:fs";
+  const dirOf = new Map(readdirSync("packages").map((dir) => [JSON.parse(readFileSync(`packages/${dir}/package.json`, "utf8")).name, dir]));
+  const needed = new Set(["cli"]);
+  for (const dir of needed) {
+    const deps = JSON.parse(readFileSync(`packages/${dir}/package.json`, "utf8")).dependencies ?? {};
+    for (const name of Object.keys(deps)) if (dirOf.has(name)) needed.add(dirOf.get(name));
+  }
+  console.log([...needed].join("\n"));
+')
 
 mkdir -p "$dest"
 cp package.json package-lock.json "$dest/"
