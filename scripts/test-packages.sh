@@ -16,9 +16,15 @@ repo=$PWD
 # shellcheck source=scripts/find-python.sh
 source scripts/find-python.sh
 
-# The workspaces that are published; the others (test-harness, wallet-simulator,
-# didcomm-test-agent) are private test tools.
-PUBLISHABLE=(protocol operability websocket-confirmation control relay deliverer cli)
+# The workspaces that are published: every one not marked private (test-harness,
+# wallet-simulator and didcomm-test-agent are private test tools), read from their package.json.
+mapfile -t PUBLISHABLE < <(node -e '
+  const { readdirSync, readFileSync } = require("node:fs");
+  for (const dir of readdirSync("packages").sort()) {
+    const manifest = JSON.parse(readFileSync(`packages/${dir}/package.json`, "utf8"));
+    if (!manifest.private) console.log(dir);
+  }
+')
 MESSAGES=5
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/acapy-bridge-packages.XXXXXX")
