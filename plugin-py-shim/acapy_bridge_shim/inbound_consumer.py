@@ -3,7 +3,8 @@
 At-least-once: an entry stays pending until its reply (if any) is in the
 origin relay's inbox and the hand-off to ACA-Py is done; only then is it
 acknowledged (inbound_entries.py). This module reads: its own pending entries
-first, then new ones, one loop per partition, only while a slot is free
+first, then new ones, in one blocking read over all partitions (on a Redis
+Cluster, whose reads cannot span slots, one loop per partition), only while a slot is free
 (inbound_in_flight.py); and it claims the entries of consumers that died
 (no heartbeat) or got stuck (idle beyond `claim_idle_ms`).
 
@@ -27,6 +28,7 @@ from acapy_bridge.streams import (
     auto_claim,
     ensure_group,
     read_group,
+    read_groups,
 )
 from acapy_bridge_shim.config import InboundSettings
 from acapy_bridge_shim.inbound_entries import InboundEntries
@@ -119,8 +121,13 @@ class InboundConsumer:
     async def start(self) -> None:
         for stream in self._streams:
             await ensure_group(self._client, stream, self._group)
-        for index, stream in enumerate(self._streams):
-            self._tasks.append(asyncio.create_task(self._read_loop(stream), name=f"acapy-bridge-inbound-{index}"))
+        if isinstance(self._client, RedisCluster):
+            # One read cannot span hash slots: a loop per partition.
+            for index, stream in enumerate(self._streams):
+                self._tasks.append(asyncio.create_task(self._read_loop([stream]), name=f"acapy-bridge-inbound-{index}"))
+        else:
+            # One blocking read over all partitions: an idle shim makes one call per block_ms, not one per partition.
+            self._tasks.append(asyncio.create_task(self._read_loop(self._streams), name="acapy-bridge-inbound"))
         self._tasks.append(asyncio.create_task(self._claim_loop(), name="acapy-bridge-inbound-claim"))
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -144,41 +151,57 @@ class InboundConsumer:
 
     # ---- reading ----
 
-    async def _read_loop(self, stream: str) -> None:
-        after = "0"  # own pending entries first (a lost reply leaves entries pending under our name)
+    async def _read_loop(self, streams: list[str]) -> None:
         batch = max(1, min(self._settings.concurrency, 16))
+        catch_up = True  # own pending entries first (a lost reply leaves entries pending under our name)
         while not self._stopping:
             try:
-                # Read only when there is room: entries wait in Redis, not in memory.
                 await self._in_flight.wait_for_room()
-                entries = await read_group(
+                if catch_up:
+                    for stream in streams:
+                        await self._read_own_pending(stream, batch)
+                    catch_up = False
+                found = await read_groups(
                     self._client,
-                    stream=stream,
+                    streams=streams,
                     group=self._group,
                     consumer=self.consumer,
                     entry_field=self._field,
                     count=batch,
-                    after=after,
                     block_ms=self._settings.block_ms,
                 )
-                if after != ">":
-                    if not entries:
-                        after = ">"
-                        continue
-                    after = entries[-1].id
-                    counts = await self._delivery_counts(stream, [e.id for e in entries])
-                else:
-                    counts = {}
-                for entry in entries:
-                    await self._in_flight.spawn(stream, entry, counts.get(entry.id, 1))
+                for stream, entries in found:
+                    for entry in entries:
+                        await self._in_flight.spawn(stream, entry, 1)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep reading through Redis outages
                 if self._stopping:
                     return
-                LOGGER.warning("acapy-bridge inbound: reading %s failed (%s); retrying", stream, error)
-                after = "0"
+                LOGGER.warning("acapy-bridge inbound: reading %s failed (%s); retrying", ", ".join(streams), error)
+                catch_up = True
                 await asyncio.sleep(0.5)
+
+    async def _read_own_pending(self, stream: str, batch: int) -> None:
+        """Starts the entries pending under this consumer's name in `stream` (read before, never acknowledged)."""
+        after = "0"
+        while not self._stopping:
+            await self._in_flight.wait_for_room()
+            entries = await read_group(
+                self._client,
+                stream=stream,
+                group=self._group,
+                consumer=self.consumer,
+                entry_field=self._field,
+                count=batch,
+                after=after,
+            )
+            if not entries:
+                return
+            after = entries[-1].id
+            counts = await self._delivery_counts(stream, [e.id for e in entries])
+            for entry in entries:
+                await self._in_flight.spawn(stream, entry, counts.get(entry.id, 1))
 
     async def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
         if not ids:
