@@ -15,6 +15,7 @@ This module knows Redis and the contract, not ACA-Py: the transport in
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -103,6 +104,8 @@ class InboundConsumer:
         self._stopping = False
         self._stopper: asyncio.Future | None = None
         self._claim_interval_s = claim_interval_s or max(0.5, min(5.0, settings.claim_idle_ms / 4000))
+        self._stuck_check_s = max(self._claim_interval_s, settings.claim_idle_ms / 4000)
+        self._pending_at_last_sweep = True
 
     @property
     def stopping(self) -> bool:
@@ -217,24 +220,39 @@ class InboundConsumer:
     # ---- claiming from dead or stuck consumers ----
 
     async def _claim_loop(self) -> None:
+        # Every tick reads who is live (one call); the sweep over the partitions (an XPENDING each) runs
+        # only when it can find something: a consumer left the live set since the last tick (a dead
+        # one's entries), the last sweep saw entries pending (they may become idle), or claim_idle_ms/4
+        # passed since the last sweep (entries of a live consumer that got stuck). An idle shim then
+        # sweeps every claim_idle_ms/4 (15 s), not every tick (5 s).
+        known_live: set[str] | None = None
+        last_sweep = float("-inf")
         while not self._stopping:
             try:
                 await asyncio.sleep(self._claim_interval_s)
-                await self.claim_once()
+                live = set(await self._live_consumers())
+                someone_left = known_live is None or bool(known_live - live)
+                known_live = live
+                stuck_check_due = time.monotonic() - last_sweep >= self._stuck_check_s
+                if someone_left or self._pending_at_last_sweep or stuck_check_due:
+                    last_sweep = time.monotonic()
+                    await self.claim_once(live)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001
                 LOGGER.warning("acapy-bridge inbound: claiming failed: %s", error)
 
-    async def claim_once(self) -> int:
+    async def claim_once(self, live_consumers: set[str] | None = None) -> int:
         """Takes the pending entries of dead consumers, and of any consumer idle beyond claim_idle_ms."""
-        live = set(await self._live_consumers())
+        live = set(live_consumers if live_consumers is not None else await self._live_consumers())
         live.add(self.consumer)
+        self._pending_at_last_sweep = False
         claimed = 0
         for stream in self._streams:
             summary = await self._client.xpending(stream, self._group)
             if not summary.get("pending"):
                 continue  # nothing pending, nothing to claim: spares the idle sweep most of its calls
+            self._pending_at_last_sweep = True
             for row in summary.get("consumers") or []:
                 name = row["name"].decode() if isinstance(row["name"], bytes) else row["name"]
                 if name in live:
