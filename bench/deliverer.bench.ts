@@ -47,12 +47,17 @@ import {
   type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
-import { BridgeProcess, loopbackBridgeArgs, RedisServer } from "@acapy-bridge/test-harness";
+import {
+  BridgeProcess,
+  callsPerUnit,
+  commandCounts,
+  loopbackBridgeArgs,
+  RedisServer,
+} from "@acapy-bridge/test-harness";
 import { create } from "@bufbuild/protobuf";
 import { Agent } from "undici";
 import { enqueueJob } from "../packages/deliverer/test-fixtures/deliverer-harness.js";
 import { CpuBreakdown, type CpuTime, cpuTimeOf, cpuTimeOfThread } from "./process-cpu.js";
-import { callsPerUnit, commandCounts } from "./redis-command-counts.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, "..");

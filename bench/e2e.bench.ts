@@ -23,6 +23,7 @@ import {
   AcaPyProcess,
   aliceBehindBridgeArgs,
   BridgeProcess,
+  commandCounts,
   connectAgents,
   freePort,
   loopbackBridgeArgs,
@@ -35,7 +36,6 @@ import { Redis } from "ioredis";
 import { numberOption } from "./bench-options.js";
 import { median, percentile, quantileCurve } from "./figures.js";
 import { cpuMsBetween, cpuTimeOf } from "./process-cpu.js";
-import { commandCounts } from "./redis-command-counts.js";
 
 interface LatencyFigures {
   p50Ms: number;

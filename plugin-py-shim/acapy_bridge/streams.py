@@ -101,6 +101,22 @@ async def read_group(
     return _entries(raw, entry_field)
 
 
+async def read_groups(
+    client,
+    *,
+    streams: list[str],
+    group: str,
+    consumer: str,
+    entry_field: str,
+    count: int,
+    block_ms: int,
+) -> list[tuple[str, list[StreamEntry]]]:
+    """New entries of several streams in one blocking XREADGROUP (keys of one slot, or standalone Redis)."""
+    reply = await client.xreadgroup(group, consumer, dict.fromkeys(streams, ">"), count=count, block=block_ms)
+    # RESP2: [[stream, entries], ...], only the streams that had entries; None when the block timed out.
+    return [(_text(stream), _entries(raw, entry_field)) for stream, raw in reply or []]
+
+
 async def ack_entries(scripts: Scripts, stream: str, group: str, ids: list[str]) -> int:
     if not ids:
         return 0

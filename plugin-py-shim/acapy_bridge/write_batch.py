@@ -1,7 +1,7 @@
 """Several stream writes of one process in one Redis call (write_batch.lua), in order.
 
-Each write does what its own script does (enqueue, inbox_push of a bodiless
-command, ack; `Append` is a plain XADD with MAXLEN ~). The batch stops at the
+Each write does what its own script does (enqueue, ack; `Append` is a plain
+XADD with MAXLEN ~; `Signal` a PUBLISH of a bodiless command to its relay). The batch stops at the
 first enqueue whose partition is full: the writes before it are applied, none
 after it. A Cluster client cannot run one script over keys of several slots: it
 makes the same writes one call each, with the same stop rule.
@@ -37,10 +37,9 @@ class Append:
 
 @dataclass(frozen=True)
 class Signal:
-    """A bodiless command for a relay's inbox; dropped when the inbox is retired (nothing to deliver)."""
+    """A bodiless command published to its relay's channel: not stored, gone when no relay listens."""
 
-    inbox: str
-    entry_field: str
+    channel: str
     command: bytes
 
 
@@ -58,7 +57,7 @@ Write = Enqueue | Append | Signal | Ack
 
 @dataclass(frozen=True)
 class Applied:
-    # Signals dropped because their inbox is retired.
+    # Signals that reached no subscriber (their relay is gone).
     gone: int
 
 
@@ -107,7 +106,7 @@ def encode(writes: Sequence[Write]) -> tuple[list[str], list[bytes]]:
                     str(write.max_length).encode(),
                 ]
             case Signal():
-                args += [b"signal", ref(write.inbox), write.entry_field.encode(), write.command]
+                args += [b"signal", write.channel.encode(), write.command]
             case Ack():
                 args += [b"ack", ref(write.stream), write.group.encode(), str(len(write.ids)).encode()]
                 args += [i.encode() for i in write.ids]
@@ -146,10 +145,8 @@ async def write_batch(scripts: Scripts, client, writes: Sequence[Write], *, one_
                     approximate=True,
                 )
             case Signal():
-                pushed, _ = await scripts.inbox_push(
-                    inbox=write.inbox, entry_field=write.entry_field, command=write.command
-                )
-                gone += pushed == "GONE"
+                # A Cluster counts the subscribers of the node it was published on only: a count, nothing more.
+                gone += await client.publish(write.channel, write.command) == 0
             case Ack():
                 await scripts.ack(stream=write.stream, group=write.group, ids=list(write.ids))
     return Applied(gone)

@@ -3,7 +3,8 @@
 At-least-once: an entry stays pending until its reply (if any) is in the
 origin relay's inbox and the hand-off to ACA-Py is done; only then is it
 acknowledged (inbound_entries.py). This module reads: its own pending entries
-first, then new ones, one loop per partition, only while a slot is free
+first, then new ones, in one blocking read over all partitions (on a Redis
+Cluster, whose reads cannot span slots, one loop per partition), only while a slot is free
 (inbound_in_flight.py); and it claims the entries of consumers that died
 (no heartbeat) or got stuck (idle beyond `claim_idle_ms`).
 
@@ -14,6 +15,7 @@ This module knows Redis and the contract, not ACA-Py: the transport in
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -27,6 +29,7 @@ from acapy_bridge.streams import (
     auto_claim,
     ensure_group,
     read_group,
+    read_groups,
 )
 from acapy_bridge_shim.config import InboundSettings
 from acapy_bridge_shim.inbound_entries import InboundEntries
@@ -101,6 +104,8 @@ class InboundConsumer:
         self._stopping = False
         self._stopper: asyncio.Future | None = None
         self._claim_interval_s = claim_interval_s or max(0.5, min(5.0, settings.claim_idle_ms / 4000))
+        self._stuck_check_s = max(self._claim_interval_s, settings.claim_idle_ms / 4000)
+        self._pending_at_last_sweep = True
 
     @property
     def stopping(self) -> bool:
@@ -119,8 +124,13 @@ class InboundConsumer:
     async def start(self) -> None:
         for stream in self._streams:
             await ensure_group(self._client, stream, self._group)
-        for index, stream in enumerate(self._streams):
-            self._tasks.append(asyncio.create_task(self._read_loop(stream), name=f"acapy-bridge-inbound-{index}"))
+        if isinstance(self._client, RedisCluster):
+            # One read cannot span hash slots: a loop per partition.
+            for index, stream in enumerate(self._streams):
+                self._tasks.append(asyncio.create_task(self._read_loop([stream]), name=f"acapy-bridge-inbound-{index}"))
+        else:
+            # One blocking read over all partitions: an idle shim makes one call per block_ms, not one per partition.
+            self._tasks.append(asyncio.create_task(self._read_loop(self._streams), name="acapy-bridge-inbound"))
         self._tasks.append(asyncio.create_task(self._claim_loop(), name="acapy-bridge-inbound-claim"))
 
     async def stop(self, grace_s: float = 10.0) -> None:
@@ -144,41 +154,57 @@ class InboundConsumer:
 
     # ---- reading ----
 
-    async def _read_loop(self, stream: str) -> None:
-        after = "0"  # own pending entries first (a lost reply leaves entries pending under our name)
+    async def _read_loop(self, streams: list[str]) -> None:
         batch = max(1, min(self._settings.concurrency, 16))
+        catch_up = True  # own pending entries first (a lost reply leaves entries pending under our name)
         while not self._stopping:
             try:
-                # Read only when there is room: entries wait in Redis, not in memory.
                 await self._in_flight.wait_for_room()
-                entries = await read_group(
+                if catch_up:
+                    for stream in streams:
+                        await self._read_own_pending(stream, batch)
+                    catch_up = False
+                found = await read_groups(
                     self._client,
-                    stream=stream,
+                    streams=streams,
                     group=self._group,
                     consumer=self.consumer,
                     entry_field=self._field,
                     count=batch,
-                    after=after,
                     block_ms=self._settings.block_ms,
                 )
-                if after != ">":
-                    if not entries:
-                        after = ">"
-                        continue
-                    after = entries[-1].id
-                    counts = await self._delivery_counts(stream, [e.id for e in entries])
-                else:
-                    counts = {}
-                for entry in entries:
-                    await self._in_flight.spawn(stream, entry, counts.get(entry.id, 1))
+                for stream, entries in found:
+                    for entry in entries:
+                        await self._in_flight.spawn(stream, entry, 1)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001 - keep reading through Redis outages
                 if self._stopping:
                     return
-                LOGGER.warning("acapy-bridge inbound: reading %s failed (%s); retrying", stream, error)
-                after = "0"
+                LOGGER.warning("acapy-bridge inbound: reading %s failed (%s); retrying", ", ".join(streams), error)
+                catch_up = True
                 await asyncio.sleep(0.5)
+
+    async def _read_own_pending(self, stream: str, batch: int) -> None:
+        """Starts the entries pending under this consumer's name in `stream` (read before, never acknowledged)."""
+        after = "0"
+        while not self._stopping:
+            await self._in_flight.wait_for_room()
+            entries = await read_group(
+                self._client,
+                stream=stream,
+                group=self._group,
+                consumer=self.consumer,
+                entry_field=self._field,
+                count=batch,
+                after=after,
+            )
+            if not entries:
+                return
+            after = entries[-1].id
+            counts = await self._delivery_counts(stream, [e.id for e in entries])
+            for entry in entries:
+                await self._in_flight.spawn(stream, entry, counts.get(entry.id, 1))
 
     async def _delivery_counts(self, stream: str, ids: list[str]) -> dict[str, int]:
         if not ids:
@@ -194,24 +220,39 @@ class InboundConsumer:
     # ---- claiming from dead or stuck consumers ----
 
     async def _claim_loop(self) -> None:
+        # Every tick reads who is live (one call); the sweep over the partitions (an XPENDING each) runs
+        # only when it can find something: a consumer left the live set since the last tick (a dead
+        # one's entries), the last sweep saw entries pending (they may become idle), or claim_idle_ms/4
+        # passed since the last sweep (entries of a live consumer that got stuck). An idle shim then
+        # sweeps every claim_idle_ms/4 (15 s), not every tick (5 s).
+        known_live: set[str] | None = None
+        last_sweep = float("-inf")
         while not self._stopping:
             try:
                 await asyncio.sleep(self._claim_interval_s)
-                await self.claim_once()
+                live = set(await self._live_consumers())
+                someone_left = known_live is None or bool(known_live - live)
+                known_live = live
+                stuck_check_due = time.monotonic() - last_sweep >= self._stuck_check_s
+                if someone_left or self._pending_at_last_sweep or stuck_check_due:
+                    last_sweep = time.monotonic()
+                    await self.claim_once(live)
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # noqa: BLE001
                 LOGGER.warning("acapy-bridge inbound: claiming failed: %s", error)
 
-    async def claim_once(self) -> int:
+    async def claim_once(self, live_consumers: set[str] | None = None) -> int:
         """Takes the pending entries of dead consumers, and of any consumer idle beyond claim_idle_ms."""
-        live = set(await self._live_consumers())
+        live = set(live_consumers if live_consumers is not None else await self._live_consumers())
         live.add(self.consumer)
+        self._pending_at_last_sweep = False
         claimed = 0
         for stream in self._streams:
             summary = await self._client.xpending(stream, self._group)
             if not summary.get("pending"):
                 continue  # nothing pending, nothing to claim: spares the idle sweep most of its calls
+            self._pending_at_last_sweep = True
             for row in summary.get("consumers") or []:
                 name = row["name"].decode() if isinstance(row["name"], bytes) else row["name"]
                 if name in live:

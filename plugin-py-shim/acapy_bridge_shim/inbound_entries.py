@@ -122,9 +122,8 @@ class InboundEntries:
                 await self._replies.write_reply(message, reply)
                 return
             # "No response": it waits (briefly) to go with the acknowledgement, as ACA-Py's answer after parsing.
-            writes.hold_reply(
-                self._replies.signal_write(message.relay_id, reply), lambda: self._answer_alone(message, reply)
-            )
+            signal = self._replies.signal_write(message.relay_id, reply)
+            writes.hold_reply(signal, lambda: self._answer_alone(message, None, signal))
 
         try:
             with inbound_writes.collecting(writes):

@@ -53,10 +53,9 @@ class RelayInboxWriter:
         self._inbound_field = keyspace.spec("inbound_queue").entry_field
 
     def signal_write(self, relay_id: str, reply: pb.DirectReply) -> Signal:
-        """A bodiless reply as a write for a batch: lost with its relay, as `write_command` drops it."""
+        """A bodiless reply as a write for a batch, published to its relay: lost with it (nothing to deliver)."""
         return Signal(
-            inbox=self._keyspace.key("relay_inbox", relay=relay_id),
-            entry_field=self._inbox_field,
+            channel=self._keyspace.key("relay_signals", relay=relay_id),
             command=encode_envelope(pb.RelayCommand(reply=reply)),
         )
 

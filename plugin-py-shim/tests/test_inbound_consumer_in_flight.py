@@ -31,19 +31,18 @@ async def test_an_entry_waiting_for_a_slot_is_not_claimed_into_a_second_task(env
         await release.wait()
         return Outcome()
 
-    # Three entries on both partitions, pending under this consumer already (read before a restart,
-    # say): both read loops start with them, and with one slot the loop that does not get it waits
-    # with its entry in hand, an entry an idle claim (claim_idle_ms 1) finds as well.
-    await put(client, keyspace, agent_message("a1", request_id="", recipient_key=P0_KEY))
-    await put(client, keyspace, agent_message("b1", request_id="", recipient_key=P1_KEY))
+    # Entries on both partitions: with one slot, the read (one call over both partitions) starts a1
+    # and waits with b1 in hand, an entry an idle claim (claim_idle_ms 1) finds as well, together with
+    # b2, pending under a consumer that read it before (a dead one, say).
     await put(client, keyspace, agent_message("b2", request_id="", recipient_key=P1_KEY))
     consumer = consumer_for(env, deliver, concurrency=1, claim_idle_ms=1)
-    for key in keyspace.all_partitions("inbound_queue"):
-        await client.xreadgroup("acapy", consumer.consumer, {key: ">"}, count=10)
+    await client.xreadgroup("acapy", "an-earlier-consumer", {keyspace.key("inbound_queue", partition=1): ">"}, count=10)
+    await put(client, keyspace, agent_message("a1", request_id="", recipient_key=P0_KEY))
+    await put(client, keyspace, agent_message("b1", request_id="", recipient_key=P1_KEY))
     await consumer.start()
     try:
         await eventually(lambda: _called(calls))
-        # the other read loop now waits for the slot with its first entry
+        # the read now waits for the slot with its entry of the other partition
         await eventually(lambda: _waiting_for_a_slot(consumer, 1), what="an entry waiting for the slot")
         claim = asyncio.create_task(consumer.claim_once())
         # ... and so does the claim, for the entries it found idle

@@ -85,12 +85,17 @@ async def test_a_handled_message_costs_acapy_two_redis_round_trips(agent, redis_
     test_client = redis.Redis.from_url(redis_server.url)
     inbox = keyspace.key("relay_inbox", relay=RELAY)
     await test_client.xgroup_create(inbox, keyspace.spec("relay_inbox").consumer_group, id="0", mkstream=True)
+    # The relay listens for the bodiless answers on its signals channel.
+    signals = test_client.pubsub()
+    await signals.subscribe(keyspace.key("relay_signals", relay=RELAY))
     counting = CountingClient(runtime.client)
     stream = keyspace.key("inbound_queue", partition=0)
+    received: list[pb.RelayCommand] = []
 
-    async def answers() -> list[pb.RelayCommand]:
-        field = keyspace.spec("relay_inbox").entry_field.encode()
-        return [decode_envelope(pb.RelayCommand, f[field]) for _, f in await test_client.xrange(inbox)]
+    async def all_answers() -> bool:
+        while message := await signals.get_message(ignore_subscribe_messages=True, timeout=0.05):
+            received.append(decode_envelope(pb.RelayCommand, message["data"]))
+        return len(received) >= MESSAGES
 
     try:
         for n in range(1, MESSAGES + 1):
@@ -114,12 +119,15 @@ async def test_a_handled_message_costs_acapy_two_redis_round_trips(agent, redis_
             await eventually(acknowledged, what=f"message {n} acknowledged")
         calls = dict(counting.calls)  # before the checks below, which read through the same client
         # Everything each message makes is in Redis: the answer for its request, its jobs, its event.
-        assert [c.reply.request_id for c in await answers()] == [f"req-{n}" for n in range(1, MESSAGES + 1)]
+        await eventually(all_answers, what="the answers for every request")
+        assert [c.reply.request_id for c in received] == [f"req-{n}" for n in range(1, MESSAGES + 1)]
+        assert await test_client.xlen(inbox) == 0  # published, not stored
         jobs = await agent.outbound_jobs()
         assert sorted(j.kind for j in jobs) == [pb.JOB_KIND_DIDCOMM] * MESSAGES + [pb.JOB_KIND_WEBHOOK] * MESSAGES
         events = sum([await test_client.xlen(k) for k in keyspace.all_partitions("events")])
         assert events == MESSAGES
     finally:
+        await signals.aclose()
         await test_client.aclose()
     assert sum(calls.values()) <= 2 * MESSAGES + BACKGROUND_ALLOWANCE, calls
     # One read and one write call per message; the write holds answer, jobs, event and acknowledgement.

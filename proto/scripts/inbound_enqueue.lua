@@ -8,7 +8,7 @@
 --! arg entry_field string
 --! arg envelope bytes
 --! arg high_water_mark int  entries; 0 = none
---! arg high_water_bytes int  the stream's memory (MEMORY USAGE, sampled); 0 = none
+--! arg high_water_bytes int  the stream's memory (MEMORY USAGE, sampled, once it holds entries); 0 = none
 --! arg recipient_cap int  0 = none
 --! arg recipient_window_ms int
 --! arg seen_ttl_ms int
@@ -35,20 +35,26 @@ local hwm = tonumber(ARGV[3])
 local hwb = tonumber(ARGV[4])
 local cap = tonumber(ARGV[5])
 local filling = false
+local backlog = nil
 if hwm > 0 then
-  local backlog = redis.call("XLEN", stream)
+  backlog = redis.call("XLEN", stream)
   if backlog >= hwm then
     return refuse("BUSY", backlog)
   end
   filling = backlog * 2 >= hwm
 end
 if hwb > 0 then
-  -- Sampled (5 nodes of the stream's radix tree): cheap, and within a few percent.
-  local bytes = redis.call("MEMORY", "USAGE", stream) or 0
-  if bytes >= hwb then
-    return refuse("BUSY_BYTES", bytes)
+  -- An empty partition holds no message bytes (what MEMORY USAGE reports then is the stream's
+  -- own overhead): measured only once it holds entries, which spares a trickle the command.
+  backlog = backlog or redis.call("XLEN", stream)
+  if backlog > 0 then
+    -- Sampled (5 nodes of the stream's radix tree): cheap, and within a few percent.
+    local bytes = redis.call("MEMORY", "USAGE", stream) or 0
+    if bytes >= hwb then
+      return refuse("BUSY_BYTES", bytes)
+    end
+    filling = filling or bytes * 2 >= hwb
   end
-  filling = filling or bytes * 2 >= hwb
 end
 if cap > 0 then
   -- Counted first (one command instead of GET then INCR); a refused message is taken off again.

@@ -1,6 +1,6 @@
 -- Several writes of one process in one call, applied in order, each as its own
--- script would (enqueue, an event-stream append, an inbox_push of a command
--- without a body, ack): the shim's writes for one or more inbound messages
+-- script would (enqueue, an event-stream append, a PUBLISH of a command without
+-- a body to its relay's channel, ack): the shim's writes for one or more inbound messages
 -- (outbound jobs, webhook jobs, events, the direct "no response" answer, the
 -- acknowledgement) cost one round trip. It stops at the first enqueue whose
 -- partition is full: what came before it is applied, nothing after it, so an
@@ -8,8 +8,8 @@
 -- Keys may lie in different hash slots: standalone Redis only (a Cluster
 -- client makes the same writes one call each).
 --! key keys...  every key the writes name, referenced by 1-based index
---! arg ops bytes...  op code then its fields: enqueue stream_i seen_i(0=none) field envelope high_water_mark seen_ttl_ms | append stream_i field envelope max_length(0=none) | signal inbox_i field command | ack stream_i group count id...
---! reply OK gone:int  all applied; gone = signals dropped because the inbox is retired
+--! arg ops bytes...  op code then its fields: enqueue stream_i seen_i(0=none) field envelope high_water_mark seen_ttl_ms | append stream_i field envelope max_length(0=none) | signal channel command | ack stream_i group count id...
+--! reply OK gone:int  all applied; gone = signals no relay subscribed to
 --! reply BUSY at:int backlog:int  ops before index `at` (0-based) applied, none from it on
 --! include enqueue_once
 local i = 1
@@ -36,11 +36,11 @@ while i <= #ARGV do
     end
     i = i + 5
   elseif code == "signal" then
-    -- Only while the inbox exists (inbox_push.lua): NOMKSTREAM answers nil for a retired one.
-    if not redis.call("XADD", KEYS[tonumber(ARGV[i + 1])], "NOMKSTREAM", "*", ARGV[i + 2], ARGV[i + 3]) then
+    -- Not stored (relay_signals): without a subscriber (the relay gone) it is dropped, as it carries nothing.
+    if redis.call("PUBLISH", ARGV[i + 1], ARGV[i + 2]) == 0 then
       gone = gone + 1
     end
-    i = i + 4
+    i = i + 3
   elseif code == "ack" then
     local stream = KEYS[tonumber(ARGV[i + 1])]
     local count = tonumber(ARGV[i + 3])

@@ -31,7 +31,20 @@ export interface DelivererMetrics {
   pushNotifications: Counter<"platform" | "via" | "result">;
 }
 
-export function createDelivererMetrics(registry: Registry): DelivererMetrics {
+/** The owned partitions' figures behind the per-partition gauges, read when the metrics are scraped. */
+export interface OwnedPartitionFigures {
+  /** [partition, lag] of each owned partition (Redis: one XINFO GROUPS each). */
+  lag: () => Promise<Array<[number, number]>>;
+  /** [partition, parked recipients] of each owned partition (in memory). */
+  parked: () => Array<[number, number]>;
+}
+
+const NO_PARTITIONS: OwnedPartitionFigures = { lag: async () => [], parked: () => [] };
+
+export function createDelivererMetrics(
+  registry: Registry,
+  owned: OwnedPartitionFigures = NO_PARTITIONS,
+): DelivererMetrics {
   const registers = [registry];
   return {
     deliveries: new Counter({
@@ -88,12 +101,26 @@ export function createDelivererMetrics(registry: Registry): DelivererMetrics {
       help: "Backlog of an owned outbound partition: entries not yet read plus read but unacknowledged",
       labelNames: ["partition"],
       registers,
+      // Read at scrape time, not on a timer: a deliverer nobody scrapes sends Redis nothing for it.
+      async collect() {
+        try {
+          const figures = await owned.lag();
+          this.reset();
+          for (const [partition, lag] of figures) this.set({ partition: String(partition) }, lag);
+        } catch {
+          // Redis away: keep the last values; readiness says the rest.
+        }
+      },
     }),
     parkedRecipients: new Gauge({
       name: "acapy_bridge_deliverer_parked_recipients",
       help: "Recipients in backoff in an owned outbound partition",
       labelNames: ["partition"],
       registers,
+      collect() {
+        this.reset();
+        for (const [partition, parked] of owned.parked()) this.set({ partition: String(partition) }, parked);
+      },
     }),
     leaseEvents: new Counter({
       name: "acapy_bridge_deliverer_lease_events_total",

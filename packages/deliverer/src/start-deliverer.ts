@@ -8,6 +8,7 @@ import {
   instanceInfo,
   type Keyspace,
   Membership,
+  type RedisClient,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { AckBatcher } from "./ack-batcher.js";
@@ -35,6 +36,17 @@ export interface RunningDeliverer extends RunningPart {
  * reading, lets deliveries in flight finish (bounded), releases the leases so
  * the other deliverers take over at once, and leaves the membership.
  */
+/** Entries of the stream not yet read by `group` plus read but unacknowledged (XINFO GROUPS). */
+async function partitionLag(commands: RedisClient, stream: string, group: string): Promise<number> {
+  const groups = (await commands.call("XINFO", "GROUPS", stream)) as unknown[][];
+  for (const entry of groups) {
+    const fields = new Map<string, unknown>();
+    for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
+    if (fields.get("name") === group) return Number(fields.get("lag") ?? 0) + Number(fields.get("pending") ?? 0);
+  }
+  return 0;
+}
+
 export async function startDeliverer(
   config: DelivererConfig,
   connection: BridgeConnectionConfig,
@@ -42,7 +54,17 @@ export async function startDeliverer(
 ): Promise<RunningDeliverer> {
   const instanceId = services.instanceId;
   const logger = services.logger.child({ part: "deliverer" });
-  const metrics = createDelivererMetrics(services.metrics);
+  const workers = new Map<number, PartitionWorker>();
+  const metrics = createDelivererMetrics(services.metrics, {
+    lag: () =>
+      Promise.all(
+        [...workers.keys()].map(async (partition): Promise<[number, number]> => {
+          const stream = keyspace.key("outboundQueue", { partition });
+          return [partition, await partitionLag(commands, stream, keyspace.spec("outboundQueue").consumerGroup)];
+        }),
+      ),
+    parked: () => [...workers].map(([partition, worker]): [number, number] => [partition, worker.parkedCount]),
+  });
   const commands = createRedisClient({ ...connection.redis, connectionName: `${instanceId}-deliverer` }, "commands");
   let redisDown = false;
   commands.on("error", (error: Error) => {
@@ -85,7 +107,6 @@ export async function startDeliverer(
       ),
     config.ackLingerMs,
   );
-  const workers = new Map<number, PartitionWorker>();
 
   const ownership = new PartitionOwnership({
     client: commands,
@@ -137,31 +158,6 @@ export async function startDeliverer(
   });
   ownership.start();
 
-  // Lag and parked recipients of the owned partitions, for dashboards and alerts.
-  const statsTimer = setInterval(() => {
-    for (const [partition, worker] of workers) {
-      const stream = keyspace.key("outboundQueue", { partition });
-      const group = keyspace.spec("outboundQueue").consumerGroup;
-      commands
-        .call("XINFO", "GROUPS", stream)
-        .then((raw) => {
-          for (const entry of raw as unknown[][]) {
-            const fields = new Map<string, unknown>();
-            for (let i = 0; i + 1 < entry.length; i += 2) fields.set(String(entry[i]), entry[i + 1]);
-            if (fields.get("name") === group) {
-              metrics.lag.set(
-                { partition: String(partition) },
-                Number(fields.get("lag") ?? 0) + Number(fields.get("pending") ?? 0),
-              );
-            }
-          }
-        })
-        .catch(() => undefined);
-      metrics.parkedRecipients.set({ partition: String(partition) }, worker.parkedCount);
-    }
-  }, 5_000);
-  statsTimer.unref();
-
   services.health.addReadinessCheck({
     name: "deliverer",
     check: () => commands.status === "ready" && Date.now() - membership.lastHeartbeatAt < config.leaseTtlMs,
@@ -179,7 +175,6 @@ export async function startDeliverer(
     ownedPartitions: () => ownership.owned,
     stop: () => {
       stopping ??= (async () => {
-        clearInterval(statsTimer);
         await ownership.stop(Math.min(config.totalTimeoutMs, 10_000));
         acks.close();
         await membership.stop().catch(() => undefined);

@@ -2,15 +2,19 @@ import {
   AgentMessageSchema,
   closeRedisClient,
   createRedisClient,
+  DirectReplySchema,
   decodeEnvelope,
+  encodeEnvelope,
   InboundKind,
   Keyspace,
   partitionCountsOf,
   type RedisClient,
+  RelayCommandSchema,
   Transport,
   waitUntilReady,
 } from "@acapy-bridge/protocol";
 import { holdStill, RedisServer, uniquePrefix, waitFor } from "@acapy-bridge/test-harness";
+import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { EchoConsumer } from "../test-fixtures/echo-consumer.js";
 import { fakeJwe, randomVerkey } from "../test-fixtures/fake-envelopes.js";
@@ -141,6 +145,16 @@ describe("relay direct responses over HTTP", () => {
       if (text.ciphertext.startsWith("ask400")) return { status: 400, error: "Message JSON parsing failed" };
       if (text.ciphertext.startsWith("ask500")) return { status: 500, error: "Unexpected error" };
       if (text.ciphertext.startsWith("empty")) return { status: 200 };
+      if (text.ciphertext.startsWith("published")) {
+        // As the shim answers "no direct response": published on the relay's signals channel, not stored.
+        const reply = create(DirectReplySchema, { mid: m.mid, requestId: m.requestId, status: 200 });
+        const command = create(RelayCommandSchema, { command: { case: "reply", value: reply } });
+        await client.publish(
+          keyspace.key("relaySignals", { relay: m.relayId }),
+          Buffer.from(encodeEnvelope(RelayCommandSchema, command)),
+        );
+        return undefined;
+      }
       return {
         status: 200,
         contentType: ENC,
@@ -176,6 +190,14 @@ describe("relay direct responses over HTTP", () => {
     const res = await post(t.url, jwe(randomVerkey(), "empty"));
     expect(res.status).toBe(200);
     expect(res.body.length).toBe(0);
+  });
+
+  it("answers 200 with an empty body at once from a bodiless answer published on its signals channel", async () => {
+    const started = Date.now();
+    const res = await post(t.url, jwe(randomVerkey(), "published"));
+    expect(res.status).toBe(200);
+    expect(res.body.length).toBe(0);
+    expect(Date.now() - started).toBeLessThan(800); // the published answer (nothing is in the inbox), not the reply timeout
   });
 
   it("passes ACA-Py's 400 and 500 through with the reason", async () => {

@@ -25,6 +25,7 @@ import { RelayJanitor } from "./relay-janitor.js";
 import { RelayLimits } from "./relay-limits.js";
 import { createRelayMetrics } from "./relay-metrics.js";
 import type { RelayConfig } from "./relay-options.js";
+import { RelaySignals } from "./relay-signals.js";
 import { ShimPresence } from "./shim-presence.js";
 import { SocketRegistry } from "./socket-registry.js";
 import { WalletPushes } from "./wallet-pushes.js";
@@ -94,7 +95,8 @@ export async function startRelay(
   const logger = services.logger.child({ part: "relay" });
   const commands = createRedisClient({ ...connection.redis, connectionName: `${relayId}-relay` }, "commands");
   const blocking = createRedisClient({ ...connection.redis, connectionName: `${relayId}-relay-inbox` }, "blocking");
-  const clients: RedisClient[] = [commands, blocking];
+  const subscriber = createRedisClient({ ...connection.redis, connectionName: `${relayId}-relay-signals` }, "blocking");
+  const clients: RedisClient[] = [commands, blocking, subscriber];
   let redisDown = false;
   commands.on("error", (error: Error) => {
     if (!redisDown) logger.warn({ event: "relay.redis_error", err: error.message }, "Redis connection error");
@@ -105,6 +107,7 @@ export async function startRelay(
     redisDown = false;
   });
   blocking.on("error", () => {}); // reported through the commands client and the inbox loop
+  subscriber.on("error", () => {}); // reported through the commands client
 
   try {
     await waitUntilReady(commands, 30_000);
@@ -181,6 +184,8 @@ export async function startRelay(
     };
 
     const pushes = new WalletPushes(ctx, commands, keyspace);
+    // Subscribed before the first request is taken: an answer published earlier would be lost.
+    await new RelaySignals(ctx, subscriber, keyspace).start();
     const inbox = new RelayInbox(ctx, blocking, commands, keyspace, pushes);
     inbox.start();
 

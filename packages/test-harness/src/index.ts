@@ -12,6 +12,7 @@ export {
 export { type FcmSend, FcmTestServer, GOOGLE_TOKEN_AUDIENCE, type TestServiceAccount } from "./fcm-test-server.js";
 export { freeClusterPort, freePort } from "./free-port.js";
 export { PostgresServer, postgresBinDir } from "./postgres-server.js";
+export { callsPerUnit, commandCounts } from "./redis-command-counts.js";
 export { RedisCluster, RedisServer, type RedisServerOptions } from "./redis-server.js";
 export { fuzzSeed, seededRandom } from "./seeded-random.js";
 export { TcpLoadBalancer } from "./tcp-load-balancer.js";

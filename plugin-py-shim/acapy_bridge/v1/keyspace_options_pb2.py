@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&acapy_bridge/v1/keyspace_options.proto\x12\x0f\x61\x63\x61py_bridge.v1\x1a google/protobuf/descriptor.proto\"\x8b\x02\n\x08RedisKey\x12\x10\n\x08template\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.acapy_bridge.v1.RedisType\x12\x30\n\x08\x65ncoding\x18\x03 \x01(\x0e\x32\x1e.acapy_bridge.v1.ValueEncoding\x12\x18\n\x10partition_family\x18\x04 \x01(\t\x12\x16\n\x0e\x63onsumer_group\x18\x05 \x01(\t\x12\x13\n\x0b\x65ntry_field\x18\x06 \x01(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_ttl_ms\x18\x07 \x01(\x03\x12\x0e\n\x06writer\x18\x08 \x01(\t\x12\x0e\n\x06reader\x18\t \x01(\t\x12\x12\n\nmax_length\x18\n \x01(\x03*\x94\x01\n\tRedisType\x12\x1a\n\x16REDIS_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11REDIS_TYPE_STREAM\x10\x01\x12\x15\n\x11REDIS_TYPE_STRING\x10\x02\x12\x13\n\x0fREDIS_TYPE_LIST\x10\x03\x12\x13\n\x0fREDIS_TYPE_ZSET\x10\x04\x12\x13\n\x0fREDIS_TYPE_HASH\x10\x05*\x80\x01\n\rValueEncoding\x12\x1e\n\x1aVALUE_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17VALUE_ENCODING_PROTOBUF\x10\x01\x12\x17\n\x13VALUE_ENCODING_TEXT\x10\x02\x12\x19\n\x15VALUE_ENCODING_MARKER\x10\x03:M\n\tredis_key\x12\x1d.google.protobuf.FieldOptions\x18\xf5\x93\x03 \x01(\x0b\x32\x19.acapy_bridge.v1.RedisKeyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&acapy_bridge/v1/keyspace_options.proto\x12\x0f\x61\x63\x61py_bridge.v1\x1a google/protobuf/descriptor.proto\"\x8b\x02\n\x08RedisKey\x12\x10\n\x08template\x18\x01 \x01(\t\x12(\n\x04type\x18\x02 \x01(\x0e\x32\x1a.acapy_bridge.v1.RedisType\x12\x30\n\x08\x65ncoding\x18\x03 \x01(\x0e\x32\x1e.acapy_bridge.v1.ValueEncoding\x12\x18\n\x10partition_family\x18\x04 \x01(\t\x12\x16\n\x0e\x63onsumer_group\x18\x05 \x01(\t\x12\x13\n\x0b\x65ntry_field\x18\x06 \x01(\t\x12\x16\n\x0e\x64\x65\x66\x61ult_ttl_ms\x18\x07 \x01(\x03\x12\x0e\n\x06writer\x18\x08 \x01(\t\x12\x0e\n\x06reader\x18\t \x01(\t\x12\x12\n\nmax_length\x18\n \x01(\x03*\xac\x01\n\tRedisType\x12\x1a\n\x16REDIS_TYPE_UNSPECIFIED\x10\x00\x12\x15\n\x11REDIS_TYPE_STREAM\x10\x01\x12\x15\n\x11REDIS_TYPE_STRING\x10\x02\x12\x13\n\x0fREDIS_TYPE_LIST\x10\x03\x12\x13\n\x0fREDIS_TYPE_ZSET\x10\x04\x12\x13\n\x0fREDIS_TYPE_HASH\x10\x05\x12\x16\n\x12REDIS_TYPE_CHANNEL\x10\x06*\x80\x01\n\rValueEncoding\x12\x1e\n\x1aVALUE_ENCODING_UNSPECIFIED\x10\x00\x12\x1b\n\x17VALUE_ENCODING_PROTOBUF\x10\x01\x12\x17\n\x13VALUE_ENCODING_TEXT\x10\x02\x12\x19\n\x15VALUE_ENCODING_MARKER\x10\x03:M\n\tredis_key\x12\x1d.google.protobuf.FieldOptions\x18\xf5\x93\x03 \x01(\x0b\x32\x19.acapy_bridge.v1.RedisKeyb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,9 +33,9 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'acapy_bridge.v1.keyspace_op
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_REDISTYPE']._serialized_start=364
-  _globals['_REDISTYPE']._serialized_end=512
-  _globals['_VALUEENCODING']._serialized_start=515
-  _globals['_VALUEENCODING']._serialized_end=643
+  _globals['_REDISTYPE']._serialized_end=536
+  _globals['_VALUEENCODING']._serialized_start=539
+  _globals['_VALUEENCODING']._serialized_end=667
   _globals['_REDISKEY']._serialized_start=94
   _globals['_REDISKEY']._serialized_end=361
 # @@protoc_insertion_point(module_scope)

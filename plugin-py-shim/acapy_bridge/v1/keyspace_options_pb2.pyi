@@ -14,6 +14,7 @@ class RedisType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REDIS_TYPE_LIST: _ClassVar[RedisType]
     REDIS_TYPE_ZSET: _ClassVar[RedisType]
     REDIS_TYPE_HASH: _ClassVar[RedisType]
+    REDIS_TYPE_CHANNEL: _ClassVar[RedisType]
 
 class ValueEncoding(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -27,6 +28,7 @@ REDIS_TYPE_STRING: RedisType
 REDIS_TYPE_LIST: RedisType
 REDIS_TYPE_ZSET: RedisType
 REDIS_TYPE_HASH: RedisType
+REDIS_TYPE_CHANNEL: RedisType
 VALUE_ENCODING_UNSPECIFIED: ValueEncoding
 VALUE_ENCODING_PROTOBUF: ValueEncoding
 VALUE_ENCODING_TEXT: ValueEncoding
