@@ -62,6 +62,7 @@ describe("the benchmark report page", () => {
     expect(Object.keys(files.charts).sort()).toEqual(["cpu-per-message.svg", "round-trip-latency.svg"]);
     for (const svg of Object.values(files.charts)) {
       expect(svg.startsWith("<svg xmlns=")).toBe(true);
+      expect(svg).toMatch(/^<title>.+<\/title>$/m);
       expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
       expect(svg).not.toContain("NaN");
     }
