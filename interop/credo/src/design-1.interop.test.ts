@@ -12,8 +12,8 @@ import {
 } from "@acapy-bridge/test-harness";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { CredoWallet } from "./credo-wallet.js";
-import { connectionFromInvitation, invitationUrl, plainAgent } from "./mediator-deployment.js";
+import type { CredoWallet } from "./credo-wallet.js";
+import { credoWalletConnectedTo, plainAgent } from "./mediator-deployment.js";
 
 describe("Credo wallet, Implicit pickup, through three Design 1 mediator instances", () => {
   const redisUrl = inject("redisUrl");
@@ -34,15 +34,14 @@ describe("Credo wallet, Implicit pickup, through three Design 1 mediator instanc
       3,
     );
     await deployment.socketHoldersUp(redis);
-    const mediatorInvitation = await invitationUrl(deployment.instances[1]?.admin as AcaPyAdmin, "mediator");
-    wallet = await CredoWallet.start({
-      label: "credo-design1",
-      mediatorInvitationUrl: mediatorInvitation.url,
-      pickupStrategy: "Implicit",
-    });
-    const bobInvitation = await invitationUrl(bobAdmin, "bob");
-    await wallet.acceptInvitation(bobInvitation.url);
-    bobConnection = await connectionFromInvitation(bobAdmin, bobInvitation.invitationId);
+    ({ wallet, connectionId: bobConnection } = await credoWalletConnectedTo(
+      deployment.instances[1]?.admin as AcaPyAdmin,
+      bobAdmin,
+      {
+        label: "credo-design1",
+        pickupStrategy: "Implicit",
+      },
+    ));
   });
 
   afterAll(async () => {

@@ -4,8 +4,8 @@ import { AcaPyAdmin, type AcaPyProcess, acapyBinary, postgresBinDir, waitFor } f
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { sendWhileFrozen, waitUntilSettled } from "./app-freeze.js";
-import { CredoWallet, credoInstalled } from "./credo-wallet.js";
-import { CredoMediatorDeployment, connectionFromInvitation, invitationUrl, plainAgent } from "./mediator-deployment.js";
+import { type CredoWallet, credoInstalled } from "./credo-wallet.js";
+import { CredoMediatorDeployment, credoWalletConnectedTo, plainAgent } from "./mediator-deployment.js";
 
 describe.skipIf(!acapyBinary() || !postgresBinDir() || !credoInstalled())(
   "Credo wallet, Implicit pickup, through two mediators behind two relays",
@@ -26,15 +26,10 @@ describe.skipIf(!acapyBinary() || !postgresBinDir() || !credoInstalled())(
       ]);
       bobAdmin = new AcaPyAdmin(bob.adminUrl);
       redis = new Redis(inject("redisUrl"));
-      const mediatorInvitation = await invitationUrl(deployment.mediatorAdmin(0), "mediator");
-      wallet = await CredoWallet.start({
+      ({ wallet, connectionId: bobConnection } = await credoWalletConnectedTo(deployment.mediatorAdmin(0), bobAdmin, {
         label: "credo-implicit",
-        mediatorInvitationUrl: mediatorInvitation.url,
         pickupStrategy: "Implicit",
-      });
-      const bobInvitation = await invitationUrl(bobAdmin, "bob");
-      await wallet.acceptInvitation(bobInvitation.url);
-      bobConnection = await connectionFromInvitation(bobAdmin, bobInvitation.invitationId);
+      }));
     });
 
     afterAll(async () => {
