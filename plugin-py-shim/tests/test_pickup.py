@@ -375,14 +375,10 @@ def copies_sent(replies, pushes, mid: str) -> int:
     return delivered.count(mid) + [p.mid for p in pushes].count(mid)
 
 
-async def test_a_delivery_answered_while_another_instance_is_about_to_push_the_new_message_live_sends_it_once(
-    instances, profile, monkeypatch
-):
-    a, b = instances
-    wallet, s, pack = await live_wallet(a, profile)
-    # A has appended the new message and is about to push it live (its relay liveness check)...
+def hold_liveness_checks(instance, monkeypatch) -> "Gate":
+    """The instance's relay liveness checks wait at the returned gate (the step before a live push)."""
     gate = Gate()
-    liveness = a.runtime.wallets.liveness
+    liveness = instance.runtime.wallets.liveness
     real_alive = liveness.alive
 
     async def alive_after_the_gate(relay_id):
@@ -390,6 +386,16 @@ async def test_a_delivery_answered_while_another_instance_is_about_to_push_the_n
         return await real_alive(relay_id)
 
     monkeypatch.setattr(liveness, "alive", alive_after_the_gate)
+    return gate
+
+
+async def test_a_delivery_answered_while_another_instance_is_about_to_push_the_new_message_live_sends_it_once(
+    instances, profile, monkeypatch
+):
+    a, b = instances
+    wallet, s, pack = await live_wallet(a, profile)
+    # A has appended the new message and is about to push it live (its relay liveness check)...
+    gate = hold_liveness_checks(a, monkeypatch)
     arriving = asyncio.create_task(offer(a, wallet, 0, pack=pack))
     await gate.reached.wait()
     # ...when the wallet's delivery-request (it saw a status count) reaches B, which hands it the message.
@@ -517,15 +523,7 @@ async def test_an_http_delivery_answered_while_another_instance_is_about_to_push
 ):
     a, b = instances
     wallet, _, pack = await live_wallet(a, profile)
-    gate = Gate()
-    liveness = a.runtime.wallets.liveness
-    real_alive = liveness.alive
-
-    async def alive_after_the_gate(relay_id):
-        await gate.hold()
-        return await real_alive(relay_id)
-
-    monkeypatch.setattr(liveness, "alive", alive_after_the_gate)
+    gate = hold_liveness_checks(a, monkeypatch)
     arriving = asyncio.create_task(offer(a, wallet, 0, pack=pack))
     await gate.reached.wait()
     replies = await b.handle(DeliveryRequestHandler, DeliveryRequest(limit=10), sender=wallet)
