@@ -375,7 +375,7 @@ def copies_sent(replies, pushes, mid: str) -> int:
     return delivered.count(mid) + [p.mid for p in pushes].count(mid)
 
 
-def hold_liveness_checks(instance, monkeypatch) -> "Gate":
+def hold_liveness_checks(instance, monkeypatch) -> Gate:
     """The instance's relay liveness checks wait at the returned gate (the step before a live push)."""
     gate = Gate()
     liveness = instance.runtime.wallets.liveness
